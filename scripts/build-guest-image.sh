@@ -1,0 +1,90 @@
+#!/bin/sh
+# Builds the guest image from Debian packages only:
+#   <out>/vmlinuz      bookworm-backports cloud kernel
+#   <out>/initrd.img   busybox + the two modules needed to reach the root disk
+#                      (virtio_mmio, virtio_blk are modules in this kernel)
+#   <out>/rootfs.img   read-only ext4 root with the storage tools and our agent as init
+#   <out>/manifest.txt what went in
+# Usage: build-guest-image.sh <out-dir> <agent-binary> <package-list>
+# Runs as root (mmdebstrap directory output keeps ownership only in root mode).
+set -eu
+out=$1 agent=$2 pkglist=$3
+mirror=${ALFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+kernel_pkg=${ALFS_KERNEL_PACKAGE:-linux-image-cloud-amd64}
+# The label stage 1 looks for; unusual enough not to collide with a user's disk.
+root_label=alfs-guest-root
+
+[ "$(id -u)" = 0 ] || { echo "building the guest image needs root (mmdebstrap)" >&2; exit 1; }
+for tool in mmdebstrap mkfs.ext4 cpio xz; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 1; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/alfs-image.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+root=$work/root
+
+pkgs=$(grep -v '^[[:space:]]*#' "$pkglist" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
+
+echo "[1/4] debootstrapping Debian bookworm (minbase + $(echo "$pkgs" | tr ',' '\n' | wc -l) packages + $kernel_pkg from backports)"
+# INITRD=No: the kernel boots without an initramfs (root is ext4 on virtio, both built in).
+INITRD=No mmdebstrap --variant=minbase --mode=root --quiet \
+  --dpkgopt='path-exclude=/usr/share/man/*' \
+  --dpkgopt='path-exclude=/usr/share/doc/*' \
+  --dpkgopt='path-exclude=/usr/share/locale/*' \
+  --dpkgopt='path-exclude=/usr/share/info/*' \
+  --include="$pkgs,$kernel_pkg/bookworm-backports" \
+  --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*' \
+  bookworm "$root" \
+  "deb $mirror bookworm main" \
+  "deb $mirror bookworm-backports main"
+
+echo "[2/4] installing the agent as init"
+kver=$(ls "$root"/lib/modules | sort -V | tail -n 1)
+cp "$root/boot/vmlinuz-$kver" "$work/vmlinuz"
+rm -rf "$root"/boot/* "$root"/initrd.img* "$root"/vmlinuz*
+install -m 0755 "$agent" "$root/usr/sbin/anylinuxfs-agent"
+mkdir -p "$root/mnt/disk"
+# The agent writes the exports itself; daemons must not start from init scripts.
+: > "$root/etc/exports"
+
+echo "[3/4] making the initrd"
+# Stage 1 only loads the virtio modules, mounts the root disk read-only (found by
+# the label given as alfs_root=LABEL on the kernel command line) and hands over.
+ird=$work/initrd
+mkdir -p "$ird/bin" "$ird/lib/modules" "$ird/dev" "$ird/proc" "$ird/sys" "$ird/newroot"
+cp "$root/bin/busybox" "$ird/bin/busybox"
+for m in drivers/virtio/virtio_mmio drivers/block/virtio_blk; do
+  xz -dc "$root/lib/modules/$kver/kernel/$m.ko.xz" > "$ird/lib/modules/${m##*/}.ko"
+done
+cat > "$ird/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mount -t devtmpfs dev /dev
+/bin/busybox mount -t proc proc /proc
+for m in virtio_mmio virtio_blk; do /bin/busybox insmod /lib/modules/$m.ko || echo "stage1: cannot load $m"; done
+i=0
+while ! dev=$(/bin/busybox findfs "$alfs_root" 2>/dev/null); do
+  i=$((i + 1)); [ $i -gt 500 ] && { echo "stage1: root disk $alfs_root not found"; /bin/busybox poweroff -f; }
+  /bin/busybox usleep 10000
+done
+/bin/busybox mount -t ext4 -o ro "$dev" /newroot || { echo "stage1: cannot mount $dev"; /bin/busybox poweroff -f; }
+/bin/busybox umount /proc
+/bin/busybox mount --move /dev /newroot/dev
+exec /bin/busybox switch_root /newroot /usr/sbin/anylinuxfs-agent
+INIT
+chmod 0755 "$ird/init"
+(cd "$ird" && find . | cpio --quiet -o -H newc) | gzip -1 > "$work/initrd.img"
+
+echo "[4/4] packing the root filesystem"
+size_kib=$(du -sk "$root" | cut -f1)
+size_kib=$((size_kib + size_kib / 5 + 16384))
+mkfs.ext4 -q -F -L "$root_label" -O ^has_journal -d "$root" "$work/rootfs.img" "${size_kib}k"
+
+{
+  echo "kernel $kver"
+  echo "packages $pkgs"
+  echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+} > "$work/manifest.txt"
+
+mkdir -p "$out"
+mv "$work/vmlinuz" "$work/initrd.img" "$work/rootfs.img" "$work/manifest.txt" "$out/"
+echo "guest image ready: kernel $kver, root $((size_kib / 1024)) MiB"

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs what anylinuxfs needs to build, test and run, from Debian's archive only.
+# Safe to run again: it installs only what is missing.
+set -eu
+packages="cmake g++ make pkg-config
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev libblkid-dev
+  libfuse3-dev libnfs-dev libgtest-dev libgmock-dev
+  qemu-system-x86 qemu-utils fuse3 mmdebstrap cpio xz-utils
+  e2fsprogs dosfstools fdisk util-linux ca-certificates"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+  echo "install-deps: everything is installed"
+  exit 0
+fi
+[ "$(id -u)" = 0 ] || { echo "install-deps: missing:$missing; run as root (sudo $0)" >&2; exit 1; }
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

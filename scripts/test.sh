@@ -1,0 +1,11 @@
+#!/bin/sh
+# README command 2: install dependencies, build, run the unit and end-to-end tests.
+# The end-to-end tests boot real VMs; the first one builds the guest image when it
+# is missing (cached in /var/cache/anylinuxfs/image, rebuilt when its inputs change).
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh
+cd build
+# e2e tests hold a resource lock: they never run two VMs at once.
+ctest --output-on-failure -j2 "$@"

@@ -1,0 +1,122 @@
+// status, unmount, stop: the commands that act on running instances.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "cli/commands.h"
+#include "common/deadline.h"
+#include "common/error.h"
+#include "common/process.h"
+#include "host/instance.h"
+#include "host/mount_point.h"
+#include "host/paths.h"
+
+namespace alfs::cli {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kShutdownTimeout = 90s;
+
+// Leftovers of instances whose supervisor died (kill -9, crash): a dead FUSE mount
+// ("transport endpoint is not connected") and the record.
+void clean_stale(const InstanceRegistry& registry) {
+  std::vector<InstanceRecord> stale;
+  registry.list(&stale);
+  for (const auto& r : stale) {
+    if (process_alive(r.vm_pid)) continue;  // the guest is still shutting down by itself
+    if (is_mount_point(r.mount_point)) run_command({"fusermount3", "-u", "-z", r.mount_point}, 30s);
+    if (r.created_mount_point) ::rmdir(r.mount_point.c_str());
+    registry.remove(r.id);
+  }
+}
+
+std::vector<InstanceRecord> targets(const InstanceRegistry& registry, const std::string& target) {
+  if (target.empty()) return registry.list();
+  auto found = registry.find(target);
+  if (!found) throw Error("no anylinuxfs instance is mounted at or from '" + target + "' (see `anylinuxfs status`)");
+  return {*found};
+}
+
+bool wait_until_gone(pid_t pid, std::chrono::seconds timeout) {
+  Deadline deadline(timeout);
+  while (process_alive(pid)) {
+    if (deadline.expired()) return false;
+    std::this_thread::sleep_for(50ms);
+  }
+  return true;
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+int status_command() {
+  InstanceRegistry registry(resolve_paths().instances_dir);
+  clean_stale(registry);
+  for (const auto& r : registry.list()) std::printf("%s\n", r.status_line().c_str());
+  return 0;
+}
+
+int unmount_command(const std::string& target, bool wait) {
+  InstanceRegistry registry(resolve_paths().instances_dir);
+  clean_stale(registry);
+  auto instances = targets(registry, target);
+  if (instances.empty() && !target.empty()) return 1;
+  int rc = 0;
+  for (const auto& r : instances) {
+    // Unmounting the FUSE mount is the signal: the supervisor then stops the guest cleanly.
+    RunResult result = run_command({"fusermount3", "-u", r.mount_point}, 30s);
+    if (!result.ok()) {
+      std::fprintf(stderr, "anylinuxfs: cannot unmount %s: %s\n", r.mount_point.c_str(),
+                   trimmed(result.output).c_str());
+      rc = 1;
+      continue;
+    }
+    if (wait && !wait_until_gone(r.supervisor_pid, kShutdownTimeout)) {
+      std::fprintf(stderr, "anylinuxfs: %s: the VM did not shut down within %lld s (see `anylinuxfs log`)\n",
+                   r.mount_point.c_str(), static_cast<long long>(kShutdownTimeout.count()));
+      rc = 1;
+      continue;
+    }
+    std::printf("unmounted %s\n", r.mount_point.c_str());
+  }
+  return rc;
+}
+
+int stop_command(const std::string& target, bool force) {
+  InstanceRegistry registry(resolve_paths().instances_dir);
+  clean_stale(registry);
+  auto instances = targets(registry, target);
+  int rc = 0;
+  for (const auto& r : instances) {
+    if (!force) {
+      ::kill(r.supervisor_pid, SIGTERM);
+      if (!wait_until_gone(r.supervisor_pid, kShutdownTimeout)) {
+        std::fprintf(stderr, "anylinuxfs: %s did not stop within %lld s; `anylinuxfs stop -f %s` kills it\n",
+                     r.mount_point.c_str(), static_cast<long long>(kShutdownTimeout.count()),
+                     r.mount_point.c_str());
+        rc = 1;
+        continue;
+      }
+    } else {
+      // No clean unmount in the guest: the filesystem is left as after a power cut.
+      if (process_alive(r.vm_pid)) ::kill(r.vm_pid, SIGKILL);
+      if (process_alive(r.supervisor_pid)) ::kill(r.supervisor_pid, SIGKILL);
+      wait_until_gone(r.supervisor_pid, 10s);
+      if (is_mount_point(r.mount_point)) run_command({"fusermount3", "-u", "-z", r.mount_point}, 30s);
+      if (r.created_mount_point) ::rmdir(r.mount_point.c_str());
+      registry.remove(r.id);
+    }
+    std::printf("stopped %s\n", r.mount_point.c_str());
+  }
+  return rc;
+}
+
+}  // namespace alfs::cli

@@ -1,0 +1,77 @@
+// anylinuxfs: mount any filesystem Linux supports, through a microVM and NFS.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <set>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+namespace {
+
+// `mount` is the default command: `anylinuxfs disk.img` means `anylinuxfs mount disk.img`.
+std::vector<std::string> with_default_command(int argc, char** argv) {
+  static const std::set<std::string> kCommands = {"mount", "unmount", "umount", "status", "log",  "dmesg",
+                                                   "stop",  "init",    "help",   "-h",     "--help", "--version"};
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && !kCommands.count(args.front())) args.insert(args.begin(), "mount");
+  return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"anylinuxfs: mount any Linux-supported filesystem through a microVM"};
+  app.set_version_flag("--version", std::string("anylinuxfs ") + ALFS_VERSION);
+  app.require_subcommand(1);
+  int rc = 0;
+
+  alfs::cli::MountArgs mount;
+  auto* mount_cmd = app.add_subcommand("mount", "Mount a disk, partition or image (the default command)");
+  mount_cmd->add_option("DISK_IDENT", mount.disk, "disk.img, disk.img@sN, /dev/sdb1, ...")->required();
+  mount_cmd->add_option("MOUNT_POINT", mount.mount_point, "default: /mnt/<label> as root, ~/mnt/<label> otherwise");
+  mount_cmd->add_option("-o,--options", mount.options, "Linux mount options for the guest's mount (ro, noatime, ...)");
+  mount_cmd->add_option("-t,--types", mount.fstype, "filesystem type or driver");
+  mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress");
+  mount_cmd->callback([&] { rc = alfs::cli::mount_command(mount); });
+
+  std::string target;
+  bool wait = false;
+  auto* unmount_cmd = app.add_subcommand("unmount", "Unmount cleanly (all instances without an argument)");
+  unmount_cmd->alias("umount");
+  unmount_cmd->add_option("TARGET", target, "mount point or disk identifier");
+  unmount_cmd->add_flag("-w,--wait", wait, "wait until the VM is gone");
+  unmount_cmd->callback([&] { rc = alfs::cli::unmount_command(target, wait); });
+
+  app.add_subcommand("status", "One line per running instance")->callback([&] { rc = alfs::cli::status_command(); });
+
+  bool follow = false;
+  auto* log_cmd = app.add_subcommand("log", "The current or last run's host log");
+  log_cmd->add_flag("-f,--follow", follow, "keep printing while the instance runs");
+  log_cmd->callback([&] { rc = alfs::cli::log_command(follow); });
+  app.add_subcommand("dmesg", "The current or last run's guest kernel and agent log")->callback([&] {
+    rc = alfs::cli::dmesg_command();
+  });
+
+  bool force = false;
+  auto* stop_cmd = app.add_subcommand("stop", "Stop an instance that did not shut down by itself");
+  stop_cmd->add_option("MOUNT_POINT", target, "mount point or disk identifier");
+  stop_cmd->add_flag("-f,--force", force, "kill the VM without a clean unmount");
+  stop_cmd->callback([&] { rc = alfs::cli::stop_command(target, force); });
+
+  app.add_subcommand("init", "(Re)build the guest image")->callback([&] { rc = alfs::cli::init_command(); });
+
+  std::vector<std::string> args = with_default_command(argc, argv);
+  std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const alfs::Error& e) {
+    std::fprintf(stderr, "anylinuxfs: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anylinuxfs: unexpected error: %s\n", e.what());
+    return 1;
+  }
+  return rc;
+}

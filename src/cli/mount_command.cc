@@ -1,0 +1,226 @@
+// `anylinuxfs [mount] DISK [MOUNT_POINT]`: checks everything that can be checked on
+// the host, then starts the instance's supervisor in the background and waits for
+// it to report the mount ready (or the precise reason it is not).
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "cli/supervisor.h"
+#include "common/deadline.h"
+#include "common/error.h"
+#include "host/config.h"
+#include "host/disk_ident.h"
+#include "host/guest_image.h"
+#include "host/instance.h"
+#include "host/mount_point.h"
+#include "host/paths.h"
+#include "host/probe.h"
+#include "vm/accel.h"
+
+namespace alfs::cli {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The mount command gives up waiting after this; the supervisor's own deadlines are shorter.
+constexpr auto kReadyTimeout = 600s;
+
+struct Volume {
+  std::string path;    // absolute
+  ProbeResult probe;   // of the whole disk, or of the partition
+  int partition = 0;
+};
+
+Volume resolve_volume(const DiskIdent& ident, const std::string& fstype_override) {
+  if (ident.kind != DiskIdent::Kind::kSingle)
+    throw Error("'" + ident.text + "': multi-disk, LVM and RAID identifiers are not supported yet");
+  const DiskRef& ref = ident.disks.front();
+  Volume v;
+  std::error_code ec;
+  v.path = fs::absolute(ref.path, ec).lexically_normal().string();
+  v.partition = ref.partition;
+  if (ref.partition > 0) {
+    v.probe = probe_partition(v.path, ref.partition).content;
+  } else {
+    v.probe = probe_path(v.path);
+  }
+  if (v.probe.fstype.empty() && fstype_override.empty())
+    throw Error(to_string(ref) + ": no filesystem found (the disk is empty, or its content is unknown); "
+                "pass -t <type> to try a driver anyway");
+  return v;
+}
+
+// "disk.img" as a guest device: the first data disk is /dev/vda, its partition N /dev/vdaN.
+std::string guest_device(const Volume& v) {
+  return v.partition > 0 ? "/dev/vda" + std::to_string(v.partition) : "/dev/vda";
+}
+
+bool has_option(const std::string& options, const std::string& name) {
+  size_t pos = 0;
+  while (pos <= options.size()) {
+    size_t comma = options.find(',', pos);
+    if (options.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos) == name) return true;
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+std::string log_path(const Paths& paths, const std::string& id, const std::string& suffix) {
+  return paths.logs_dir + "/" + id + suffix;
+}
+
+// The latest run's logs are what `log` and `dmesg` show.
+void point_latest(const Paths& paths, const std::string& target, const std::string& name) {
+  std::string link = paths.logs_dir + "/" + name;
+  std::string tmp = link + ".new";
+  ::unlink(tmp.c_str());
+  if (::symlink(target.c_str(), tmp.c_str()) == 0) ::rename(tmp.c_str(), link.c_str());
+}
+
+// Runs the supervisor as a daemon (double fork, new session, stdio to the log).
+// Returns in the parent only, with the write end of `report` closed there.
+void start_supervisor(SupervisorPlan plan, Pipe& report) {
+  pid_t child = ::fork();
+  if (child < 0) throw SystemError("fork");
+  if (child > 0) {
+    report.write.reset();
+    int status;
+    ::waitpid(child, &status, 0);
+    return;
+  }
+  report.read.reset();
+  ::setsid();
+  pid_t grandchild = ::fork();
+  if (grandchild != 0) ::_exit(grandchild < 0 ? 1 : 0);
+  int log_fd = ::open(plan.record.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  ::dup2(null_fd, STDIN_FILENO);
+  if (log_fd >= 0) {
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+  }
+  if (::chdir("/") != 0) ::_exit(1);
+  int rc = 1;
+  try {
+    rc = run_supervisor(std::move(plan), std::move(report.write));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "supervisor: %s\n", e.what());
+  }
+  std::fflush(nullptr);
+  ::_exit(rc);
+}
+
+// Reads the supervisor's reports until "ready" or "error"; returns the error text, if any.
+std::optional<std::string> wait_for_ready(const UniqueFd& report, bool verbose) {
+  Deadline deadline(kReadyTimeout);
+  std::string buffer;
+  for (;;) {
+    size_t nl;
+    while ((nl = buffer.find('\n')) != std::string::npos) {
+      std::string line = buffer.substr(0, nl);
+      buffer.erase(0, nl + 1);
+      if (line.rfind(kReportReady, 0) == 0) return std::nullopt;
+      if (line.rfind(kReportError, 0) == 0) return line.substr(std::strlen(kReportError));
+      if (verbose && line.rfind(kReportProgress, 0) == 0)
+        std::fprintf(stderr, "anylinuxfs: %s\n", line.substr(std::strlen(kReportProgress)).c_str());
+    }
+    pollfd pfd{report.get(), POLLIN, 0};
+    int r = ::poll(&pfd, 1, deadline.remaining_ms());
+    if (r == 0) return "the instance did not become ready within 600 s (see `anylinuxfs log`)";
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw SystemError("poll");
+    }
+    char buf[1024];
+    ssize_t n = ::read(report.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return "the instance's supervisor exited before reporting (see `anylinuxfs log`)";
+    buffer.append(buf, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+int mount_command(const MountArgs& args) {
+  Paths paths = resolve_paths();
+  Config config = load_config(default_config_files(paths.home));
+  DiskIdent ident = parse_disk_ident(args.disk);
+  Volume volume = resolve_volume(ident, args.fstype);
+  bool read_only = has_option(args.options, "ro");
+  std::string fstype = args.fstype.empty() ? volume.probe.fstype : args.fstype;
+
+  InstanceRegistry registry(paths.instances_dir);
+  for (const auto& other : registry.list()) {
+    if (other.disk_path == volume.path && (!other.read_only || !read_only))
+      throw Error(args.disk + " is already mounted at " + other.mount_point +
+                  (other.read_only ? " read-only" : "") + " by another instance; unmount it first");
+  }
+
+  bool is_root = ::geteuid() == 0;
+  std::string mount_point;
+  if (args.mount_point.empty()) {
+    std::string base = default_mount_base(is_root, paths.home);
+    mount_point = choose_mount_point(base, volume_name(volume.probe, volume.path), mount_point_taken);
+  } else {
+    mount_point = fs::absolute(args.mount_point).lexically_normal().string();
+    validate_mount_point(mount_point);
+  }
+
+  GuestImage image = ensure_guest_image(paths, false, STDERR_FILENO);
+
+  make_dirs(paths.data_dir, 0700);
+  make_dirs(paths.logs_dir, 0700);
+  make_dirs(paths.instances_dir, 0700);
+  SupervisorPlan plan;
+  plan.record.id = std::to_string(::getpid());
+  plan.record.disk = args.disk;
+  plan.record.disk_path = volume.path;
+  plan.record.mount_point = mount_point;
+  plan.record.fstype = fstype;
+  plan.record.read_only = read_only;
+  plan.record.log_file = log_path(paths, plan.record.id, ".log");
+  plan.record.console_log = log_path(paths, plan.record.id, ".console.log");
+  plan.record.supervisor_pid = ::getpid();  // until the supervisor records its own
+  plan.instance_dir = registry.dir_of(plan.record.id);
+  plan.instances_dir = paths.instances_dir;
+  registry.save(plan.record);
+  point_latest(paths, plan.record.log_file, "latest.log");
+  point_latest(paths, plan.record.console_log, "latest.console.log");
+
+  plan.vm.name = "anylinuxfs-" + plan.record.id;
+  plan.vm.kernel = image.kernel;
+  plan.vm.initrd = image.initrd;
+  plan.vm.rootfs = image.rootfs;
+  plan.vm.root_label = image.root_label;
+  plan.vm.disks = {{volume.path, read_only, "raw"}};
+  plan.vm.ram_mib = config.ram_size_mib;
+  plan.vm.vcpus = config.num_vcpus;
+  plan.vm.accel = vm::choose_accel(image.dir + "/accel-probe");
+  plan.request.devices = {guest_device(volume)};
+  plan.request.fstype = args.fstype;
+  plan.request.options = args.options;
+  plan.request.read_only = read_only;
+  plan.request.export_client = "10.0.2.2";
+  plan.allow_other = is_root;
+
+  Pipe report = make_pipe();
+  start_supervisor(std::move(plan), report);
+  if (auto error = wait_for_ready(report.read, args.verbose)) {
+    std::fprintf(stderr, "anylinuxfs: cannot mount %s: %s\n", args.disk.c_str(), error->c_str());
+    return 1;
+  }
+  std::printf("%s mounted at %s\n", args.disk.c_str(), mount_point.c_str());
+  return 0;
+}
+
+}  // namespace alfs::cli

@@ -1,0 +1,326 @@
+#include "cli/supervisor.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "common/deadline.h"
+#include "common/error.h"
+#include "host/paths.h"
+#include "host/ports.h"
+#include "nfs/nfs_fuse_bridge.h"
+#include "vm/qemu.h"
+
+namespace alfs {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using protocol::LineChannel;
+
+namespace {
+
+// Deadlines: generous for TCG, where the whole boot takes 3-8 s.
+constexpr auto kConnectTimeout = 30s;
+constexpr auto kHelloTimeout = 120s;
+constexpr auto kMountTimeout = 300s;
+constexpr auto kStopTimeout = 60s;
+constexpr auto kPowerOffGrace = 15s;
+
+void log(const std::string& line) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+  std::fprintf(stderr, "%s %s\n", stamp, line.c_str());
+  std::fflush(stderr);
+}
+
+UniqueFd listen_unix(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw Error("control socket path too long: " + path);
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) throw SystemError("socket");
+  ::unlink(path.c_str());
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw SystemError("cannot bind control socket " + path);
+  if (::listen(s.get(), 1) != 0) throw SystemError("listen on " + path);
+  return s;
+}
+
+// QEMU's own complaint (e.g. a locked disk) is the most useful text when it exits early.
+std::string qemu_complaint(const std::string& log_file) {
+  std::string text;
+  try {
+    text = read_file(log_file);
+  } catch (const Error&) {
+    return "";
+  }
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    if (line.rfind("qemu-system", 0) == 0) out += (out.empty() ? "" : "; ") + line;
+    if (nl == std::string::npos) break;
+    pos = nl + 1;
+  }
+  return out;
+}
+
+class Supervisor {
+ public:
+  Supervisor(SupervisorPlan plan, UniqueFd report)
+      : plan_(std::move(plan)), registry_(plan_.instances_dir), report_(std::move(report)) {}
+
+  int run() {
+    try {
+      boot();
+    } catch (const std::exception& e) {
+      log(std::string("error: ") + e.what());
+      report(kReportError, e.what());
+      report_.reset();
+      shut_down_vm();
+      cleanup();
+      return 1;
+    }
+    serve();
+    cleanup();
+    return clean_ ? 0 : 1;
+  }
+
+ private:
+  void report(const char* kind, const std::string& text) {
+    if (!report_) return;
+    try {
+      write_all(report_.get(), kind + text + "\n");
+    } catch (const Error&) {
+      // The waiting `mount` was interrupted; the instance carries on regardless.
+    }
+  }
+
+  void progress(const std::string& text) {
+    log(text);
+    report(kReportProgress, text);
+  }
+
+  void boot() {
+    auto ports = pick_free_ports("127.0.0.1", 2);
+    plan_.record.nfs_port = ports[0];
+    plan_.record.mountd_port = ports[1];
+    plan_.record.supervisor_pid = ::getpid();
+    plan_.vm.control_socket = plan_.instance_dir + "/control.sock";
+    plan_.vm.console_log = plan_.record.console_log;
+    plan_.vm.forwards = {{"127.0.0.1", ports[0], protocol::kGuestNfsPort},
+                         {"127.0.0.1", ports[1], protocol::kGuestMountdPort}};
+
+    UniqueFd listener = listen_unix(plan_.vm.control_socket);
+    vm::QemuBackend backend;
+    progress("starting the VM (" + backend.name() + ", " + vm::to_string(plan_.vm.accel) + ")");
+    log("qemu: " + join_argv(vm::QemuBackend::command_line(plan_.vm, vm::read_host_facts())));
+    vm_ = backend.start(plan_.vm, STDERR_FILENO);
+    plan_.record.vm_pid = vm_.pid();
+    plan_.record.state = "starting";
+    registry_.save(plan_.record);
+
+    control_ = accept_control(listener);
+    channel_.emplace(control_.get());
+    auto hello = expect("hello", kHelloTimeout, "the guest did not start");
+    log("guest is up, kernel " + hello.value("kernel", std::string("?")));
+
+    progress("mounting " + plan_.record.disk + " in the guest");
+    channel_->send(protocol::to_json(plan_.request));
+    expect("ready", kMountTimeout, "the guest did not mount the disk");
+
+    progress("presenting the export at " + plan_.record.mount_point);
+    if (!fs::exists(plan_.record.mount_point)) {
+      make_dirs(plan_.record.mount_point);
+      plan_.record.created_mount_point = true;
+    }
+    nfs::NfsTarget target;
+    target.nfs_port = plan_.record.nfs_port;
+    target.mount_port = plan_.record.mountd_port;
+    target.export_path = protocol::kGuestMountPoint;
+    nfs::FuseOptions fuse;
+    fuse.mount_point = plan_.record.mount_point;
+    fuse.fsname = "anylinuxfs:" + plan_.record.disk;
+    fuse.read_only = plan_.request.read_only;
+    fuse.allow_other = plan_.allow_other;
+    bridge_ = nfs::NfsFuseBridge::mount(target, fuse);
+
+    plan_.record.state = "ready";
+    registry_.save(plan_.record);
+    log("ready: " + plan_.record.status_line());
+    report(kReportReady, plan_.record.mount_point);
+    report_.reset();
+  }
+
+  UniqueFd accept_control(const UniqueFd& listener) {
+    Deadline deadline(kConnectTimeout);
+    for (;;) {
+      pollfd pfd{listener.get(), POLLIN, 0};
+      int r = ::poll(&pfd, 1, 200);
+      if (r > 0) {
+        UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (conn) return conn;
+      }
+      check_vm_alive();
+      if (deadline.expired()) throw Error("the VM did not open its control channel within 30 s");
+    }
+  }
+
+  void check_vm_alive() {
+    if (auto status = vm_.poll()) {
+      std::string why = qemu_complaint(plan_.record.log_file);
+      throw Error("the VM exited while starting (" + status->describe() + ")" + (why.empty() ? "" : ": " + why));
+    }
+  }
+
+  // Waits for a message of `type`; a guest "error" becomes the error to report.
+  nlohmann::json expect(const std::string& type, std::chrono::seconds timeout, const std::string& what) {
+    Deadline deadline(timeout);
+    for (;;) {
+      auto r = channel_->receive(deadline);
+      if (r.status == LineChannel::Status::kTimeout)
+        throw Error(what + " within " + std::to_string(timeout.count()) +
+                    " s (see `anylinuxfs dmesg` for the guest's console)");
+      if (r.status == LineChannel::Status::kClosed) {
+        vm_.wait_for(2s);
+        check_vm_alive();
+        throw Error(what + ": the control channel closed");
+      }
+      std::string got = protocol::message_type(r.message);
+      if (got == type) return r.message;
+      if (got == "error") {
+        std::string step = r.message.value("step", std::string("?"));
+        std::string message = r.message.value("message", std::string("unknown error"));
+        guest_failed_ = true;
+        throw Error("the guest failed at step '" + step + "': " + message);
+      }
+      if (got == "progress") log("guest: " + r.message.value("step", std::string()));
+    }
+  }
+
+  // The FUSE loop on this thread; a monitor thread watches signals, the guest and QEMU.
+  void serve() {
+    std::thread monitor([this] { monitor_loop(); });
+    int rc = bridge_->run();
+    log("the mount point was unmounted (fuse loop returned " + std::to_string(rc) + ")");
+    stopping_ = true;
+    monitor.join();
+    bridge_.reset();
+    shut_down_vm();
+  }
+
+  void monitor_loop() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+    UniqueFd sigfd(::signalfd(-1, &set, SFD_CLOEXEC));
+    while (!stopping_) {
+      pollfd pfds[2] = {{sigfd.get(), POLLIN, 0}, {control_.get(), POLLIN, 0}};
+      int r = ::poll(pfds, 2, 200);
+      if (r > 0 && (pfds[0].revents & POLLIN)) {
+        signalfd_siginfo info{};
+        (void)!::read(sigfd.get(), &info, sizeof info);
+        log("signal " + std::to_string(info.ssi_signo) + ": unmounting");
+        bridge_->request_exit();
+      }
+      if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
+        auto msg = channel_->receive(Deadline(0ms));
+        if (msg.status == LineChannel::Status::kMessage) log("guest: " + msg.message.dump());
+        if (msg.status == LineChannel::Status::kClosed) {
+          log("the guest closed the control channel");
+          vm_lost();
+          return;
+        }
+      }
+      if (vm_.poll()) {
+        log("the VM exited unexpectedly (" + vm_.poll()->describe() + ")");
+        vm_lost();
+        return;
+      }
+    }
+  }
+
+  // The guest is gone under a live mount: release the mount point so nothing hangs on it.
+  void vm_lost() {
+    clean_ = false;
+    bridge_->request_exit();
+  }
+
+  // Asks the guest to unmount and power off; escalates past the deadlines.
+  void shut_down_vm() {
+    if (!vm_.running()) return;
+    plan_.record.state = "stopping";
+    registry_.save(plan_.record);
+    if (channel_ && !guest_failed_) {
+      try {
+        channel_->send({{"type", "stop"}});
+        Deadline deadline(kStopTimeout);
+        for (;;) {
+          auto r = channel_->receive(deadline);
+          if (r.status != LineChannel::Status::kMessage) break;
+          if (protocol::message_type(r.message) == "stopped") {
+            bool clean = r.message.value("clean", false);
+            log(clean ? "the guest unmounted the filesystem cleanly" : "the guest could NOT unmount the filesystem");
+            clean_ = clean_ && clean;
+            break;
+          }
+        }
+      } catch (const std::exception& e) {
+        log(std::string("stop: ") + e.what());
+      }
+    }
+    if (vm_.wait_for(kPowerOffGrace)) {
+      log("the VM powered off");
+      return;
+    }
+    log("the VM did not power off within 15 s: terminating it");
+    clean_ = false;
+    vm_.terminate(5s);
+  }
+
+  void cleanup() {
+    if (plan_.record.created_mount_point) ::rmdir(plan_.record.mount_point.c_str());
+    registry_.remove(plan_.record.id);
+    log("instance " + plan_.record.id + " ended");
+  }
+
+  SupervisorPlan plan_;
+  InstanceRegistry registry_;
+  UniqueFd report_;
+  Process vm_;
+  UniqueFd control_;
+  std::optional<LineChannel> channel_;
+  std::unique_ptr<nfs::NfsFuseBridge> bridge_;
+  std::atomic<bool> stopping_{false};
+  bool guest_failed_ = false;
+  bool clean_ = true;
+};
+
+}  // namespace
+
+int run_supervisor(SupervisorPlan plan, UniqueFd report) {
+  // Signals are taken by the monitor thread through a signalfd.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  return Supervisor(std::move(plan), std::move(report)).run();
+}
+
+}  // namespace alfs

@@ -1,0 +1,194 @@
+#include "common/process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "common/deadline.h"
+#include "common/error.h"
+#include "common/fd.h"
+
+extern char** environ;
+
+namespace alfs {
+
+bool ExitStatus::exited() const { return WIFEXITED(raw); }
+
+int ExitStatus::code() const {
+  if (WIFEXITED(raw)) return WEXITSTATUS(raw);
+  if (WIFSIGNALED(raw)) return 128 + WTERMSIG(raw);
+  return -1;
+}
+
+std::string ExitStatus::describe() const {
+  if (WIFEXITED(raw)) return "exit code " + std::to_string(WEXITSTATUS(raw));
+  if (WIFSIGNALED(raw)) return std::string("killed by signal ") + std::to_string(WTERMSIG(raw));
+  return "unknown status";
+}
+
+Process::Process(Process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), status_(std::exchange(other.status_, std::nullopt)) {}
+
+Process& Process::operator=(Process&& other) noexcept {
+  if (this != &other) {
+    if (running()) terminate(std::chrono::milliseconds(0));
+    pid_ = std::exchange(other.pid_, -1);
+    status_ = std::exchange(other.status_, std::nullopt);
+  }
+  return *this;
+}
+
+Process::~Process() {
+  if (running()) terminate(std::chrono::milliseconds(0));
+}
+
+std::optional<ExitStatus> Process::poll() {
+  if (status_ || pid_ <= 0) return status_;
+  int raw = 0;
+  pid_t r = ::waitpid(pid_, &raw, WNOHANG);
+  if (r == pid_) {
+    status_ = ExitStatus{raw};
+  } else if (r < 0 && errno == ECHILD) {
+    status_ = ExitStatus{0};  // reaped elsewhere (e.g. by PID 1's reaper)
+  }
+  return status_;
+}
+
+std::optional<ExitStatus> Process::wait_for(std::chrono::milliseconds timeout) {
+  Deadline deadline(timeout);
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    if (auto s = poll()) return s;
+    if (deadline.expired()) return std::nullopt;
+    std::this_thread::sleep_for(std::min(pause, std::chrono::milliseconds(deadline.remaining_ms() + 1)));
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
+}
+
+void Process::signal(int sig) const {
+  if (pid_ > 0 && !status_) ::kill(pid_, sig);
+}
+
+ExitStatus Process::terminate(std::chrono::milliseconds grace) {
+  if (auto s = poll()) return *s;
+  signal(SIGTERM);
+  if (auto s = wait_for(grace)) return *s;
+  signal(SIGKILL);
+  int raw = 0;
+  while (::waitpid(pid_, &raw, 0) < 0 && errno == EINTR) {
+  }
+  status_ = ExitStatus{raw};
+  return *status_;
+}
+
+pid_t Process::release() {
+  status_ = ExitStatus{0};
+  return std::exchange(pid_, -1);
+}
+
+Process spawn(const SpawnOptions& options) {
+  if (options.argv.empty()) throw Error("spawn: empty command");
+  // Everything the child needs is prepared before fork: only async-signal-safe calls after it.
+  std::vector<char*> argv;
+  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    bool overridden = false;
+    for (const auto& x : options.extra_env) {
+      auto eq = x.find('=');
+      if (entry.substr(0, eq + 1) == std::string_view(x).substr(0, eq + 1)) overridden = true;
+    }
+    if (!overridden) env_store.emplace_back(entry);
+  }
+  env_store.insert(env_store.end(), options.extra_env.begin(), options.extra_env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  UniqueFd devnull = open_file("/dev/null", O_RDWR);
+  Pipe exec_error = make_pipe();  // carries errno if execvpe fails
+
+  pid_t pid = ::fork();
+  if (pid < 0) throw SystemError("fork");
+  if (pid == 0) {
+    if (options.new_session) ::setsid();
+    int in = options.stdin_fd >= 0 ? options.stdin_fd : devnull.get();
+    ::dup2(in, 0);
+    if (options.stdout_fd >= 0) ::dup2(options.stdout_fd, 1);
+    if (options.stderr_fd >= 0) ::dup2(options.stderr_fd, 2);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::execvpe(argv[0], argv.data(), envp.data());
+    int err = errno;
+    (void)!::write(exec_error.write.get(), &err, sizeof err);
+    ::_exit(127);
+  }
+  exec_error.write.reset();
+  Process child(pid);
+  int err = 0;
+  ssize_t n;
+  while ((n = ::read(exec_error.read.get(), &err, sizeof err)) < 0 && errno == EINTR) {
+  }
+  if (n == sizeof err) {
+    child.wait_for(std::chrono::seconds(5));
+    throw SystemError("cannot run " + options.argv[0], err);
+  }
+  return child;
+}
+
+RunResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                      const std::vector<std::string>& extra_env) {
+  Pipe out = make_pipe();
+  SpawnOptions opts;
+  opts.argv = argv;
+  opts.extra_env = extra_env;
+  opts.stdout_fd = out.write.get();
+  opts.stderr_fd = out.write.get();
+  Process child = spawn(opts);
+  out.write.reset();
+
+  Deadline deadline(timeout);
+  RunResult result;
+  char buf[4096];
+  for (;;) {
+    pollfd pfd{out.read.get(), POLLIN, 0};
+    int r = ::poll(&pfd, 1, deadline.remaining_ms());
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) {
+      child.terminate(std::chrono::milliseconds(500));
+      throw Error(argv[0] + " timed out after " + std::to_string(timeout.count() / 1000) + " s");
+    }
+    ssize_t n = ::read(out.read.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // every writer closed: the child is done (or detached its output)
+    result.output.append(buf, static_cast<size_t>(n));
+  }
+  auto status = child.wait_for(std::chrono::milliseconds(deadline.remaining_ms()));
+  if (!status) {
+    child.terminate(std::chrono::milliseconds(500));
+    throw Error(argv[0] + " timed out after " + std::to_string(timeout.count() / 1000) + " s");
+  }
+  result.status = *status;
+  return result;
+}
+
+std::string join_argv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    bool plain = !a.empty() && a.find_first_of(" \t\n'\"\\$`*?") == std::string::npos;
+    out += plain ? a : "'" + a + "'";
+  }
+  return out;
+}
+
+}  // namespace alfs

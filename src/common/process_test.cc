@@ -1,0 +1,65 @@
+#include "common/process.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "common/error.h"
+
+namespace alfs {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(RunCommand, CapturesOutputAndExitCode) {
+  RunResult r = run_command({"sh", "-c", "echo out; echo err >&2; exit 3"}, 5s);
+  EXPECT_EQ(r.status.code(), 3);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.output.find("out\n"), std::string::npos);
+  EXPECT_NE(r.output.find("err\n"), std::string::npos);
+}
+
+TEST(RunCommand, PassesExtraEnvironment) {
+  RunResult r = run_command({"sh", "-c", "echo $ALFS_TEST_VAR"}, 5s, {"ALFS_TEST_VAR=hello"});
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.output, "hello\n");
+}
+
+TEST(RunCommand, KillsAtTheDeadline) {
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(run_command({"sleep", "30"}, 300ms), Error);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST(Spawn, MissingProgramIsANamedError) {
+  try {
+    spawn(SpawnOptions{.argv = {"/nonexistent/alfs-tool"}});
+    FAIL() << "expected an error";
+  } catch (const SystemError& e) {
+    EXPECT_STREQ(e.what(), "cannot run /nonexistent/alfs-tool: No such file or directory");
+  }
+}
+
+TEST(Process, TerminateEscalatesToSigkill) {
+  // The child ignores SIGTERM: terminate() must still end it.
+  Process p = spawn(SpawnOptions{.argv = {"sh", "-c", "trap '' TERM; exec sleep 30"}});
+  std::this_thread::sleep_for(100ms);
+  ExitStatus s = p.terminate(200ms);
+  EXPECT_EQ(s.code(), 128 + SIGKILL);
+  EXPECT_EQ(s.describe(), "killed by signal 9");
+}
+
+TEST(Process, DestructorKillsARunningChild) {
+  pid_t pid;
+  {
+    Process p = spawn(SpawnOptions{.argv = {"sleep", "30"}});
+    pid = p.pid();
+  }
+  EXPECT_NE(::kill(pid, 0), 0) << "child still exists after its owner went away";
+}
+
+TEST(JoinArgv, QuotesWhatAShellWouldSplit) {
+  EXPECT_EQ(join_argv({"mount", "-o", "a b", "x"}), "mount -o 'a b' x");
+}
+
+}  // namespace
+}  // namespace alfs

@@ -1,0 +1,98 @@
+#include "common/protocol.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include "common/fd.h"
+
+namespace alfs::protocol {
+
+using nlohmann::json;
+
+namespace {
+constexpr size_t kMaxLine = 1 << 20;
+
+template <typename T>
+T field(const json& message, const char* name, T fallback) {
+  auto it = message.find(name);
+  if (it == message.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    throw ProtocolError(std::string("field \"") + name + "\" has the wrong type");
+  }
+}
+}  // namespace
+
+json to_json(const MountRequest& r) {
+  return json{{"type", "mount"},       {"devices", r.devices},     {"fstype", r.fstype},
+              {"options", r.options},  {"read_only", r.read_only}, {"export_client", r.export_client}};
+}
+
+MountRequest mount_request_from_json(const json& m) {
+  MountRequest r;
+  r.devices = field<std::vector<std::string>>(m, "devices", {});
+  r.fstype = field<std::string>(m, "fstype", "");
+  r.options = field<std::string>(m, "options", "");
+  r.read_only = field<bool>(m, "read_only", false);
+  r.export_client = field<std::string>(m, "export_client", "");
+  if (r.devices.empty()) throw ProtocolError("mount request names no device");
+  if (r.export_client.empty()) throw ProtocolError("mount request names no export client");
+  return r;
+}
+
+json decode_line(std::string_view line) {
+  json message = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (message.is_discarded()) throw ProtocolError("malformed message: not JSON");
+  if (!message.is_object()) throw ProtocolError("malformed message: not a JSON object");
+  message_type(message);
+  return message;
+}
+
+std::string encode_line(const json& message) { return message.dump() + '\n'; }
+
+std::string message_type(const json& message) {
+  auto it = message.find("type");
+  if (it == message.end() || !it->is_string()) throw ProtocolError("message has no \"type\"");
+  return it->get<std::string>();
+}
+
+void LineChannel::send(const json& message) { write_all(fd_, encode_line(message)); }
+
+std::optional<std::string> LineChannel::take_line() {
+  auto nl = buffer_.find('\n');
+  if (nl == std::string::npos) {
+    if (buffer_.size() > kMaxLine) throw ProtocolError("message longer than 1 MiB");
+    return std::nullopt;
+  }
+  std::string line = buffer_.substr(0, nl);
+  buffer_.erase(0, nl + 1);
+  return line;
+}
+
+LineChannel::Received LineChannel::receive(const Deadline& deadline) {
+  for (;;) {
+    while (auto line = take_line()) {
+      if (line->find_first_not_of(" \t\r") == std::string::npos) continue;
+      return {Status::kMessage, decode_line(*line)};
+    }
+    pollfd pfd{fd_, POLLIN, 0};
+    int r = ::poll(&pfd, 1, deadline.remaining_ms());
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw SystemError("poll on control channel");
+    }
+    if (r == 0) return {Status::kTimeout, {}};
+    char buf[4096];
+    ssize_t n = ::read(fd_, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      if (errno == ECONNRESET) return {Status::kClosed, {}};
+      throw SystemError("read from control channel");
+    }
+    if (n == 0) return {Status::kClosed, {}};
+    buffer_.append(buf, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace alfs::protocol

@@ -1,0 +1,78 @@
+// The control protocol between the host supervisor and the guest agent:
+// one JSON object per line over the virtio-serial port "anylinuxfs.control".
+//
+//   guest -> host  {"type":"hello","kernel":"6.12..."}     agent is up, waits for a request
+//   host  -> guest {"type":"mount", ...MountRequest}
+//   guest -> host  {"type":"progress","step":"mount"}      informational
+//   guest -> host  {"type":"ready"}                        the export is served
+//   guest -> host  {"type":"error","step":"mount","message":"mount: ... wrong fs type"}
+//   host  -> guest {"type":"stop"}                         unmount, sync, power off
+//   guest -> host  {"type":"stopped","clean":true}         the filesystem is unmounted
+// When the host side closes the channel the guest shuts down as if told "stop".
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/deadline.h"
+#include "common/error.h"
+
+namespace alfs::protocol {
+
+inline constexpr const char* kPortName = "anylinuxfs.control";
+inline constexpr const char* kGuestMountPoint = "/mnt/disk";
+inline constexpr int kGuestNfsPort = 2049;
+inline constexpr int kGuestMountdPort = 20048;
+
+class ProtocolError : public Error {
+ public:
+  using Error::Error;
+};
+
+struct MountRequest {
+  std::vector<std::string> devices;  // guest block devices, e.g. /dev/vda
+  std::string fstype;                // empty: let mount(8) probe
+  std::string options;               // the user's -o, passed to mount(8)
+  bool read_only = false;
+  std::string export_client;         // the only address the export admits
+  friend bool operator==(const MountRequest&, const MountRequest&) = default;
+};
+
+struct GuestError {
+  std::string step;     // "mount", "nfs", "modules", ...
+  std::string message;  // the guest tool's own error text
+};
+
+nlohmann::json to_json(const MountRequest& request);
+MountRequest mount_request_from_json(const nlohmann::json& message);  // throws ProtocolError
+
+// One line of JSON (no trailing newline); throws ProtocolError on garbage or a non-object.
+nlohmann::json decode_line(std::string_view line);
+std::string encode_line(const nlohmann::json& message);  // ends with '\n'
+
+// The "type" of a message, or throws ProtocolError.
+std::string message_type(const nlohmann::json& message);
+
+// A line-oriented channel over a connected fd (socket or virtio port). Not thread-safe.
+class LineChannel {
+ public:
+  explicit LineChannel(int fd) : fd_(fd) {}
+
+  void send(const nlohmann::json& message);  // throws SystemError
+  enum class Status { kMessage, kTimeout, kClosed };
+  struct Received {
+    Status status;
+    nlohmann::json message;
+  };
+  // Waits for the next message until the deadline. Lines longer than 1 MiB are a ProtocolError.
+  Received receive(const Deadline& deadline);
+
+ private:
+  std::optional<std::string> take_line();
+  int fd_;
+  std::string buffer_;
+};
+
+}  // namespace alfs::protocol

@@ -1,0 +1,69 @@
+#include "common/protocol.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include "common/fd.h"
+
+namespace alfs::protocol {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Protocol, MountRequestRoundTrips) {
+  MountRequest r{{"/dev/vda"}, "ext4", "noatime", true, "10.0.2.2"};
+  nlohmann::json decoded = decode_line(encode_line(to_json(r)));
+  EXPECT_EQ(message_type(decoded), "mount");
+  EXPECT_EQ(mount_request_from_json(decoded), r);
+}
+
+TEST(Protocol, RejectsGarbage) {
+  EXPECT_THROW(decode_line("not json"), ProtocolError);
+  EXPECT_THROW(decode_line("[1,2]"), ProtocolError);
+  EXPECT_THROW(decode_line("{\"kind\":\"x\"}"), ProtocolError);
+  EXPECT_THROW(mount_request_from_json(decode_line(R"({"type":"mount","devices":[]})")), ProtocolError);
+  EXPECT_THROW(mount_request_from_json(decode_line(R"({"type":"mount","devices":"vda"})")), ProtocolError);
+}
+
+struct SocketPair {
+  UniqueFd a, b;
+  SocketPair() {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    a.reset(fds[0]);
+    b.reset(fds[1]);
+  }
+};
+
+TEST(LineChannel, ReassemblesSplitLinesAndSkipsBlankOnes) {
+  SocketPair s;
+  write_all(s.a.get(), "\n{\"type\":\"he");
+  write_all(s.a.get(), "llo\"}\n{\"type\":\"ready\"}\n");
+  LineChannel channel(s.b.get());
+  auto first = channel.receive(Deadline(1s));
+  ASSERT_EQ(first.status, LineChannel::Status::kMessage);
+  EXPECT_EQ(message_type(first.message), "hello");
+  auto second = channel.receive(Deadline(1s));
+  ASSERT_EQ(second.status, LineChannel::Status::kMessage);
+  EXPECT_EQ(message_type(second.message), "ready");
+}
+
+TEST(LineChannel, ReportsTimeoutThenClose) {
+  SocketPair s;
+  LineChannel channel(s.b.get());
+  EXPECT_EQ(channel.receive(Deadline(50ms)).status, LineChannel::Status::kTimeout);
+  s.a.reset();
+  EXPECT_EQ(channel.receive(Deadline(1s)).status, LineChannel::Status::kClosed);
+}
+
+TEST(LineChannel, SendWritesOneLine) {
+  SocketPair s;
+  LineChannel(s.a.get()).send({{"type", "stop"}});
+  LineChannel reader(s.b.get());
+  auto r = reader.receive(Deadline(1s));
+  ASSERT_EQ(r.status, LineChannel::Status::kMessage);
+  EXPECT_EQ(message_type(r.message), "stop");
+}
+
+}  // namespace
+}  // namespace alfs::protocol

@@ -1,0 +1,106 @@
+#include "guest/agent.h"
+
+#include <thread>
+
+namespace alfs::guest {
+
+using namespace std::chrono_literals;
+using protocol::GuestError;
+
+namespace {
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// Module names for the filesystem types whose driver is not named like the type.
+std::string module_for(const std::string& fstype) {
+  if (fstype == "ntfs" || fstype == "ntfs-3g") return "fuse";
+  if (fstype == "ext2" || fstype == "ext3") return "ext4";
+  return fstype;
+}
+}  // namespace
+
+std::string Agent::mount_options(const protocol::MountRequest& r) {
+  std::string opts = r.options;
+  if (r.read_only) opts = opts.empty() ? "ro" : opts + ",ro";
+  return opts;
+}
+
+std::string Agent::export_options(const protocol::MountRequest& r) {
+  // sync: the host's acknowledged writes are on the disk. no_root_squash: the host
+  // client acts with the invoking user's uid. insecure: forwarded connections come
+  // from unprivileged ports. fsid: needed when the filesystem has no block device (FUSE).
+  return std::string(r.read_only ? "ro" : "rw") + ",sync,no_root_squash,insecure,no_subtree_check,fsid=1";
+}
+
+std::optional<GuestError> Agent::step(const std::string& name, const std::vector<std::string>& argv,
+                                      std::chrono::milliseconds timeout) {
+  try {
+    RunResult result = runner_.run(argv, timeout);
+    if (result.ok()) return std::nullopt;
+    std::string text = trim(result.output);
+    if (text.empty()) text = argv[0] + " failed with " + result.status.describe();
+    return GuestError{name, text};
+  } catch (const std::exception& e) {
+    return GuestError{name, e.what()};
+  }
+}
+
+std::optional<GuestError> Agent::mount(const protocol::MountRequest& r) {
+  // Modules first: the network driver and nfsd are modules in Debian's cloud kernel.
+  // A missing filesystem module is not fatal here: it may be built in, and mount(8)
+  // reports an unknown type precisely.
+  std::vector<std::string> modprobe = {"modprobe", "-a", "virtio_net", "nfsd"};
+  if (auto e = step("modules", modprobe, 30s)) return e;
+  if (!r.fstype.empty()) runner_.run({"modprobe", "-q", module_for(r.fstype)}, 30s);
+
+  if (auto e = step("network", {"ip", "link", "set", "lo", "up"}, 10s)) return e;
+  if (auto e = step("network", {"ip", "addr", "add", kGuestAddress, "dev", "eth0"}, 10s)) return e;
+  if (auto e = step("network", {"ip", "link", "set", "eth0", "up"}, 10s)) return e;
+
+  std::vector<std::string> mount = {"mount"};
+  if (!r.fstype.empty()) mount.insert(mount.end(), {"-t", r.fstype});
+  if (std::string opts = mount_options(r); !opts.empty()) mount.insert(mount.end(), {"-o", opts});
+  mount.insert(mount.end(), {r.devices.front(), protocol::kGuestMountPoint});
+  if (auto e = step("mount", mount, 120s)) return e;
+  mounted_ = true;
+
+  if (auto e = step("nfs", {"mount", "-t", "nfsd", "nfsd", "/proc/fs/nfsd"}, 10s)) return e;
+  nfsd_mounted_ = true;
+  nfs_started_ = true;
+  runner_.start_daemon({"rpcbind", "-f"});
+  std::string client = r.export_client + ":" + protocol::kGuestMountPoint;
+  if (auto e = step("nfs", {"exportfs", "-i", "-o", export_options(r), client}, 10s)) return e;
+  runner_.start_daemon({"rpc.mountd", "-F", "-N", "4", "-p", std::to_string(protocol::kGuestMountdPort)});
+  // NFSv3 only: the host client is v3 (libnfs' v4 writes are broken), and v3 needs
+  // no grace period before writes.
+  if (auto e = step("nfs", {"rpc.nfsd", "-N", "4", "-p", std::to_string(protocol::kGuestNfsPort), "8"}, 30s))
+    return e;
+  return std::nullopt;
+}
+
+bool Agent::shutdown() {
+  if (nfs_started_) {
+    runner_.run({"rpc.nfsd", "0"}, 10s);
+    runner_.run({"exportfs", "-ua"}, 10s);
+    runner_.stop_daemons();
+    nfs_started_ = false;
+  }
+  if (nfsd_mounted_) {
+    runner_.run({"umount", "/proc/fs/nfsd"}, 10s);
+    nfsd_mounted_ = false;
+  }
+  if (mounted_) {
+    // The kernel may still hold the export briefly after nfsd stops: retry a few times.
+    for (int attempt = 0; attempt < 20 && mounted_; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(250ms);
+      mounted_ = !runner_.run({"umount", protocol::kGuestMountPoint}, 60s).ok();
+    }
+    if (mounted_) runner_.log("cannot unmount " + std::string(protocol::kGuestMountPoint));
+  }
+  runner_.run({"sync"}, 60s);
+  return !mounted_;
+}
+
+}  // namespace alfs::guest

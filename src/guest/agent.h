@@ -1,0 +1,44 @@
+// What the guest agent does with a mount request: load modules, configure the
+// network, mount the disk, export it over NFSv3; and the clean shutdown after.
+// Every step runs through a Runner, so the sequence is testable with a fake.
+#pragma once
+
+#include <optional>
+
+#include "common/protocol.h"
+#include "guest/runner.h"
+
+namespace alfs::guest {
+
+// The guest's address on QEMU's user network; the host's forwards arrive from 10.0.2.2.
+inline constexpr const char* kGuestAddress = "10.0.2.15/24";
+
+class Agent {
+ public:
+  explicit Agent(Runner& runner) : runner_(runner) {}
+
+  // Runs every step; on the first failure returns which step failed and the tool's
+  // own error text (what was already done is undone by shutdown()).
+  std::optional<protocol::GuestError> mount(const protocol::MountRequest& request);
+
+  // Stops the NFS server, unmounts the filesystem and syncs. Safe after a partial
+  // mount. Returns true when the filesystem is unmounted (or was never mounted).
+  bool shutdown();
+
+  // The exports(5) options for a request.
+  static std::string export_options(const protocol::MountRequest& request);
+  // The mount(8) -o value: the user's options, plus "ro" when read-only.
+  static std::string mount_options(const protocol::MountRequest& request);
+
+ private:
+  // Runs one command of a step; returns the error to report if it failed.
+  std::optional<protocol::GuestError> step(const std::string& name, const std::vector<std::string>& argv,
+                                           std::chrono::milliseconds timeout);
+
+  Runner& runner_;
+  bool mounted_ = false;
+  bool nfsd_mounted_ = false;
+  bool nfs_started_ = false;
+};
+
+}  // namespace alfs::guest

@@ -1,0 +1,118 @@
+// Agent step sequence against a fake Runner (no processes are spawned).
+#include "guest/agent.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <map>
+
+namespace alfs::guest {
+namespace {
+
+class FakeRunner : public Runner {
+ public:
+  RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds) override {
+    std::string line = join_argv(argv);
+    calls.push_back(line);
+    for (auto& [prefix, failure] : failures) {
+      if (line.rfind(prefix, 0) == 0 && failure.times != 0) {
+        --failure.times;
+        return RunResult{ExitStatus{W_EXITCODE(32, 0)}, failure.output};
+      }
+    }
+    return RunResult{ExitStatus{0}, ""};
+  }
+  void start_daemon(const std::vector<std::string>& argv) override { calls.push_back("daemon " + join_argv(argv)); }
+  void stop_daemons() override { calls.push_back("stop daemons"); }
+  void log(const std::string&) override {}
+
+  struct Failure {
+    std::string output;
+    int times = -1;  // -1: always
+  };
+  void fail(const std::string& prefix, std::string output, int times = -1) { failures[prefix] = {output, times}; }
+
+  std::vector<std::string> calls;
+  std::map<std::string, Failure> failures;
+};
+
+protocol::MountRequest request(bool ro = false) {
+  protocol::MountRequest r;
+  r.devices = {"/dev/vda"};
+  r.fstype = "ext4";
+  r.options = "noatime";
+  r.read_only = ro;
+  r.export_client = "10.0.2.2";
+  return r;
+}
+
+bool contains(const std::vector<std::string>& calls, const std::string& line) {
+  return std::find(calls.begin(), calls.end(), line) != calls.end();
+}
+
+TEST(AgentWithFakeRunner, MountsThenExportsToTheHostOnly) {
+  FakeRunner runner;
+  Agent agent(runner);
+  EXPECT_EQ(agent.mount(request()), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls, "mount -t ext4 -o noatime /dev/vda /mnt/disk"));
+  EXPECT_TRUE(contains(runner.calls,
+                       "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1 10.0.2.2:/mnt/disk"));
+  auto mount_at = std::find(runner.calls.begin(), runner.calls.end(), "mount -t ext4 -o noatime /dev/vda /mnt/disk");
+  auto nfsd_at = std::find_if(runner.calls.begin(), runner.calls.end(),
+                              [](const std::string& c) { return c.rfind("rpc.nfsd -N 4", 0) == 0; });
+  ASSERT_NE(nfsd_at, runner.calls.end());
+  EXPECT_LT(mount_at, nfsd_at) << "the export must not be served before the disk is mounted";
+}
+
+TEST(AgentWithFakeRunner, ReadOnlyMountsAndExportsReadOnly) {
+  FakeRunner runner;
+  Agent agent(runner);
+  EXPECT_EQ(agent.mount(request(true)), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls, "mount -t ext4 -o noatime,ro /dev/vda /mnt/disk"));
+  EXPECT_EQ(Agent::export_options(request(true)).substr(0, 3), "ro,");
+}
+
+TEST(AgentWithFakeRunner, MountFailureCarriesTheToolsOwnText) {
+  FakeRunner runner;
+  runner.fail("mount -t ext4", "mount: /mnt/disk: wrong fs type, bad option, bad superblock on /dev/vda.\n");
+  Agent agent(runner);
+  auto error = agent.mount(request());
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->step, "mount");
+  EXPECT_EQ(error->message, "mount: /mnt/disk: wrong fs type, bad option, bad superblock on /dev/vda.");
+  EXPECT_FALSE(contains(runner.calls, "daemon rpcbind -f")) << "no NFS after a failed mount";
+  EXPECT_TRUE(agent.shutdown());
+  EXPECT_FALSE(contains(runner.calls, "umount /mnt/disk")) << "nothing was mounted";
+}
+
+TEST(AgentWithFakeRunner, ShutdownStopsNfsBeforeUnmountingAndSyncs) {
+  FakeRunner runner;
+  Agent agent(runner);
+  ASSERT_EQ(agent.mount(request()), std::nullopt);
+  runner.calls.clear();
+  EXPECT_TRUE(agent.shutdown());
+  std::vector<std::string> expected = {"rpc.nfsd 0", "exportfs -ua", "stop daemons", "umount /proc/fs/nfsd",
+                                       "umount /mnt/disk", "sync"};
+  EXPECT_EQ(runner.calls, expected);
+}
+
+TEST(AgentWithFakeRunner, ShutdownRetriesABusyUnmount) {
+  FakeRunner runner;
+  Agent agent(runner);
+  ASSERT_EQ(agent.mount(request()), std::nullopt);
+  runner.fail("umount /mnt/disk", "umount: /mnt/disk: target is busy.", 2);
+  EXPECT_TRUE(agent.shutdown());
+  EXPECT_EQ(std::count(runner.calls.begin(), runner.calls.end(), "umount /mnt/disk"), 3);
+}
+
+TEST(AgentWithFakeRunner, ShutdownReportsAnUnmountThatNeverSucceeds) {
+  FakeRunner runner;
+  Agent agent(runner);
+  ASSERT_EQ(agent.mount(request()), std::nullopt);
+  runner.fail("umount /mnt/disk", "umount: /mnt/disk: target is busy.");
+  EXPECT_FALSE(agent.shutdown());
+}
+
+}  // namespace
+}  // namespace alfs::guest

@@ -1,0 +1,33 @@
+#include "guest/runner.h"
+
+#include <cstdio>
+
+namespace alfs::guest {
+
+RunResult ProcessRunner::run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  log("run: " + join_argv(argv));
+  RunResult result = run_command(argv, timeout);
+  if (!result.ok()) log("  -> " + result.status.describe() + ": " + result.output);
+  return result;
+}
+
+void ProcessRunner::start_daemon(const std::vector<std::string>& argv) {
+  log("start: " + join_argv(argv));
+  SpawnOptions opts;
+  opts.argv = argv;
+  daemons_.push_back(spawn(opts));
+}
+
+void ProcessRunner::stop_daemons() {
+  while (!daemons_.empty()) {
+    daemons_.back().terminate(std::chrono::seconds(2));
+    daemons_.pop_back();
+  }
+}
+
+void ProcessRunner::log(const std::string& line) {
+  std::fprintf(stdout, "anylinuxfs-agent: %s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace alfs::guest

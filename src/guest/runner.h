@@ -1,0 +1,36 @@
+// The seam between the agent's logic and the guest system: commands it runs and
+// daemons it starts. The real one spawns processes; tests use a fake.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/process.h"
+
+namespace alfs::guest {
+
+class Runner {
+ public:
+  virtual ~Runner() = default;
+  // Runs to completion (killed at the timeout); output is stdout+stderr.
+  virtual RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) = 0;
+  // Starts a long-running daemon in the foreground mode of its own; it is stopped by
+  // stop_daemons() in reverse start order.
+  virtual void start_daemon(const std::vector<std::string>& argv) = 0;
+  virtual void stop_daemons() = 0;
+  virtual void log(const std::string& line) = 0;
+};
+
+class ProcessRunner : public Runner {
+ public:
+  RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override;
+  void start_daemon(const std::vector<std::string>& argv) override;
+  void stop_daemons() override;
+  void log(const std::string& line) override;
+
+ private:
+  std::vector<Process> daemons_;
+};
+
+}  // namespace alfs::guest

@@ -1,0 +1,87 @@
+#include "guest/system.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "common/deadline.h"
+#include "common/error.h"
+#include "common/protocol.h"
+
+namespace alfs::guest {
+
+namespace fs = std::filesystem;
+
+namespace {
+void mount_fs(const char* source, const char* target, const char* type, const char* data = nullptr) {
+  ::mkdir(target, 0755);
+  if (::mount(source, target, type, MS_NOSUID | MS_NODEV, data) != 0 && errno != EBUSY)
+    std::fprintf(stderr, "anylinuxfs-agent: mount %s on %s: %m\n", type, target);
+}
+}  // namespace
+
+void setup_base_system() {
+  mount_fs("proc", "/proc", "proc");
+  mount_fs("sysfs", "/sys", "sysfs");
+  if (::mount("dev", "/dev", "devtmpfs", MS_NOSUID, nullptr) != 0 && errno != EBUSY) {
+    // Already there when stage 1 moved its /dev over; anything else is worth a line.
+  }
+  mount_fs("tmpfs", "/run", "tmpfs", "mode=0755");
+  mount_fs("tmpfs", "/tmp", "tmpfs", "mode=1777");
+  // nfs-utils keeps its state (etab, rmtab) here; the root is read-only.
+  mount_fs("tmpfs", "/var/lib/nfs", "tmpfs", "mode=0755");
+  for (const char* state : {"/var/lib/nfs/etab", "/var/lib/nfs/rmtab", "/var/lib/nfs/xtab"}) {
+    int fd = ::open(state, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) ::close(fd);
+  }
+  ::mkdir("/run/rpcbind", 0755);
+  ::sethostname("anylinuxfs", 10);
+}
+
+UniqueFd open_control_port(std::chrono::milliseconds timeout) {
+  Deadline deadline(timeout);
+  for (;;) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/sys/class/virtio-ports", ec)) {
+      std::FILE* f = std::fopen((entry.path() / "name").c_str(), "re");
+      if (!f) continue;
+      char name[128] = {};
+      bool match = std::fgets(name, sizeof name, f) && std::string(name).rfind(protocol::kPortName, 0) == 0;
+      std::fclose(f);
+      if (!match) continue;
+      std::string dev = "/dev/" + entry.path().filename().string();
+      int fd = ::open(dev.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
+      if (fd >= 0) return UniqueFd(fd);
+    }
+    if (deadline.expired()) throw Error(std::string("control port ") + protocol::kPortName + " not found");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::string kernel_release() {
+  utsname u{};
+  ::uname(&u);
+  return u.release;
+}
+
+void reap_orphans() {
+  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+}
+
+void power_off() {
+  ::sync();
+  ::reboot(RB_POWER_OFF);
+  // Not PID 1 (a test run): there is nothing to power off.
+  std::_Exit(0);
+}
+
+}  // namespace alfs::guest

@@ -1,0 +1,112 @@
+#include "host/guest_image.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+
+#include "common/error.h"
+#include "common/fd.h"
+#include "common/process.h"
+
+namespace alfs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// FNV-1a: a cache key, not a security boundary.
+uint64_t fnv1a(uint64_t h, std::string_view data) {
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+bool complete(const GuestImage& image) {
+  for (const auto& f : {image.kernel, image.initrd, image.rootfs})
+    if (!fs::is_regular_file(f)) return false;
+  return true;
+}
+
+}  // namespace
+
+ImageInputs image_inputs(const Paths& paths) {
+  return ImageInputs{paths.share_dir + "/build-guest-image.sh", paths.share_dir + "/guest-packages.txt",
+                     paths.agent_binary};
+}
+
+std::string image_key(const ImageInputs& inputs) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const auto& path : {inputs.build_script, inputs.package_list, inputs.agent_binary}) {
+    h = fnv1a(h, read_file(path));
+    h = fnv1a(h, std::string_view("\0", 1));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+std::optional<GuestImage> find_image(const std::string& image_root, const std::string& key) {
+  GuestImage image;
+  image.key = key;
+  image.dir = image_root + "/" + key;
+  image.kernel = image.dir + "/vmlinuz";
+  image.initrd = image.dir + "/initrd.img";
+  image.rootfs = image.dir + "/rootfs.img";
+  if (!complete(image)) return std::nullopt;
+  return image;
+}
+
+GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd) {
+  ImageInputs inputs = image_inputs(paths);
+  std::string key = image_key(inputs);
+  if (!rebuild) {
+    if (auto image = find_image(paths.image_root, key)) return *image;
+  }
+  if (::geteuid() != 0) {
+    throw Error("the guest image is not built yet (" + paths.image_root + "/" + key +
+                "): building it needs root, run `sudo anylinuxfs init` once");
+  }
+  make_dirs(paths.image_root);
+  // One build at a time; a second mount waits for the first build and reuses it.
+  UniqueFd lock = open_file(paths.image_root + "/.build.lock", O_RDWR | O_CREAT, 0644);
+  if (::flock(lock.get(), LOCK_EX) != 0) throw SystemError("cannot lock " + paths.image_root);
+  if (!rebuild) {
+    if (auto image = find_image(paths.image_root, key)) return *image;
+  }
+
+  std::string staging = paths.image_root + "/" + key + ".partial";
+  std::string final_dir = paths.image_root + "/" + key;
+  fs::remove_all(staging);
+  write_all(progress_fd, "anylinuxfs: building the guest image (Debian bookworm, about a minute)\n");
+  SpawnOptions opts;
+  opts.argv = {"sh", inputs.build_script, staging, inputs.agent_binary, inputs.package_list};
+  opts.stdout_fd = progress_fd;
+  opts.stderr_fd = progress_fd;
+  Process build = spawn(opts);
+  auto status = build.wait_for(std::chrono::minutes(20));
+  if (!status) {
+    build.terminate(std::chrono::seconds(5));
+    fs::remove_all(staging);
+    throw Error("building the guest image timed out after 20 minutes");
+  }
+  if (status->code() != 0) {
+    fs::remove_all(staging);
+    throw Error("building the guest image failed (" + status->describe() + "); its output is above");
+  }
+  // Publish atomically; older images are of no further use.
+  fs::remove_all(final_dir);
+  fs::rename(staging, final_dir);
+  for (const auto& entry : fs::directory_iterator(paths.image_root)) {
+    if (entry.is_directory() && entry.path().filename() != key) fs::remove_all(entry.path());
+  }
+  auto image = find_image(paths.image_root, key);
+  if (!image) throw Error("the guest image build finished but " + final_dir + " is incomplete");
+  return *image;
+}
+
+}  // namespace alfs

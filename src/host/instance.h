@@ -1,0 +1,56 @@
+// Running instances: one directory each under ~/.anylinuxfs/instances/<id>/ with
+// instance.json (written atomically by the supervisor) and the control socket.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace alfs {
+
+struct InstanceRecord {
+  std::string id;
+  std::string disk;          // the identifier as the user gave it
+  std::string disk_path;     // absolute path of the disk or image
+  std::string mount_point;
+  std::string fstype;
+  bool read_only = false;
+  std::string state;         // starting, ready, stopping
+  pid_t supervisor_pid = 0;
+  pid_t vm_pid = 0;
+  int nfs_port = 0;
+  int mountd_port = 0;
+  bool created_mount_point = false;
+  std::string log_file;
+  std::string console_log;
+
+  // "<disk> on <mount point> (<fstype>, <ro|rw>, vm pid <N>)"
+  std::string status_line() const;
+};
+
+std::string to_json_text(const InstanceRecord& record);
+InstanceRecord instance_from_json_text(const std::string& text);  // throws Error
+
+class InstanceRegistry {
+ public:
+  explicit InstanceRegistry(std::string dir) : dir_(std::move(dir)) {}
+
+  std::string dir_of(const std::string& id) const { return dir_ + "/" + id; }
+  void save(const InstanceRecord& record) const;
+  void remove(const std::string& id) const;
+
+  // Instances whose supervisor is alive; records of dead ones are returned in `stale`.
+  std::vector<InstanceRecord> list(std::vector<InstanceRecord>* stale = nullptr) const;
+
+  // By mount point (as given or canonical) or by disk identifier / disk path.
+  std::optional<InstanceRecord> find(const std::string& target) const;
+
+ private:
+  std::string dir_;
+};
+
+bool process_alive(pid_t pid);
+
+}  // namespace alfs

@@ -1,0 +1,79 @@
+#include "host/instance.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+
+namespace alfs {
+namespace {
+
+namespace fs = std::filesystem;
+
+InstanceRecord record(const std::string& id, pid_t supervisor) {
+  InstanceRecord r;
+  r.id = id;
+  r.disk = "disk.img";
+  r.disk_path = "/data/disk.img";
+  r.mount_point = "/mnt/demo";
+  r.fstype = "ext4";
+  r.supervisor_pid = supervisor;
+  r.vm_pid = 4242;
+  return r;
+}
+
+class InstanceRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("alfs-instances-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  fs::path dir;
+};
+
+TEST(InstanceRecord, StatusLineIsTheSpecsFormat) {
+  InstanceRecord r = record("a", 1);
+  EXPECT_EQ(r.status_line(), "disk.img on /mnt/demo (ext4, rw, vm pid 4242)");
+  r.read_only = true;
+  EXPECT_EQ(r.status_line(), "disk.img on /mnt/demo (ext4, ro, vm pid 4242)");
+}
+
+TEST(InstanceRecord, JsonRoundTripAndGarbage) {
+  InstanceRecord r = record("a", 7);
+  r.nfs_port = 41000;
+  InstanceRecord back = instance_from_json_text(to_json_text(r));
+  EXPECT_EQ(back.status_line(), r.status_line());
+  EXPECT_EQ(back.nfs_port, 41000);
+  EXPECT_THROW(instance_from_json_text("{"), Error);
+  EXPECT_THROW(instance_from_json_text("{}"), Error);
+}
+
+TEST_F(InstanceRegistryTest, ListsLiveInstancesAndSeparatesStaleOnes) {
+  InstanceRegistry registry(dir.string());
+  registry.save(record("live", ::getpid()));
+  // A pid that cannot be alive: beyond pid_max.
+  registry.save(record("dead", 0x7ffffff0));
+  std::vector<InstanceRecord> stale;
+  auto live = registry.list(&stale);
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].id, "live");
+  ASSERT_EQ(stale.size(), 1u);
+  EXPECT_EQ(stale[0].id, "dead");
+  registry.remove("dead");
+  EXPECT_FALSE(fs::exists(dir / "dead"));
+}
+
+TEST_F(InstanceRegistryTest, FindsByMountPointOrDisk) {
+  InstanceRegistry registry(dir.string());
+  registry.save(record("live", ::getpid()));
+  EXPECT_TRUE(registry.find("/mnt/demo").has_value());
+  EXPECT_TRUE(registry.find("disk.img").has_value());
+  EXPECT_TRUE(registry.find("/data/disk.img").has_value());
+  EXPECT_FALSE(registry.find("/mnt/other").has_value());
+}
+
+}  // namespace
+}  // namespace alfs

@@ -1,0 +1,178 @@
+#include "host/mount_point.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "common/error.h"
+#include "common/fd.h"
+
+namespace alfs {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kMaxMountPointAttempts = 1000;
+
+std::string strip_trailing_slashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+  std::string d = strip_trailing_slashes(dir);
+  return d == "/" ? "/" + name : d + "/" + name;
+}
+
+std::string file_kind(mode_t mode) {
+  if (S_ISREG(mode)) return "a file";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a directory";
+}
+
+// An unreadable directory counts as non-empty: nothing proves it is free.
+bool directory_empty(const std::string& path, std::error_code& ec) {
+  fs::directory_iterator it(path, ec);
+  return !ec && it == fs::directory_iterator();
+}
+
+// Replaces what a path cannot hold or what would hide or confuse the directory: '/',
+// control characters, leading dots (".." included) and surrounding blanks.
+std::string sanitize_name(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    out += (c == '/' || u < 0x20 || u == 0x7f) ? '_' : c;
+  }
+  size_t begin = out.find_first_not_of(". \t");
+  if (begin == std::string::npos) return {};
+  size_t end = out.find_last_not_of(" \t");
+  return out.substr(begin, end + 1 - begin);
+}
+
+// Decodes the octal escapes mountinfo uses for space, tab, newline and backslash.
+std::string decode_mountinfo_field(std::string_view field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      std::string_view oct = field.substr(i + 1, 3);
+      if (oct.find_first_not_of("01234567") == std::string_view::npos) {
+        out += static_cast<char>((oct[0] - '0') * 64 + (oct[1] - '0') * 8 + (oct[2] - '0'));
+        i += 3;
+        continue;
+      }
+    }
+    out += field[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string default_mount_base(bool is_root, const std::string& home) {
+  if (is_root) return "/mnt";
+  if (home.empty()) throw Error("cannot choose a default mount point: HOME is not set (give a mount point)");
+  if (home.front() != '/') {
+    throw Error("cannot choose a default mount point: HOME (" + home + ") is not an absolute path");
+  }
+  return join(home, "mnt");
+}
+
+std::string choose_mount_point(const std::string& base, const std::string& name,
+                               const std::function<bool(const std::string&)>& is_taken) {
+  std::string first = join(base, name);
+  if (!is_taken(first)) return first;
+  for (int i = 1; i < kMaxMountPointAttempts; ++i) {
+    std::string candidate = first + "-" + std::to_string(i);
+    if (!is_taken(candidate)) return candidate;
+  }
+  throw Error("cannot choose a mount point: " + first + " and " + first + "-1 to " + first + "-" +
+              std::to_string(kMaxMountPointAttempts - 1) + " are all taken");
+}
+
+std::vector<std::string> mount_points_from_mountinfo(std::string_view text) {
+  // Each line: mount-id parent-id major:minor root mount-point options ...
+  std::vector<std::string> points;
+  while (!text.empty()) {
+    size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    for (int field = 0; field < 4 && !line.empty(); ++field) {
+      size_t space = line.find(' ');
+      line.remove_prefix(space == std::string_view::npos ? line.size() : space + 1);
+    }
+    std::string_view point = line.substr(0, line.find(' '));
+    if (!point.empty()) points.push_back(decode_mountinfo_field(point));
+  }
+  return points;
+}
+
+bool is_mount_point(const std::string& path) {
+  std::error_code ec;
+  fs::path resolved = fs::canonical(path, ec);
+  if (ec) return false;
+  for (const std::string& point : mount_points_from_mountinfo(read_file("/proc/self/mountinfo"))) {
+    if (point == resolved.string()) return true;
+  }
+  return false;
+}
+
+bool mount_point_taken(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return errno != ENOENT;
+  if (!S_ISDIR(st.st_mode) || is_mount_point(path)) return true;
+  std::error_code ec;
+  return !directory_empty(path, ec);
+}
+
+std::string volume_name(const ProbeResult& probe, const std::string& disk_path) {
+  std::string name = sanitize_name(probe.label);
+  if (!name.empty()) return name;
+  // Devices are named by their node ("sdb1"); an image by its file name without the
+  // extension, which for a device would cut names like "nvme0n1p2.x" short.
+  fs::path path(strip_trailing_slashes(disk_path));
+  name = sanitize_name(disk_path.starts_with("/dev/") ? path.filename().string() : path.stem().string());
+  return name.empty() ? "disk" : name;
+}
+
+void validate_mount_point(const std::string& given) {
+  if (given.empty()) throw Error("empty mount point");
+  std::string path = strip_trailing_slashes(given);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) throw SystemError("cannot use mount point " + path);
+    if (::lstat(path.c_str(), &st) == 0) {
+      throw Error("mount point " + path + " is a symbolic link to a path that does not exist");
+    }
+    std::string parent = fs::path(path).parent_path().string();
+    if (parent.empty()) parent = ".";
+    if (::stat(parent.c_str(), &st) != 0) {
+      if (errno == ENOENT) {
+        throw Error("mount point " + path + " does not exist and cannot be created: " + parent +
+                    " does not exist");
+      }
+      throw SystemError("cannot use mount point " + path + ": cannot inspect " + parent);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      throw Error("mount point " + path + " cannot be created: " + parent + " is " + file_kind(st.st_mode) +
+                  ", not a directory");
+    }
+    return;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    throw Error("mount point " + path + " is " + file_kind(st.st_mode) + ", not a directory");
+  }
+  if (is_mount_point(path)) {
+    throw Error("mount point " + path + " is already a mount point (something else is mounted there)");
+  }
+  std::error_code ec;
+  bool empty = directory_empty(path, ec);
+  if (ec) throw SystemError("cannot read mount point " + path, ec.value());
+  if (!empty) throw Error("mount point " + path + " is not empty");
+}
+
+}  // namespace alfs

@@ -1,0 +1,43 @@
+// Where the export appears on the host: the default mount point (product spec, section 3:
+// /mnt/<label> as root, ~/mnt/<label> otherwise, "-1", "-2"... when taken) and the checks
+// on a mount point the user names.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host/probe.h"
+
+namespace alfs {
+
+// "/mnt" for root, "<home>/mnt" otherwise; throws when a non-root user has no home.
+std::string default_mount_base(bool is_root, const std::string& home);
+
+// base/name, or base/name-1, base/name-2, ... the first that `is_taken` rejects not.
+// Throws after 1000 attempts rather than looping forever.
+std::string choose_mount_point(const std::string& base, const std::string& name,
+                               const std::function<bool(const std::string&)>& is_taken);
+
+// True when `path` cannot serve as a fresh mount point: something is mounted there, it is
+// a non-empty directory, it is not a directory, or it cannot be inspected (a dead FUSE
+// mount fails stat with ENOTCONN). A path that does not exist is free.
+bool mount_point_taken(const std::string& path);
+
+// Mount points listed in /proc/self/mountinfo-formatted `text`, with the kernel's octal
+// escapes (\040 for a space, ...) decoded.
+std::vector<std::string> mount_points_from_mountinfo(std::string_view text);
+
+// Whether `path` (resolved through symlinks) is a mount point of this mount namespace.
+bool is_mount_point(const std::string& path);
+
+// A directory name for the volume: its label made safe for a path (no '/', no leading
+// '.'), else the image file's stem ("disk" for "dir/disk.img"), else the device's name.
+std::string volume_name(const ProbeResult& probe, const std::string& disk_path);
+
+// Checks a mount point the user gave: an existing empty directory that nothing is mounted
+// on, or a path whose parent directory exists (so it can be created).
+void validate_mount_point(const std::string& path);
+
+}  // namespace alfs

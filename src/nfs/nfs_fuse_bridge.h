@@ -1,0 +1,69 @@
+// Host presentation on Linux without a kernel NFS client: a FUSE filesystem whose
+// operations are served by a userspace NFSv3 client (libnfs) talking to the guest.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <array>
+#include <memory>
+#include <string>
+
+// libnfs types, declared here so that users of the bridge need not include libnfs.
+struct nfs_stat_64;
+struct nfsdirent;
+
+namespace alfs::nfs {
+
+struct NfsTarget {
+  std::string host = "127.0.0.1";
+  int nfs_port = 0;            // host port forwarded to the guest's nfsd (2049)
+  int mount_port = 0;          // host port forwarded to the guest's rpc.mountd
+  std::string export_path;     // e.g. "/mnt/disk"
+  int timeout_ms = 30000;      // every NFS call gives up after this (a dead guest never hangs us)
+};
+
+// nfs://host/export?nfsport=..&mountport=..&version=3 (libnfs URL, no portmapper needed)
+std::string nfs_url(const NfsTarget& target);
+
+struct FuseOptions {
+  std::string mount_point;
+  std::string fsname;          // shown in /proc/mounts, e.g. "anylinuxfs:disk.img"
+  bool read_only = false;
+  bool allow_other = false;    // when root mounts for everyone
+};
+
+class NfsFuseBridge {
+ public:
+  // Connects (MOUNT + NFSv3) and mounts the FUSE filesystem. Throws alfs::Error naming
+  // what failed (libnfs's own error text, or the FUSE mount error).
+  static std::unique_ptr<NfsFuseBridge> mount(const NfsTarget& target, const FuseOptions& options);
+  virtual ~NfsFuseBridge() = default;
+
+  // Serves requests until the mount point is unmounted (returns 0) or request_exit()
+  // was called (returns 0, the mount detached); -errno if /dev/fuse failed.
+  // Single-threaded: libnfs contexts are not thread-safe.
+  virtual int run() = 0;
+  // Thread- and signal-safe: makes run() return soon (the mount is detached lazily).
+  virtual void request_exit() = 0;
+};
+
+// Helpers of the bridge, public for unit tests.
+
+// libnfs failure result -> negative errno for FUSE. libnfs reports a broken RPC
+// connection as -EFAULT and a timed-out call as -EINTR; neither is what the caller did.
+int fuse_error(int nfs_result);
+
+// "fsname=..,subtype=anylinuxfs,default_permissions[,allow_other][,ro]" for fuse_new.
+std::string fuse_mount_options(const FuseOptions& options);
+
+struct stat to_stat(const nfs_stat_64& st);
+// False when the entry came without attributes (then only its name is usable).
+bool dirent_to_stat(const nfsdirent& entry, struct stat& out);
+
+// utimensat(2) times -> the two explicit times NFS SETATTR takes: UTIME_OMIT keeps
+// `current`, UTIME_NOW takes `now`.
+std::array<timeval, 2> resolve_times(const timespec requested[2], const timespec current[2],
+                                     const timespec& now);
+
+}  // namespace alfs::nfs

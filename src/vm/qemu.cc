@@ -1,0 +1,91 @@
+#include "vm/qemu.h"
+
+#include <fstream>
+#include <sstream>
+
+
+namespace alfs::vm {
+
+std::string to_string(Accel accel) { return accel == Accel::kKvm ? "kvm" : "tcg"; }
+
+HostFacts read_host_facts() {
+  HostFacts facts;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("cpu MHz", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) facts.cpu_khz = static_cast<long>(std::stod(line.substr(colon + 1)) * 1000);
+      break;
+    }
+  }
+  return facts;
+}
+
+namespace {
+// QEMU option values separate keys with ','; a literal comma is written twice.
+std::string qemu_escape(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    out += c;
+    if (c == ',') out += ',';
+  }
+  return out;
+}
+}  // namespace
+
+std::string QemuBackend::kernel_command_line(const VmSpec& spec, const HostFacts& host) {
+  // panic=-1 reboots at once on a guest panic, and -no-reboot turns that into QEMU exiting.
+  std::string cmdline = "console=ttyS0 quiet loglevel=4 panic=-1 alfs_root=LABEL=" + spec.root_label;
+  // Under TCG the kernel cannot always calibrate the TSC against the PIT (1 boot in 4 hung).
+  if (spec.accel == Accel::kTcg && host.cpu_khz > 0) cmdline += " tsc_early_khz=" + std::to_string(host.cpu_khz);
+  return cmdline;
+}
+
+std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const HostFacts& host) {
+  std::vector<std::string> a = {"qemu-system-x86_64", "-name", spec.name, "-M", "microvm,x-option-roms=off"};
+  if (spec.accel == Accel::kKvm) {
+    a.insert(a.end(), {"-accel", "kvm", "-cpu", "host"});
+  } else {
+    // The 6.12 kernel double-faults on cmpxchg16b under TCG.
+    a.insert(a.end(), {"-accel", "tcg,thread=multi", "-cpu", "max,-cx16"});
+  }
+  a.insert(a.end(), {"-m", std::to_string(spec.ram_mib), "-smp", std::to_string(spec.vcpus), "-nodefaults",
+                     "-no-user-config", "-display", "none", "-no-reboot"});
+  a.insert(a.end(), {"-kernel", spec.kernel, "-initrd", spec.initrd, "-append", kernel_command_line(spec, host)});
+  a.insert(a.end(), {"-chardev", "file,id=console,path=" + qemu_escape(spec.console_log), "-serial", "chardev:console"});
+
+  // Data disks first so they are /dev/vda, /dev/vdb, ... in the user's order; the root last.
+  int index = 0;
+  auto add_disk = [&](const std::string& path, const std::string& format, bool read_only) {
+    std::string id = "disk" + std::to_string(index++);
+    std::string drive = "file=" + qemu_escape(path) + ",format=" + format + ",if=none,id=" + id + ",cache=writeback";
+    if (read_only) drive += ",readonly=on";
+    a.insert(a.end(), {"-drive", drive, "-device", "virtio-blk-device,drive=" + id});
+  };
+  for (const auto& d : spec.disks) add_disk(d.path, d.format, d.read_only);
+  add_disk(spec.rootfs, "raw", true);
+
+  a.insert(a.end(), {"-chardev", "socket,id=control,path=" + qemu_escape(spec.control_socket), "-device", "virtio-serial-device",
+                     "-device", "virtserialport,chardev=control,name=anylinuxfs.control"});
+
+  if (!spec.forwards.empty()) {
+    // restrict=on: the guest reaches nothing; only the host's forwards reach it.
+    std::string netdev = "user,id=net0,restrict=on";
+    for (const auto& f : spec.forwards)
+      netdev += ",hostfwd=tcp:" + f.host_address + ":" + std::to_string(f.host_port) + "-:" +
+                std::to_string(f.guest_port);
+    a.insert(a.end(), {"-netdev", netdev, "-device", "virtio-net-device,netdev=net0"});
+  }
+  return a;
+}
+
+Process QemuBackend::start(const VmSpec& spec, int log_fd) {
+  SpawnOptions opts;
+  opts.argv = command_line(spec, read_host_facts());
+  opts.stdout_fd = log_fd;
+  opts.stderr_fd = log_fd;
+  return spawn(opts);
+}
+
+}  // namespace alfs::vm

@@ -1,0 +1,90 @@
+#include "vm/qemu.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+
+namespace alfs::vm {
+namespace {
+
+VmSpec spec() {
+  VmSpec s;
+  s.name = "anylinuxfs-test";
+  s.kernel = "/img/vmlinuz";
+  s.initrd = "/img/initrd.img";
+  s.rootfs = "/img/rootfs.img";
+  s.root_label = "alfs-guest-root";
+  s.disks = {{"/data/a.img", false, "raw"}, {"/data/b.qcow2", true, "qcow2"}};
+  s.control_socket = "/run/i/control.sock";
+  s.console_log = "/run/i/console.log";
+  s.forwards = {{"127.0.0.1", 40001, 2049}, {"127.0.0.1", 40002, 20048}};
+  return s;
+}
+
+// The value following `flag` at its n-th occurrence.
+std::vector<std::string> values_of(const std::vector<std::string>& argv, const std::string& flag) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i + 1 < argv.size(); ++i)
+    if (argv[i] == flag) out.push_back(argv[i + 1]);
+  return out;
+}
+
+TEST(QemuCommandLine, DataDisksInOrderThenTheReadOnlyRoot) {
+  auto drives = values_of(QemuBackend::command_line(spec(), {}), "-drive");
+  ASSERT_EQ(drives.size(), 3u);
+  EXPECT_EQ(drives[0], "file=/data/a.img,format=raw,if=none,id=disk0,cache=writeback");
+  EXPECT_EQ(drives[1], "file=/data/b.qcow2,format=qcow2,if=none,id=disk1,cache=writeback,readonly=on");
+  EXPECT_EQ(drives[2], "file=/img/rootfs.img,format=raw,if=none,id=disk2,cache=writeback,readonly=on");
+}
+
+TEST(QemuCommandLine, RestrictedNetworkWithLoopbackForwards) {
+  auto netdev = values_of(QemuBackend::command_line(spec(), {}), "-netdev");
+  ASSERT_EQ(netdev.size(), 1u);
+  EXPECT_EQ(netdev[0],
+            "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:40001-:2049,hostfwd=tcp:127.0.0.1:40002-:20048");
+}
+
+TEST(QemuCommandLine, NoForwardsMeansNoNetworkDevice) {
+  VmSpec s = spec();
+  s.forwards.clear();
+  auto argv = QemuBackend::command_line(s, {});
+  EXPECT_TRUE(values_of(argv, "-netdev").empty());
+}
+
+TEST(QemuCommandLine, TcgGetsTheCpuAndTscWorkarounds) {
+  auto argv = QemuBackend::command_line(spec(), HostFacts{2596124});
+  EXPECT_EQ(values_of(argv, "-accel"), std::vector<std::string>{"tcg,thread=multi"});
+  EXPECT_EQ(values_of(argv, "-cpu"), std::vector<std::string>{"max,-cx16"});
+  std::string append = values_of(argv, "-append").at(0);
+  EXPECT_NE(append.find("tsc_early_khz=2596124"), std::string::npos);
+  EXPECT_NE(append.find("alfs_root=LABEL=alfs-guest-root"), std::string::npos);
+}
+
+TEST(QemuCommandLine, KvmUsesTheHostCpuAndNoTscOverride) {
+  VmSpec s = spec();
+  s.accel = Accel::kKvm;
+  auto argv = QemuBackend::command_line(s, HostFacts{2596124});
+  EXPECT_EQ(values_of(argv, "-accel"), std::vector<std::string>{"kvm"});
+  EXPECT_EQ(values_of(argv, "-cpu"), std::vector<std::string>{"host"});
+  EXPECT_EQ(values_of(argv, "-append").at(0).find("tsc_early_khz"), std::string::npos);
+}
+
+TEST(QemuCommandLine, ControlChannelIsANamedVirtioSerialPort) {
+  auto argv = QemuBackend::command_line(spec(), {});
+  auto chardevs = values_of(argv, "-chardev");
+  EXPECT_NE(std::find(chardevs.begin(), chardevs.end(), "socket,id=control,path=/run/i/control.sock"), chardevs.end());
+  auto devices = values_of(argv, "-device");
+  EXPECT_NE(std::find(devices.begin(), devices.end(), "virtserialport,chardev=control,name=anylinuxfs.control"),
+            devices.end());
+}
+
+TEST(QemuCommandLine, EscapesACommaInADiskPath) {
+  VmSpec s = spec();
+  s.disks[0].path = "/data/a,b.img";
+  EXPECT_EQ(values_of(QemuBackend::command_line(s, {}), "-drive").at(0),
+            "file=/data/a,,b.img,format=raw,if=none,id=disk0,cache=writeback");
+}
+
+}  // namespace
+}  // namespace alfs::vm

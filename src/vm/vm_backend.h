@@ -1,0 +1,47 @@
+// One interface for every way of running the guest (QEMU now; libkrun later).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/process.h"
+
+namespace alfs::vm {
+
+enum class Accel { kTcg, kKvm };
+std::string to_string(Accel accel);
+
+struct DiskAttachment {
+  std::string path;
+  bool read_only = false;
+  std::string format = "raw";
+};
+
+struct PortForward {
+  std::string host_address;  // 127.0.0.1 unless the user shares on the network
+  int host_port = 0;
+  int guest_port = 0;
+};
+
+struct VmSpec {
+  std::string name;                    // shown in ps, e.g. "anylinuxfs-disk"
+  std::string kernel, initrd, rootfs;  // the guest image
+  std::string root_label;              // label stage 1 mounts as root
+  std::vector<DiskAttachment> disks;   // /dev/vda, /dev/vdb, ... in this order
+  int ram_mib = 512;
+  int vcpus = 1;
+  std::string control_socket;          // listening unix socket the VM connects to
+  std::string console_log;             // serial console (kernel log + agent log)
+  std::vector<PortForward> forwards;   // empty: no network at all
+  Accel accel = Accel::kTcg;
+};
+
+class VmBackend {
+ public:
+  virtual ~VmBackend() = default;
+  virtual std::string name() const = 0;
+  // Starts the VM; its own diagnostics go to `log_fd`. Throws alfs::Error.
+  virtual Process start(const VmSpec& spec, int log_fd) = 0;
+};
+
+}  // namespace alfs::vm

@@ -1,0 +1,58 @@
+# Shared helpers of the end-to-end tests (sourced). Every test runs the real CLI.
+set -euo pipefail
+ALFS=${ALFS:?set ALFS to the anylinuxfs binary}
+work=$(mktemp -d /var/tmp/alfs-e2e.XXXXXX)
+chmod 755 "$work"
+
+cleanup() {
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    echo "--- host log"; "$ALFS" log 2>&1 | tail -n 40 || true
+    echo "--- guest console"; "$ALFS" dmesg 2>&1 | grep -v '^\[' | tail -n 30 || true
+  fi
+  "$ALFS" stop -f >/dev/null 2>&1 || true
+  rm -rf "$work"
+  exit $rc
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+expect_eq() {  # expected actual what
+  [ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+  pass "$3"
+}
+
+expect_contains() {  # haystack needle what
+  case "$1" in *"$2"*) pass "$3" ;; *) fail "$3: '$2' not in: $1" ;; esac
+}
+
+# Runs a command that must fail; sets $out (stdout+stderr) and $rc.
+run_failing() {
+  set +e
+  out=$(timeout 120 "$@" 2>&1)
+  rc=$?
+  set -e
+  [ $rc -ne 0 ] || fail "expected failure of: $* (output: $out)"
+  [ $rc -ne 124 ] || fail "timed out: $*"
+}
+
+# A fresh ext4 image of `size` with `label`, holding the files of directory `seed` if given.
+make_ext4() {  # path label size [seed-dir]
+  truncate -s "$3" "$1"
+  if [ -n "${4:-}" ]; then mkfs.ext4 -q -L "$2" -d "$4" "$1"; else mkfs.ext4 -q -L "$2" "$1"; fi
+}
+
+fsck_clean() {  # image
+  e2fsck -fn "$1" >"$work/fsck.out" 2>&1 || { cat "$work/fsck.out"; fail "e2fsck -fn $1 is not clean"; }
+  pass "e2fsck -fn clean"
+}
+
+# Contents of a file inside an ext4 image, read by debugfs (no mount needed).
+image_cat() { debugfs -R "cat $2" "$1" 2>/dev/null; }
+
+no_instances_left() {
+  expect_eq "" "$("$ALFS" status)" "no instance left running"
+  pgrep -f "anylinuxfs-[0-9]" >/dev/null && fail "a VM is still running" || pass "no VM left running"
+}

@@ -107,9 +107,13 @@ int stop_command(const std::string& target, bool force) {
       }
     } else {
       // No clean unmount in the guest: the filesystem is left as after a power cut.
+      // The supervisor sees its VM die, reaps it and releases the mount point; if it
+      // does not within 10 s it is killed too and its leftovers are cleaned here.
       if (process_alive(r.vm_pid)) ::kill(r.vm_pid, SIGKILL);
-      if (process_alive(r.supervisor_pid)) ::kill(r.supervisor_pid, SIGKILL);
-      wait_until_gone(r.supervisor_pid, 10s);
+      if (!wait_until_gone(r.supervisor_pid, 10s)) {
+        ::kill(r.supervisor_pid, SIGKILL);
+        wait_until_gone(r.supervisor_pid, 10s);
+      }
       if (is_mount_point(r.mount_point)) run_command({"fusermount3", "-u", "-z", r.mount_point}, 30s);
       if (r.created_mount_point) ::rmdir(r.mount_point.c_str());
       registry.remove(r.id);

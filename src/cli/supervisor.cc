@@ -90,10 +90,10 @@ class Supervisor {
       boot();
     } catch (const std::exception& e) {
       log(std::string("error: ") + e.what());
-      report(kReportError, e.what());
-      report_.reset();
+      // Reported once nothing is left: when `mount` fails, no VM or record remains.
       shut_down_vm();
       cleanup();
+      report(kReportError, e.what());
       return 1;
     }
     serve();
@@ -104,8 +104,18 @@ class Supervisor {
  private:
   void report(const char* kind, const std::string& text) {
     if (!report_) return;
+    // One line per report: a guest tool's multi-line message is folded.
+    std::string line;
+    for (char c : text) {
+      if (c == '\n') {
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        line += ' ';
+      } else if (c != ' ' || line.empty() || line.back() != ' ') {
+        line += c;
+      }
+    }
     try {
-      write_all(report_.get(), kind + text + "\n");
+      write_all(report_.get(), kind + line + "\n");
     } catch (const Error&) {
       // The waiting `mount` was interrupted; the instance carries on regardless.
     }

@@ -29,7 +29,7 @@ void send_quietly(LineChannel& channel, const json& message) {
   }
 }
 
-void serve(LineChannel& channel) {
+void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log) {
   send_quietly(channel, {{"type", "hello"}, {"kernel", alfs::guest::kernel_release()}});
   auto first = channel.receive(alfs::Deadline(120s));
   if (first.status != LineChannel::Status::kMessage) {
@@ -56,6 +56,7 @@ void serve(LineChannel& channel) {
   }
   send_quietly(channel, {{"type", "ready"}});
   log("ready");
+  kernel_log.flush_to_console();
 
   for (;;) {
     auto r = channel.receive(alfs::Deadline(1s));
@@ -68,6 +69,7 @@ void serve(LineChannel& channel) {
     if (alfs::protocol::message_type(r.message) == "stop") break;
   }
   bool clean = agent.shutdown();
+  kernel_log.flush_to_console();
   log(clean ? "filesystem unmounted" : "filesystem NOT unmounted cleanly");
   send_quietly(channel, {{"type", "stopped"}, {"clean", clean}});
 }
@@ -76,12 +78,14 @@ void serve(LineChannel& channel) {
 
 int main() {
   if (::getpid() == 1) alfs::guest::setup_base_system();
+  alfs::guest::KernelLog kernel_log;
   try {
     alfs::UniqueFd port = alfs::guest::open_control_port(10s);
     LineChannel channel(port.get());
-    serve(channel);
+    serve(channel, kernel_log);
   } catch (const std::exception& e) {
     log(std::string("fatal: ") + e.what());
   }
+  kernel_log.flush_to_console();
   alfs::guest::power_off();
 }

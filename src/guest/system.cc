@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -70,6 +71,29 @@ std::string kernel_release() {
   utsname u{};
   ::uname(&u);
   return u.release;
+}
+
+KernelLog::KernelLog() : kmsg_(::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC)) {}
+
+void KernelLog::flush_to_console() {
+  if (!kmsg_) return;
+  char record[8192];
+  for (;;) {
+    ssize_t n = ::read(kmsg_.get(), record, sizeof record - 1);
+    if (n < 0 && errno == EPIPE) continue;  // records were overwritten; carry on with the next
+    if (n <= 0) break;
+    record[n] = '\0';
+    // "<prio>,<seq>,<usec>,<flags>;<text>\n[continuation lines]"
+    unsigned long long usec = 0;
+    char* semicolon = std::strchr(record, ';');
+    if (!semicolon) continue;
+    std::sscanf(record, "%*u,%*u,%llu", &usec);
+    char* text = semicolon + 1;
+    char* end = std::strchr(text, '\n');
+    if (end) *end = '\0';
+    std::fprintf(stdout, "[%5llu.%06llu] %s\n", usec / 1000000, usec % 1000000, text);
+  }
+  std::fflush(stdout);
 }
 
 void reap_orphans() {

@@ -18,6 +18,19 @@ UniqueFd open_control_port(std::chrono::milliseconds timeout);
 
 std::string kernel_release();
 
+// Copies the kernel log to the console: the kernel runs `quiet` (the serial console
+// is slow under TCG), so the agent writes the records the console did not show,
+// from where the previous call stopped, at the moments worth a log (ready, failure,
+// shutdown). `anylinuxfs dmesg` shows them.
+class KernelLog {
+ public:
+  KernelLog();
+  void flush_to_console();
+
+ private:
+  UniqueFd kmsg_;
+};
+
 // Reaps exited orphans (PID 1 inherits every daemon's children).
 void reap_orphans();
 

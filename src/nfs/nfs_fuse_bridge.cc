@@ -34,8 +34,9 @@ namespace {
 constexpr unsigned kMaxWrite = 1024 * 1024;
 // AUTH_SYS carries at most 16 supplementary groups.
 constexpr size_t kMaxAuthGroups = 16;
-// Consecutive failed reconnects before libnfs gives up (its default is to retry
-// forever). nfsd drops idle connections, so one reconnect per drop must stay possible.
+// Failed reconnects in a row before libnfs fails the calls instead of retrying
+// forever (its default); the count restarts once connected again, as it must since
+// nfsd closes idle connections.
 constexpr int kReconnectAttempts = 3;
 
 const char* error_text(nfs_context* nfs) {
@@ -60,7 +61,7 @@ struct OpenFile {
   bool dirty = false;
 };
 
-OpenFile& open_file(const fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
+OpenFile& file_of(const fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
 
 // A directory listing read at opendir, so readdir offsets stay stable across calls.
 struct DirEntry {
@@ -74,7 +75,7 @@ struct DirListing {
   bool served = false;  // a later readdir at offset 0 is a rewinddir: list again
 };
 
-DirListing& dir_listing(const fuse_file_info* fi) { return *reinterpret_cast<DirListing*>(fi->fh); }
+DirListing& listing_of(const fuse_file_info* fi) { return *reinterpret_cast<DirListing*>(fi->fh); }
 
 int list_directory(nfs_context* nfs, const char* path, std::vector<DirEntry>& out) {
   nfsdir* dir = nullptr;
@@ -142,12 +143,6 @@ struct FuseArgs {
   }
 };
 
-class Bridge;
-// fuse_destroy() unlinks the .fuse_hidden files of unlinked-while-open files through
-// the unlink operation, but outside a request, where fuse_get_context()->private_data
-// is null; the destructor points this at itself meanwhile.
-thread_local Bridge* t_destroying = nullptr;
-
 class Bridge final : public NfsFuseBridge {
  public:
   static std::unique_ptr<NfsFuseBridge> create(const NfsTarget& target, const FuseOptions& options) {
@@ -160,10 +155,9 @@ class Bridge final : public NfsFuseBridge {
   ~Bridge() override {
     if (fuse_ == nullptr) return;
     fuse_unmount(fuse_);  // lazy; a no-op when run() already unmounted
-    t_destroying = this;
+    // Unlinks the .fuse_hidden files of files unlinked while open, so nfs_ (destroyed
+    // after this body) must still be there.
     fuse_destroy(fuse_);
-    t_destroying = nullptr;
-    // nfs_ is destroyed after this body: fuse_destroy above still needs it.
   }
 
   int run() override {
@@ -212,9 +206,10 @@ class Bridge final : public NfsFuseBridge {
   // allow_other mount belong to whoever created them.
   static Bridge& for_request() {
     const fuse_context* ctx = fuse_get_context();
-    if (ctx->private_data == nullptr) return *t_destroying;
     Bridge& self = *static_cast<Bridge*>(ctx->private_data);
-    self.use_credentials_of(*ctx);
+    // pid 0: no process behind the call (kernel writeback, fuse_destroy unlinking
+    // hidden files); keep the identity in use.
+    if (ctx->pid != 0) self.use_credentials_of(*ctx);
     return self;
   }
 
@@ -229,7 +224,8 @@ class Bridge final : public NfsFuseBridge {
   static NfsContextPtr connect(const NfsTarget& target) {
     NfsContextPtr nfs(nfs_init_context());
     if (!nfs) throw Error("cannot create an NFS client context (out of memory)");
-    nfs_set_timeout(nfs.get(), target.timeout_ms);
+    // libnfs takes whole seconds only.
+    nfs_set_timeout(nfs.get(), (target.timeout_ms + 999) / 1000 * 1000);
     // Directory listings are read fresh on every opendir: the libnfs cache would hand
     // out entry attributes that went stale while the directory's mtime did not change.
     nfs_set_dircache(nfs.get(), 0);
@@ -240,9 +236,12 @@ class Bridge final : public NfsFuseBridge {
     std::unique_ptr<::nfs_url, NfsUrlDeleter> parsed(nfs_parse_url_dir(nfs.get(), url.c_str()));
     if (!parsed) throw Error("invalid NFS URL " + url + ": " + error_text(nfs.get()));
     if (nfs_mount(nfs.get(), parsed->server, parsed->path) != 0) {
+      std::string reason = error_text(nfs.get());
+      // What libnfs's sync layer says when the TCP connection was refused or dropped.
+      if (reason == "nfs_service failed") reason = "connection refused or closed by the server";
       throw Error("cannot mount NFS export " + target.export_path + " from " + target.host +
                   " (nfsd port " + std::to_string(target.nfs_port) + ", mountd port " +
-                  std::to_string(target.mount_port) + "): " + error_text(nfs.get()));
+                  std::to_string(target.mount_port) + "): " + reason);
     }
     nfs_set_autoreconnect(nfs.get(), kReconnectAttempts);
     return nfs;
@@ -317,7 +316,7 @@ void* op_init(fuse_conn_info* conn, fuse_config* cfg) {
 int op_getattr(const char* path, struct stat* st, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   nfs_stat_64 s{};
-  const int r = fi != nullptr ? nfs_fstat64(b.nfs(), open_file(fi).fh, &s) : nfs_lstat64(b.nfs(), path, &s);
+  const int r = fi != nullptr ? nfs_fstat64(b.nfs(), file_of(fi).fh, &s) : nfs_lstat64(b.nfs(), path, &s);
   if (r < 0) return fuse_error(r);
   *st = to_stat(s);
   return 0;
@@ -375,7 +374,7 @@ int op_link(const char* from, const char* to) {
 int op_chmod(const char* path, mode_t mode, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   const int m = static_cast<int>(mode & 07777);
-  return status(fi != nullptr ? nfs_fchmod(b.nfs(), open_file(fi).fh, m) : nfs_lchmod(b.nfs(), path, m));
+  return status(fi != nullptr ? nfs_fchmod(b.nfs(), file_of(fi).fh, m) : nfs_lchmod(b.nfs(), path, m));
 }
 
 int op_chown(const char* path, uid_t uid, gid_t gid, fuse_file_info* fi) {
@@ -383,13 +382,13 @@ int op_chown(const char* path, uid_t uid, gid_t gid, fuse_file_info* fi) {
   // (uid_t)-1 / (gid_t)-1 mean "leave unchanged", which libnfs understands as -1.
   const int u = static_cast<int>(uid);
   const int g = static_cast<int>(gid);
-  return status(fi != nullptr ? nfs_fchown(b.nfs(), open_file(fi).fh, u, g) : nfs_lchown(b.nfs(), path, u, g));
+  return status(fi != nullptr ? nfs_fchown(b.nfs(), file_of(fi).fh, u, g) : nfs_lchown(b.nfs(), path, u, g));
 }
 
 int op_truncate(const char* path, off_t size, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   const auto length = static_cast<uint64_t>(size);
-  return status(fi != nullptr ? nfs_ftruncate(b.nfs(), open_file(fi).fh, length)
+  return status(fi != nullptr ? nfs_ftruncate(b.nfs(), file_of(fi).fh, length)
                               : nfs_truncate(b.nfs(), path, length));
 }
 
@@ -417,13 +416,13 @@ int op_create(const char* path, mode_t mode, fuse_file_info* fi) {
 
 int op_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
-  const int r = nfs_pread(b.nfs(), open_file(fi).fh, static_cast<uint64_t>(offset), size, buf);
+  const int r = nfs_pread(b.nfs(), file_of(fi).fh, static_cast<uint64_t>(offset), size, buf);
   return r < 0 ? fuse_error(r) : r;
 }
 
 int op_write(const char*, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
-  OpenFile& file = open_file(fi);
+  OpenFile& file = file_of(fi);
   const int r = nfs_pwrite(b.nfs(), file.fh, static_cast<uint64_t>(offset), size, buf);
   if (r < 0) return fuse_error(r);
   file.dirty = true;
@@ -455,21 +454,21 @@ int op_statfs(const char* path, struct statvfs* out) {
 }
 
 int op_flush(const char*, fuse_file_info* fi) {
-  OpenFile& file = open_file(fi);
+  OpenFile& file = file_of(fi);
   if (!file.dirty) return 0;
   return commit(Bridge::for_request(), file);
 }
 
 int op_release(const char*, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
-  std::unique_ptr<OpenFile> file(&open_file(fi));
+  std::unique_ptr<OpenFile> file(&file_of(fi));
   // Writes through mmap can arrive after the last flush; release cannot report errors.
   if (file->dirty) commit(b, *file);
   nfs_close(b.nfs(), file->fh);
   return 0;
 }
 
-int op_fsync(const char*, int, fuse_file_info* fi) { return commit(Bridge::for_request(), open_file(fi)); }
+int op_fsync(const char*, int, fuse_file_info* fi) { return commit(Bridge::for_request(), file_of(fi)); }
 
 int op_opendir(const char* path, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
@@ -481,7 +480,7 @@ int op_opendir(const char* path, fuse_file_info* fi) {
 
 int op_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t offset, fuse_file_info* fi,
                fuse_readdir_flags flags) {
-  DirListing& listing = dir_listing(fi);
+  DirListing& listing = listing_of(fi);
   if (offset == 0 && listing.served) {
     if (int r = list_directory(Bridge::for_request().nfs(), path, listing.entries); r < 0) return r;
   }
@@ -500,7 +499,7 @@ int op_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t offset
 }
 
 int op_releasedir(const char*, fuse_file_info* fi) {
-  delete &dir_listing(fi);
+  delete &listing_of(fi);
   return 0;
 }
 

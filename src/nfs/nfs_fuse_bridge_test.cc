@@ -163,7 +163,9 @@ UniqueFd loopback_socket(int& port) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw SystemError("bind");
   socklen_t len = sizeof addr;
-  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) throw SystemError("getsockname");
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throw SystemError("getsockname");
+  }
   port = ntohs(addr.sin_port);
   return fd;
 }

@@ -11,6 +11,7 @@ cleanup() {
     echo "--- guest console"; "$ALFS" dmesg 2>&1 | grep -v '^\[' | tail -n 30 || true
   fi
   "$ALFS" stop -f >/dev/null 2>&1 || true
+  if declare -F test_cleanup >/dev/null; then test_cleanup || true; fi
   rm -rf "$work"
   exit $rc
 }
@@ -51,6 +52,9 @@ fsck_clean() {  # image
 
 # Contents of a file inside an ext4 image, read by debugfs (no mount needed).
 image_cat() { debugfs -R "cat $2" "$1" 2>/dev/null; }
+
+# Alive and not a zombie (an orphan's zombie may linger where PID 1 does not reap).
+alive() { [ -r "/proc/$1/stat" ] && ! grep -q ') Z ' "/proc/$1/stat"; }
 
 no_instances_left() {
   expect_eq "" "$("$ALFS" status)" "no instance left running"

@@ -6,8 +6,9 @@ mkdir "$work/mnt"
 "$ALFS" "$work/disk.img" "$work/mnt" >/dev/null
 expect_contains "$("$ALFS" log)" "ready: $work/disk.img on $work/mnt" "log shows the ready line"
 expect_contains "$("$ALFS" dmesg)" "anylinuxfs-agent: ready" "dmesg shows the agent"
-expect_contains "$("$ALFS" dmesg)" "Linux version" "dmesg shows the kernel log"
 "$ALFS" unmount -w "$work/mnt" >/dev/null
+expect_contains "$("$ALFS" dmesg)" "Linux version" "dmesg shows the kernel log"
+expect_contains "$("$ALFS" dmesg)" "anylinuxfs-agent: filesystem unmounted" "dmesg shows the guest's clean unmount"
 expect_contains "$("$ALFS" log)" "the guest unmounted the filesystem cleanly" "log records the clean shutdown"
 timeout 10 "$ALFS" log -f >/dev/null || fail "log -f of a finished run must return"
 pass "log -f returns once the instance has ended"

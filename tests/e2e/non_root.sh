@@ -8,6 +8,10 @@ uid=$(id -u "$user"); gid=$(id -g "$user")
 truncate -s 64M "$work/user.img"
 mkfs.ext4 -q -L userdisk -E root_owner="$uid:$gid" "$work/user.img"
 chown "$user:" "$work/user.img"
+# The user needs /dev/fuse, as on a stock Debian (0666); some containers make it 0600.
+fuse_mode=$(stat -c %a /dev/fuse)
+test_cleanup() { chmod "$fuse_mode" /dev/fuse; as_user "$ALFS" stop -f >/dev/null 2>&1; }
+chmod o+rw /dev/fuse
 as_user() { runuser -u "$user" -- env HOME="$home" ALFS_IMAGE_DIR="${ALFS_IMAGE_DIR:-}" "$@"; }
 
 out=$(as_user "$ALFS" "$work/user.img")

@@ -15,7 +15,7 @@ expect_eq "before stop" "$(image_cat "$work/disk.img" /a.txt)" "data written bef
 "$ALFS" "$work/disk.img" "$work/mnt" >/dev/null
 vm_pid=$("$ALFS" status | sed -n 's/.*vm pid \([0-9]*\))$/\1/p')
 expect_contains "$("$ALFS" stop -f "$work/mnt")" "stopped $work/mnt" "stop -f"
-kill -0 "$vm_pid" 2>/dev/null && fail "VM $vm_pid survived stop -f"
+alive "$vm_pid" && fail "VM $vm_pid survived stop -f"
 mountpoint -q "$work/mnt" && fail "still mounted after stop -f"
 no_instances_left
 # After a power cut the journal makes it consistent: a fresh mount must work.

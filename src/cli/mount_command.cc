@@ -23,6 +23,7 @@
 #include "host/paths.h"
 #include "host/probe.h"
 #include "vm/accel.h"
+#include "vm/qemu.h"
 
 namespace alfs::cli {
 
@@ -205,7 +206,11 @@ int mount_command(const MountArgs& args) {
   plan.vm.disks = {{volume.path, read_only, "raw"}};
   plan.vm.ram_mib = config.ram_size_mib;
   plan.vm.vcpus = config.num_vcpus;
-  plan.vm.accel = vm::choose_accel(image.dir + "/accel-probe");
+  plan.vm.accel = vm::choose_accel(image.dir + "/kvm-verdict", [&] {
+    if (args.verbose) std::fprintf(stderr, "anylinuxfs: checking whether the guest boots under KVM\n");
+    vm::QemuBackend backend;
+    return vm::guest_boots_under_kvm(backend, plan.vm, plan.instance_dir);
+  });
   plan.request.devices = {guest_device(volume)};
   plan.request.fstype = args.fstype;
   plan.request.options = args.options;

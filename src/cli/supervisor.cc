@@ -3,9 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,6 +19,7 @@
 #include "host/paths.h"
 #include "host/ports.h"
 #include "nfs/nfs_fuse_bridge.h"
+#include "vm/boot.h"
 #include "vm/qemu.h"
 
 namespace alfs {
@@ -32,8 +31,6 @@ using protocol::LineChannel;
 namespace {
 
 // Deadlines: generous for TCG, where the whole boot takes 3-8 s.
-constexpr auto kConnectTimeout = 30s;
-constexpr auto kHelloTimeout = 120s;
 constexpr auto kMountTimeout = 300s;
 constexpr auto kStopTimeout = 60s;
 constexpr auto kPowerOffGrace = 15s;
@@ -44,40 +41,6 @@ void log(const std::string& line) {
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
   std::fprintf(stderr, "%s %s\n", stamp, line.c_str());
   std::fflush(stderr);
-}
-
-UniqueFd listen_unix(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) throw Error("control socket path too long: " + path);
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s) throw SystemError("socket");
-  ::unlink(path.c_str());
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw SystemError("cannot bind control socket " + path);
-  if (::listen(s.get(), 1) != 0) throw SystemError("listen on " + path);
-  return s;
-}
-
-// QEMU's own complaint (e.g. a locked disk) is the most useful text when it exits early.
-std::string qemu_complaint(const std::string& log_file) {
-  std::string text;
-  try {
-    text = read_file(log_file);
-  } catch (const Error&) {
-    return "";
-  }
-  std::string out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    if (line.rfind("qemu-system", 0) == 0) out += (out.empty() ? "" : "; ") + line;
-    if (nl == std::string::npos) break;
-    pos = nl + 1;
-  }
-  return out;
 }
 
 class Supervisor {
@@ -136,23 +99,20 @@ class Supervisor {
     plan_.vm.forwards = {{"127.0.0.1", ports[0], protocol::kGuestNfsPort},
                          {"127.0.0.1", ports[1], protocol::kGuestMountdPort}};
 
-    UniqueFd listener = listen_unix(plan_.vm.control_socket);
     vm::QemuBackend backend;
     progress("starting the VM (" + backend.name() + ", " + vm::to_string(plan_.vm.accel) + ")");
     log("qemu: " + join_argv(vm::QemuBackend::command_line(plan_.vm, vm::read_host_facts())));
-    vm_ = backend.start(plan_.vm, STDERR_FILENO);
-    plan_.record.vm_pid = vm_.pid();
-    plan_.record.state = "starting";
-    registry_.save(plan_.record);
-
-    control_ = accept_control(listener);
-    channel_.emplace(control_.get());
-    auto hello = expect("hello", kHelloTimeout, "the guest did not start");
-    log("guest is up, kernel " + hello.value("kernel", std::string("?")));
+    vm_.emplace(vm::BootedVm::boot(backend, plan_.vm, STDERR_FILENO, plan_.record.log_file, vm::BootTimeouts{},
+                                   [this](pid_t pid) {
+                                     plan_.record.vm_pid = pid;
+                                     plan_.record.state = "starting";
+                                     registry_.save(plan_.record);
+                                   }));
+    log("guest is up, kernel " + vm_->kernel());
 
     progress("mounting " + plan_.record.disk + " in the guest");
-    channel_->send(protocol::to_json(plan_.request));
-    expect("ready", kMountTimeout, "the guest did not mount the disk");
+    vm_->channel().send(protocol::to_json(plan_.request));
+    expect_ready();
 
     progress("presenting the export at " + plan_.record.mount_point);
     if (!fs::exists(plan_.record.mount_point)) {
@@ -177,49 +137,27 @@ class Supervisor {
     report_.reset();
   }
 
-  UniqueFd accept_control(const UniqueFd& listener) {
-    Deadline deadline(kConnectTimeout);
+  // Waits for "ready"; a guest "error" becomes the error to report, with the guest's text.
+  void expect_ready() {
+    Deadline deadline(kMountTimeout);
     for (;;) {
-      pollfd pfd{listener.get(), POLLIN, 0};
-      int r = ::poll(&pfd, 1, 200);
-      if (r > 0) {
-        UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        if (conn) return conn;
-      }
-      check_vm_alive();
-      if (deadline.expired()) throw Error("the VM did not open its control channel within 30 s");
-    }
-  }
-
-  void check_vm_alive() {
-    if (auto status = vm_.poll()) {
-      std::string why = qemu_complaint(plan_.record.log_file);
-      throw Error("the VM exited while starting (" + status->describe() + ")" + (why.empty() ? "" : ": " + why));
-    }
-  }
-
-  // Waits for a message of `type`; a guest "error" becomes the error to report.
-  nlohmann::json expect(const std::string& type, std::chrono::seconds timeout, const std::string& what) {
-    Deadline deadline(timeout);
-    for (;;) {
-      auto r = channel_->receive(deadline);
+      auto r = vm_->channel().receive(deadline);
       if (r.status == LineChannel::Status::kTimeout)
-        throw Error(what + " within " + std::to_string(timeout.count()) +
-                    " s (see `anylinuxfs dmesg` for the guest's console)");
+        throw Error("the guest did not mount the disk within " + std::to_string(kMountTimeout.count()) +
+                    " s (see `anylinuxfs dmesg` for its console)");
       if (r.status == LineChannel::Status::kClosed) {
-        vm_.wait_for(2s);
-        check_vm_alive();
-        throw Error(what + ": the control channel closed");
+        vm_->process().wait_for(2s);
+        vm_->check_alive();
+        throw Error("the guest closed its control channel while mounting");
       }
-      std::string got = protocol::message_type(r.message);
-      if (got == type) return r.message;
-      if (got == "error") {
-        std::string step = r.message.value("step", std::string("?"));
-        std::string message = r.message.value("message", std::string("unknown error"));
+      std::string type = protocol::message_type(r.message);
+      if (type == "ready") return;
+      if (type == "error") {
         guest_failed_ = true;
-        throw Error("the guest failed at step '" + step + "': " + message);
+        throw Error("the guest failed at step '" + r.message.value("step", std::string("?")) +
+                    "': " + r.message.value("message", std::string("unknown error")));
       }
-      if (got == "progress") log("guest: " + r.message.value("step", std::string()));
+      if (type == "progress") log("guest: " + r.message.value("step", std::string()));
     }
   }
 
@@ -240,7 +178,7 @@ class Supervisor {
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
     UniqueFd sigfd(::signalfd(-1, &set, SFD_CLOEXEC));
     while (!stopping_) {
-      pollfd pfds[2] = {{sigfd.get(), POLLIN, 0}, {control_.get(), POLLIN, 0}};
+      pollfd pfds[2] = {{sigfd.get(), POLLIN, 0}, {vm_->control_fd(), POLLIN, 0}};
       int r = ::poll(pfds, 2, 200);
       if (r > 0 && (pfds[0].revents & POLLIN)) {
         signalfd_siginfo info{};
@@ -249,7 +187,7 @@ class Supervisor {
         bridge_->request_exit();
       }
       if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
-        auto msg = channel_->receive(Deadline(0ms));
+        auto msg = vm_->channel().receive(Deadline(0ms));
         if (msg.status == LineChannel::Status::kMessage) log("guest: " + msg.message.dump());
         if (msg.status == LineChannel::Status::kClosed) {
           log("the guest closed the control channel");
@@ -257,8 +195,8 @@ class Supervisor {
           return;
         }
       }
-      if (vm_.poll()) {
-        log("the VM exited unexpectedly (" + vm_.poll()->describe() + ")");
+      if (auto status = vm_->process().poll()) {
+        log("the VM exited unexpectedly (" + status->describe() + ")");
         vm_lost();
         return;
       }
@@ -273,15 +211,15 @@ class Supervisor {
 
   // Asks the guest to unmount and power off; escalates past the deadlines.
   void shut_down_vm() {
-    if (!vm_.running()) return;
+    if (!vm_ || !vm_->process().running()) return;
     plan_.record.state = "stopping";
     registry_.save(plan_.record);
-    if (channel_ && !guest_failed_) {
+    if (!guest_failed_) {
       try {
-        channel_->send({{"type", "stop"}});
+        vm_->channel().send({{"type", "stop"}});
         Deadline deadline(kStopTimeout);
         for (;;) {
-          auto r = channel_->receive(deadline);
+          auto r = vm_->channel().receive(deadline);
           if (r.status != LineChannel::Status::kMessage) break;
           if (protocol::message_type(r.message) == "stopped") {
             bool clean = r.message.value("clean", false);
@@ -294,13 +232,13 @@ class Supervisor {
         log(std::string("stop: ") + e.what());
       }
     }
-    if (vm_.wait_for(kPowerOffGrace)) {
+    if (vm_->process().wait_for(kPowerOffGrace)) {
       log("the VM powered off");
       return;
     }
     log("the VM did not power off within 15 s: terminating it");
     clean_ = false;
-    vm_.terminate(5s);
+    vm_->process().terminate(5s);
   }
 
   void cleanup() {
@@ -312,9 +250,7 @@ class Supervisor {
   SupervisorPlan plan_;
   InstanceRegistry registry_;
   UniqueFd report_;
-  Process vm_;
-  UniqueFd control_;
-  std::optional<LineChannel> channel_;
+  std::optional<vm::BootedVm> vm_;
   std::unique_ptr<nfs::NfsFuseBridge> bridge_;
   std::atomic<bool> stopping_{false};
   bool guest_failed_ = false;

@@ -7,22 +7,57 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "common/fd.h"
+#include "vm/boot.h"
 
 namespace alfs::vm {
 
-Accel choose_accel(const std::string& probe_file) {
+namespace {
+constexpr const char* kBoots = "kvm-boots";
+constexpr const char* kFails = "kvm-fails";
+}  // namespace
+
+Accel choose_accel(const std::string& verdict_file, const std::function<bool()>& probe) {
   const char* forced = std::getenv("ALFS_ACCEL");
   std::string value = forced ? forced : "auto";
   if (value == "kvm") return Accel::kKvm;
   if (value == "tcg") return Accel::kTcg;
   if (value != "auto") throw Error("ALFS_ACCEL='" + value + "': expected kvm, tcg or auto");
-  int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
-  if (fd < 0) return Accel::kTcg;
-  ::close(fd);
-  std::ifstream probe(probe_file);
+  if (!UniqueFd(::open("/dev/kvm", O_RDWR | O_CLOEXEC))) return Accel::kTcg;
+  std::ifstream cached(verdict_file);
   std::string verdict;
-  probe >> verdict;
-  return verdict == "kvm-boots" ? Accel::kKvm : Accel::kTcg;
+  cached >> verdict;
+  if (verdict != kBoots && verdict != kFails) {
+    verdict = probe() ? kBoots : kFails;
+    try {
+      write_file_atomic(verdict_file, verdict + "\n");
+    } catch (const Error&) {
+      // Not ours to write (a user reading root's image cache): probe again next time.
+    }
+  }
+  return verdict == kBoots ? Accel::kKvm : Accel::kTcg;
+}
+
+bool guest_boots_under_kvm(VmBackend& backend, VmSpec spec, const std::string& scratch_dir) {
+  spec.name = "anylinuxfs-kvm-probe";
+  spec.accel = Accel::kKvm;
+  spec.disks.clear();
+  spec.forwards.clear();
+  spec.control_socket = scratch_dir + "/kvm-probe.sock";
+  spec.console_log = scratch_dir + "/kvm-probe.console.log";
+  std::string log_file = scratch_dir + "/kvm-probe.log";
+  UniqueFd log = open_file(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  try {
+    BootTimeouts timeouts;
+    timeouts.connect = std::chrono::seconds(10);
+    timeouts.hello = std::chrono::seconds(20);
+    BootedVm vm = BootedVm::boot(backend, spec, log.get(), log_file, timeouts);
+    // Closing the channel before any request makes the agent power off at once.
+    vm.process().terminate(std::chrono::seconds(10));
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 }  // namespace alfs::vm

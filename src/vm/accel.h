@@ -1,16 +1,22 @@
 // Which accelerator to run the guest with.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "vm/vm_backend.h"
 
 namespace alfs::vm {
 
-// $ALFS_ACCEL: "kvm" or "tcg" forces one ("auto" or unset: decide). Auto uses KVM
-// only when /dev/kvm opens read-write and a boot probe recorded in `probe_file`
-// showed a guest booting under it: on nested hosts /dev/kvm can exist yet fail to
-// run the Debian kernel, and TCG is the safe default there. Throws Error on a bad value.
-Accel choose_accel(const std::string& probe_file);
+// $ALFS_ACCEL "kvm" or "tcg" forces one; "auto" (or unset) decides: KVM when
+// /dev/kvm opens read-write and a boot probe showed the guest booting under it.
+// On nested hosts /dev/kvm can exist yet fail to run the Debian kernel, so the
+// probe is a real boot. It runs once (`probe()`), and its verdict is cached in
+// `verdict_file` when that is writable. Throws Error on a bad $ALFS_ACCEL.
+Accel choose_accel(const std::string& verdict_file, const std::function<bool()>& probe);
+
+// Boots the guest of `spec` (its kernel, initrd and root; no disks, no network)
+// under KVM, in `scratch_dir`; true when the agent said hello within 20 s.
+bool guest_boots_under_kvm(VmBackend& backend, VmSpec spec, const std::string& scratch_dir);
 
 }  // namespace alfs::vm

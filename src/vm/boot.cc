@@ -1,0 +1,97 @@
+#include "vm/boot.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "common/deadline.h"
+#include "common/error.h"
+
+namespace alfs::vm {
+
+using protocol::LineChannel;
+
+namespace {
+
+UniqueFd listen_unix(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw Error("control socket path too long: " + path);
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) throw SystemError("socket");
+  ::unlink(path.c_str());
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw SystemError("cannot bind control socket " + path);
+  if (::listen(s.get(), 1) != 0) throw SystemError("listen on " + path);
+  return s;
+}
+
+}  // namespace
+
+std::string qemu_complaint(const std::string& log_text) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < log_text.size()) {
+    size_t nl = log_text.find('\n', pos);
+    std::string line = log_text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    if (line.rfind("qemu-system", 0) == 0) out += (out.empty() ? "" : "; ") + line;
+    if (nl == std::string::npos) break;
+    pos = nl + 1;
+  }
+  return out;
+}
+
+void BootedVm::check_alive() {
+  if (auto status = process_.poll()) {
+    std::string text;
+    try {
+      text = read_file(log_file_);
+    } catch (const Error&) {
+    }
+    std::string why = qemu_complaint(text);
+    throw Error("the VM exited while starting (" + status->describe() + ")" + (why.empty() ? "" : ": " + why));
+  }
+}
+
+BootedVm BootedVm::boot(VmBackend& backend, const VmSpec& spec, int log_fd, const std::string& log_file,
+                        const BootTimeouts& timeouts, const std::function<void(pid_t)>& on_started) {
+  BootedVm vm;
+  vm.log_file_ = log_file;
+  UniqueFd listener = listen_unix(spec.control_socket);
+  vm.process_ = backend.start(spec, log_fd);
+  if (on_started) on_started(vm.process_.pid());
+
+  Deadline connect_deadline(timeouts.connect);
+  while (!vm.control_) {
+    pollfd pfd{listener.get(), POLLIN, 0};
+    if (::poll(&pfd, 1, 200) > 0) vm.control_.reset(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    vm.check_alive();
+    if (!vm.control_ && connect_deadline.expired())
+      throw Error("the VM did not open its control channel within " + std::to_string(timeouts.connect.count()) +
+                  " s");
+  }
+  vm.channel_.emplace(vm.control_.get());
+
+  Deadline hello_deadline(timeouts.hello);
+  for (;;) {
+    auto r = vm.channel_->receive(hello_deadline);
+    if (r.status == LineChannel::Status::kTimeout)
+      throw Error("the guest did not start within " + std::to_string(timeouts.hello.count()) +
+                  " s (see `anylinuxfs dmesg` for its console)");
+    if (r.status == LineChannel::Status::kClosed) {
+      vm.process_.wait_for(std::chrono::seconds(2));
+      vm.check_alive();
+      throw Error("the guest closed its control channel while starting");
+    }
+    if (protocol::message_type(r.message) == "hello") {
+      vm.kernel_ = r.message.value("kernel", std::string("?"));
+      return vm;
+    }
+  }
+}
+
+}  // namespace alfs::vm

@@ -1,0 +1,50 @@
+// Booting a guest up to the agent's "hello": shared by the instance supervisor and
+// the KVM probe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/fd.h"
+#include "common/process.h"
+#include "common/protocol.h"
+#include "vm/vm_backend.h"
+
+namespace alfs::vm {
+
+struct BootTimeouts {
+  std::chrono::seconds connect{30};  // QEMU connects to the control socket at start
+  std::chrono::seconds hello{120};   // kernel + stage 1 + agent (3-8 s under TCG)
+};
+
+class BootedVm {
+ public:
+  // Listens on spec.control_socket, starts the VM with its diagnostics going to
+  // `log_fd` (the file `log_file`), and waits for the agent's hello. Throws Error:
+  // with QEMU's own complaint when it exits, or naming the deadline that passed.
+  // `on_started` runs once the VM process exists (e.g. to record its pid).
+  static BootedVm boot(VmBackend& backend, const VmSpec& spec, int log_fd, const std::string& log_file,
+                       const BootTimeouts& timeouts, const std::function<void(pid_t)>& on_started = {});
+
+  Process& process() { return process_; }
+  protocol::LineChannel& channel() { return *channel_; }
+  int control_fd() const { return control_.get(); }
+  const std::string& kernel() const { return kernel_; }
+  // Throws the "VM exited" error if the VM is gone.
+  void check_alive();
+
+ private:
+  BootedVm() = default;
+  Process process_;
+  UniqueFd control_;
+  std::optional<protocol::LineChannel> channel_;
+  std::string kernel_;
+  std::string log_file_;
+};
+
+// The lines QEMU wrote about itself ("qemu-system-x86_64: ..."), joined with "; ".
+std::string qemu_complaint(const std::string& log_text);
+
+}  // namespace alfs::vm

@@ -1,0 +1,90 @@
+// BootedVm against a fake backend: a shell script in place of QEMU that connects to
+// the control socket (or not) and says hello (or not).
+#include "vm/boot.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+
+namespace alfs::vm {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// Runs `script` with the control socket path as $1; python3 speaks the unix socket.
+class FakeScriptBackend : public VmBackend {
+ public:
+  explicit FakeScriptBackend(std::string script) : script_(std::move(script)) {}
+  std::string name() const override { return "fake"; }
+  Process start(const VmSpec& spec, int log_fd) override {
+    return spawn(SpawnOptions{.argv = {"python3", "-c", script_, spec.control_socket}, .stdout_fd = log_fd,
+                              .stderr_fd = log_fd});
+  }
+
+ private:
+  std::string script_;
+};
+
+class BootTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("alfs-boot-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    spec.control_socket = (dir / "c.sock").string();
+    log_file = (dir / "log").string();
+    log = open_file(log_file, O_WRONLY | O_CREAT | O_TRUNC);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  fs::path dir;
+  VmSpec spec;
+  std::string log_file;
+  UniqueFd log;
+  BootTimeouts fast{2s, 2s};
+};
+
+const char* kConnect = "import socket,sys,time\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n";
+
+TEST_F(BootTest, ReturnsOnHelloWithTheKernel) {
+  FakeScriptBackend backend(std::string(kConnect) +
+                            "s.sendall(b'{\"type\":\"hello\",\"kernel\":\"6.12-test\"}\\n')\ntime.sleep(5)\n");
+  pid_t started = 0;
+  BootedVm vm = BootedVm::boot(backend, spec, log.get(), log_file, fast, [&](pid_t p) { started = p; });
+  EXPECT_EQ(vm.kernel(), "6.12-test");
+  EXPECT_EQ(started, vm.process().pid());
+}
+
+TEST_F(BootTest, AnEarlyExitCarriesQemusComplaint) {
+  FakeScriptBackend backend(
+      "import sys\nprint('qemu-system-x86_64: Failed to get \"write\" lock', file=sys.stderr)\nsys.exit(1)\n");
+  try {
+    BootedVm::boot(backend, spec, log.get(), log_file, fast);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "the VM exited while starting (exit code 1): qemu-system-x86_64: Failed to get \"write\" lock");
+  }
+}
+
+TEST_F(BootTest, SilenceHitsTheHelloDeadline) {
+  FakeScriptBackend backend(std::string(kConnect) + "time.sleep(30)\n");
+  auto start = std::chrono::steady_clock::now();
+  try {
+    BootedVm::boot(backend, spec, log.get(), log_file, fast);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the guest did not start within 2 s"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+TEST(QemuComplaint, KeepsOnlyQemusOwnLines) {
+  EXPECT_EQ(qemu_complaint("2026 starting\nqemu-system-x86_64: a\nother\nqemu-system-x86_64: b\n"),
+            "qemu-system-x86_64: a; qemu-system-x86_64: b");
+}
+
+}  // namespace
+}  // namespace alfs::vm

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "host/config.h"
 #include "host/disk_ident.h"
+#include "host/disk_lock.h"
 #include "host/guest_image.h"
 #include "host/instance.h"
 #include "host/mount_point.h"
@@ -161,11 +162,8 @@ int mount_command(const MountArgs& args) {
   std::string fstype = args.fstype.empty() ? volume.probe.fstype : args.fstype;
 
   InstanceRegistry registry(paths.instances_dir);
-  for (const auto& other : registry.list()) {
-    if (other.disk_path == volume.path && (!other.read_only || !read_only))
-      throw Error(args.disk + " is already mounted at " + other.mount_point +
-                  (other.read_only ? " read-only" : "") + " by another instance; unmount it first");
-  }
+  auto holder = registry.find(volume.path);
+  UniqueFd disk_lock = lock_disk(volume.path, read_only, holder ? "mounted at " + holder->mount_point : "");
 
   bool is_root = ::geteuid() == 0;
   std::string mount_point;
@@ -179,9 +177,8 @@ int mount_command(const MountArgs& args) {
 
   GuestImage image = ensure_guest_image(paths, false, STDERR_FILENO);
 
-  make_dirs(paths.data_dir, 0700);
-  make_dirs(paths.logs_dir, 0700);
-  make_dirs(paths.instances_dir, 0700);
+  make_user_dirs(paths, paths.logs_dir);
+  make_user_dirs(paths, paths.instances_dir);
   SupervisorPlan plan;
   plan.record.id = std::to_string(::getpid());
   plan.record.disk = args.disk;
@@ -217,6 +214,7 @@ int mount_command(const MountArgs& args) {
   plan.request.read_only = read_only;
   plan.request.export_client = "10.0.2.2";
   plan.allow_other = is_root;
+  plan.disk_lock = std::move(disk_lock);
 
   Pipe report = make_pipe();
   start_supervisor(std::move(plan), report);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
@@ -18,6 +19,8 @@
 #include "common/error.h"
 #include "host/paths.h"
 #include "host/ports.h"
+#include "host/mount_point.h"
+#include "nfs/kernel_nfs_mount.h"
 #include "nfs/nfs_fuse_bridge.h"
 #include "vm/boot.h"
 #include "vm/qemu.h"
@@ -123,12 +126,7 @@ class Supervisor {
     target.nfs_port = plan_.record.nfs_port;
     target.mount_port = plan_.record.mountd_port;
     target.export_path = protocol::kGuestMountPoint;
-    nfs::FuseOptions fuse;
-    fuse.mount_point = plan_.record.mount_point;
-    fuse.fsname = "anylinuxfs:" + plan_.record.disk;
-    fuse.read_only = plan_.request.read_only;
-    fuse.allow_other = plan_.allow_other;
-    bridge_ = nfs::NfsFuseBridge::mount(target, fuse);
+    presentation_ = present(target);
 
     plan_.record.state = "ready";
     registry_.save(plan_.record);
@@ -151,7 +149,10 @@ class Supervisor {
         throw Error("the guest closed its control channel while mounting");
       }
       std::string type = protocol::message_type(r.message);
-      if (type == "ready") return;
+      if (type == "ready") {
+        if (plan_.record.fstype.empty()) plan_.record.fstype = r.message.value("fstype", std::string());
+        return;
+      }
       if (type == "error") {
         guest_failed_ = true;
         throw Error("the guest failed at step '" + r.message.value("step", std::string("?")) +
@@ -161,14 +162,33 @@ class Supervisor {
     }
   }
 
-  // The FUSE loop on this thread; a monitor thread watches signals, the guest and QEMU.
+  // The kernel's NFS client where the host has one and we are root; FUSE otherwise.
+  std::unique_ptr<nfs::Presentation> present(const nfs::NfsTarget& target) {
+    const char* forced = std::getenv("ALFS_PRESENTATION");
+    std::string choice = forced ? forced : "auto";
+    bool kernel = choice == "kernel" ||
+                  (choice == "auto" && ::geteuid() == 0 && nfs::kernel_has_nfs_client(read_file("/proc/filesystems")));
+    const std::string& mp = plan_.record.mount_point;
+    if (kernel) {
+      log("presenting through the kernel NFS client");
+      return nfs::KernelNfsMount::mount(target, mp, plan_.request.read_only, [mp] { return is_mount_point(mp); });
+    }
+    nfs::FuseOptions fuse;
+    fuse.mount_point = mp;
+    fuse.fsname = "anylinuxfs:" + plan_.record.disk;
+    fuse.read_only = plan_.request.read_only;
+    fuse.allow_other = plan_.allow_other;
+    return nfs::NfsFuseBridge::mount(target, fuse);
+  }
+
+  // The presentation on this thread; a monitor thread watches signals, the guest and QEMU.
   void serve() {
     std::thread monitor([this] { monitor_loop(); });
-    int rc = bridge_->run();
-    log("the mount point was unmounted (fuse loop returned " + std::to_string(rc) + ")");
+    int rc = presentation_->run();
+    log("the mount point was unmounted (presentation returned " + std::to_string(rc) + ")");
     stopping_ = true;
     monitor.join();
-    bridge_.reset();
+    presentation_.reset();
     shut_down_vm();
   }
 
@@ -184,7 +204,7 @@ class Supervisor {
         signalfd_siginfo info{};
         (void)!::read(sigfd.get(), &info, sizeof info);
         log("signal " + std::to_string(info.ssi_signo) + ": unmounting");
-        bridge_->request_exit();
+        presentation_->request_exit();
       }
       if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
         auto msg = vm_->channel().receive(Deadline(0ms));
@@ -206,7 +226,7 @@ class Supervisor {
   // The guest is gone under a live mount: release the mount point so nothing hangs on it.
   void vm_lost() {
     clean_ = false;
-    bridge_->request_exit();
+    presentation_->request_exit();
   }
 
   // Asks the guest to unmount and power off; escalates past the deadlines.
@@ -251,7 +271,7 @@ class Supervisor {
   InstanceRegistry registry_;
   UniqueFd report_;
   std::optional<vm::BootedVm> vm_;
-  std::unique_ptr<nfs::NfsFuseBridge> bridge_;
+  std::unique_ptr<nfs::Presentation> presentation_;
   std::atomic<bool> stopping_{false};
   bool guest_failed_ = false;
   bool clean_ = true;

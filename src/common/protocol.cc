@@ -57,7 +57,24 @@ std::string message_type(const json& message) {
   return it->get<std::string>();
 }
 
-void LineChannel::send(const json& message) { write_all(fd_, encode_line(message)); }
+void LineChannel::send(const json& message) {
+  std::string line = encode_line(message);
+  std::string_view rest = line;
+  // A virtio port whose host side is gone blocks writers forever: the guest opens it
+  // non-blocking, and a write that cannot proceed within the deadline gives up.
+  Deadline deadline(std::chrono::seconds(5));
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd_, rest.data(), rest.size());
+    if (n >= 0) {
+      rest.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) throw SystemError("write to control channel");
+    pollfd pfd{fd_, POLLOUT, 0};
+    if (::poll(&pfd, 1, deadline.remaining_ms()) == 0) throw Error("control channel: the peer is not reading");
+  }
+}
 
 std::optional<std::string> LineChannel::take_line() {
   auto nl = buffer_.find('\n');
@@ -83,6 +100,7 @@ LineChannel::Received LineChannel::receive(const Deadline& deadline) {
       throw SystemError("poll on control channel");
     }
     if (r == 0) return {Status::kTimeout, {}};
+    if ((pfd.revents & (POLLHUP | POLLERR)) && !(pfd.revents & POLLIN)) return {Status::kClosed, {}};
     char buf[4096];
     ssize_t n = ::read(fd_, buf, sizeof buf);
     if (n < 0) {

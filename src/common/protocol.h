@@ -60,7 +60,8 @@ class LineChannel {
  public:
   explicit LineChannel(int fd) : fd_(fd) {}
 
-  void send(const nlohmann::json& message);  // throws SystemError
+  // Throws SystemError, or Error when the peer does not take the line within 5 s.
+  void send(const nlohmann::json& message);
   enum class Status { kMessage, kTimeout, kClosed };
   struct Received {
     Status status;

@@ -65,6 +65,8 @@ std::optional<GuestError> Agent::mount(const protocol::MountRequest& r) {
   mount.insert(mount.end(), {r.devices.front(), protocol::kGuestMountPoint});
   if (auto e = step("mount", mount, 120s)) return e;
   mounted_ = true;
+  volume_.fstype = query({"findmnt", "-n", "-o", "FSTYPE", protocol::kGuestMountPoint});
+  volume_.label = query({"blkid", "-o", "value", "-s", "LABEL", r.devices.front()});
 
   if (auto e = step("nfs", {"mount", "-t", "nfsd", "nfsd", "/proc/fs/nfsd"}, 10s)) return e;
   nfsd_mounted_ = true;
@@ -78,6 +80,15 @@ std::optional<GuestError> Agent::mount(const protocol::MountRequest& r) {
   if (auto e = step("nfs", {"rpc.nfsd", "-N", "4", "-p", std::to_string(protocol::kGuestNfsPort), "8"}, 30s))
     return e;
   return std::nullopt;
+}
+
+std::string Agent::query(const std::vector<std::string>& argv) {
+  try {
+    RunResult result = runner_.run(argv, 10s);
+    return result.ok() ? trim(result.output) : "";
+  } catch (const std::exception&) {
+    return "";
+  }
 }
 
 bool Agent::shutdown() {

@@ -13,6 +13,12 @@ namespace alfs::guest {
 // The guest's address on QEMU's user network; the host's forwards arrive from 10.0.2.2.
 inline constexpr const char* kGuestAddress = "10.0.2.15/24";
 
+// What the guest found mounted, reported with "ready".
+struct MountedVolume {
+  std::string fstype;  // as the kernel reports it (e.g. "fuseblk" under ntfs-3g)
+  std::string label;
+};
+
 class Agent {
  public:
   explicit Agent(Runner& runner) : runner_(runner) {}
@@ -25,6 +31,8 @@ class Agent {
   // mount. Returns true when the filesystem is unmounted (or was never mounted).
   bool shutdown();
 
+  const MountedVolume& mounted_volume() const { return volume_; }
+
   // The exports(5) options for a request.
   static std::string export_options(const protocol::MountRequest& request);
   // The mount(8) -o value: the user's options, plus "ro" when read-only.
@@ -35,7 +43,11 @@ class Agent {
   std::optional<protocol::GuestError> step(const std::string& name, const std::vector<std::string>& argv,
                                            std::chrono::milliseconds timeout);
 
+  // Output of a query command, trimmed; empty when it failed.
+  std::string query(const std::vector<std::string>& argv);
+
   Runner& runner_;
+  MountedVolume volume_;
   bool mounted_ = false;
   bool nfsd_mounted_ = false;
   bool nfs_started_ = false;

@@ -54,16 +54,20 @@ void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log) {
     agent.shutdown();
     return;
   }
-  send_quietly(channel, {{"type", "ready"}});
+  send_quietly(channel, {{"type", "ready"},
+                         {"fstype", agent.mounted_volume().fstype},
+                         {"label", agent.mounted_volume().label}});
   log("ready");
   kernel_log.flush_to_console();
 
+  bool host_gone = false;
   for (;;) {
     auto r = channel.receive(alfs::Deadline(1s));
     alfs::guest::reap_orphans();
     if (r.status == LineChannel::Status::kTimeout) continue;
     if (r.status == LineChannel::Status::kClosed) {
       log("host closed the control channel; shutting down");
+      host_gone = true;
       break;
     }
     if (alfs::protocol::message_type(r.message) == "stop") break;
@@ -71,7 +75,7 @@ void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log) {
   bool clean = agent.shutdown();
   kernel_log.flush_to_console();
   log(clean ? "filesystem unmounted" : "filesystem NOT unmounted cleanly");
-  send_quietly(channel, {{"type", "stopped"}, {"clean", clean}});
+  if (!host_gone) send_quietly(channel, {{"type", "stopped"}, {"clean", clean}});
 }
 
 }  // namespace

@@ -15,6 +15,8 @@ class FakeRunner : public Runner {
   RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds) override {
     std::string line = join_argv(argv);
     calls.push_back(line);
+    for (auto& [prefix, output] : outputs)
+      if (line.rfind(prefix, 0) == 0) return RunResult{ExitStatus{0}, output};
     for (auto& [prefix, failure] : failures) {
       if (line.rfind(prefix, 0) == 0 && failure.times != 0) {
         --failure.times;
@@ -35,6 +37,7 @@ class FakeRunner : public Runner {
 
   std::vector<std::string> calls;
   std::map<std::string, Failure> failures;
+  std::map<std::string, std::string> outputs;  // prefix -> what a successful command prints
 };
 
 protocol::MountRequest request(bool ro = false) {
@@ -63,6 +66,16 @@ TEST(AgentWithFakeRunner, MountsThenExportsToTheHostOnly) {
                               [](const std::string& c) { return c.rfind("rpc.nfsd -N 4", 0) == 0; });
   ASSERT_NE(nfsd_at, runner.calls.end());
   EXPECT_LT(mount_at, nfsd_at) << "the export must not be served before the disk is mounted";
+}
+
+TEST(AgentWithFakeRunner, ReportsWhatTheKernelMounted) {
+  FakeRunner runner;
+  runner.outputs["findmnt"] = "ext4\n";
+  runner.outputs["blkid"] = "photos\n";
+  Agent agent(runner);
+  ASSERT_EQ(agent.mount(request()), std::nullopt);
+  EXPECT_EQ(agent.mounted_volume().fstype, "ext4");
+  EXPECT_EQ(agent.mounted_volume().label, "photos");
 }
 
 TEST(AgentWithFakeRunner, ReadOnlyMountsAndExportsReadOnly) {

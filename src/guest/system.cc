@@ -59,7 +59,8 @@ UniqueFd open_control_port(std::chrono::milliseconds timeout) {
       std::fclose(f);
       if (!match) continue;
       std::string dev = "/dev/" + entry.path().filename().string();
-      int fd = ::open(dev.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
+      // Non-blocking: writes to a port whose host side is gone would block forever.
+      int fd = ::open(dev.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
       if (fd >= 0) return UniqueFd(fd);
     }
     if (deadline.expired()) throw Error(std::string("control port ") + protocol::kPortName + " not found");

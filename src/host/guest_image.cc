@@ -71,7 +71,7 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
     throw Error("the guest image is not built yet (" + paths.image_root + "/" + key +
                 "): building it needs root, run `sudo anylinuxfs init` once");
   }
-  make_dirs(paths.image_root);
+  make_user_dirs(paths, paths.image_root, 0755);
   // One build at a time; a second mount waits for the first build and reuses it.
   UniqueFd lock = open_file(paths.image_root + "/.build.lock", O_RDWR | O_CREAT, 0644);
   if (::flock(lock.get(), LOCK_EX) != 0) throw SystemError("cannot lock " + paths.image_root);
@@ -100,6 +100,10 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   }
   // Publish atomically; older images are of no further use.
   fs::remove_all(final_dir);
+  // Built by root in the invoking user's home: the user owns it, as the rest of ~/.anylinuxfs.
+  for (const auto& entry : fs::recursive_directory_iterator(staging))
+    (void)!::chown(entry.path().c_str(), paths.owner_uid, paths.owner_gid);
+  (void)!::chown(staging.c_str(), paths.owner_uid, paths.owner_gid);
   fs::rename(staging, final_dir);
   for (const auto& entry : fs::directory_iterator(paths.image_root)) {
     if (entry.is_directory() && entry.path().filename() != key) fs::remove_all(entry.path());

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 
 #include "common/error.h"
 
@@ -19,10 +20,26 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v && *v ? v : fallback;
 }
 
-std::string home_dir() {
-  if (const char* h = std::getenv("HOME"); h && *h) return h;
-  if (passwd* pw = ::getpwuid(::getuid())) return pw->pw_dir;
-  throw Error("cannot find the home directory: $HOME is not set");
+// Root acting for a sudo user works in that user's home.
+void resolve_owner(Paths& p) {
+  p.owner_uid = ::getuid();
+  p.owner_gid = ::getgid();
+  const char* sudo_user = std::getenv("SUDO_USER");
+  if (::geteuid() == 0 && sudo_user && *sudo_user && std::string(sudo_user) != "root") {
+    if (passwd* pw = ::getpwnam(sudo_user)) {
+      p.owner_uid = pw->pw_uid;
+      p.owner_gid = pw->pw_gid;
+      p.home = pw->pw_dir;
+      return;
+    }
+  }
+  if (const char* h = std::getenv("HOME"); h && *h) {
+    p.home = h;
+  } else if (passwd* pw = ::getpwuid(::getuid())) {
+    p.home = pw->pw_dir;
+  } else {
+    throw Error("cannot find the home directory: $HOME is not set");
+  }
 }
 
 std::string beside_binary(const fs::path& exe_dir, const std::string& relative) {
@@ -32,9 +49,9 @@ std::string beside_binary(const fs::path& exe_dir, const std::string& relative) 
 
 Paths resolve_paths() {
   Paths p;
-  p.home = home_dir();
+  resolve_owner(p);
   p.data_dir = p.home + "/.anylinuxfs";
-  p.image_root = env_or("ALFS_IMAGE_DIR", "/var/cache/anylinuxfs/image");
+  p.image_root = env_or("ALFS_IMAGE_DIR", p.data_dir + "/image");
   p.instances_dir = p.data_dir + "/instances";
   p.logs_dir = p.data_dir + "/logs";
   std::error_code ec;
@@ -46,11 +63,27 @@ Paths resolve_paths() {
   return p;
 }
 
-void make_dirs(const std::string& path, int mode) {
+namespace {
+// Creates the missing directories of `path`, top down, calling `made` on each.
+void create_missing(const fs::path& path, int mode, const std::function<void(const std::string&)>& made) {
+  if (path.empty() || fs::exists(path)) return;
+  create_missing(path.parent_path(), mode, made);
   std::error_code ec;
-  bool created = fs::create_directories(path, ec);
-  if (ec) throw Error("cannot create directory " + path + ": " + ec.message());
-  if (created) ::chmod(path.c_str(), static_cast<mode_t>(mode));
+  if (!fs::create_directory(path, ec) && ec) throw Error("cannot create directory " + path.string() + ": " + ec.message());
+  ::chmod(path.c_str(), static_cast<mode_t>(mode));
+  made(path.string());
+}
+}  // namespace
+
+void make_dirs(const std::string& path, int mode) {
+  create_missing(fs::path(path).lexically_normal(), mode, [](const std::string&) {});
+}
+
+void make_user_dirs(const Paths& paths, const std::string& path, int mode) {
+  create_missing(fs::path(path).lexically_normal(), mode, [&](const std::string& dir) {
+    if (::chown(dir.c_str(), paths.owner_uid, paths.owner_gid) != 0 && errno != EPERM)
+      throw SystemError("cannot give " + dir + " to its user");
+  });
 }
 
 }  // namespace alfs

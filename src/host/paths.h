@@ -2,27 +2,33 @@
 // instances, and the files installed beside the binary.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace alfs {
 
 struct Paths {
+  // The invoking user: under sudo, the user who ran sudo (the spec keeps their data
+  // in their home even when root does the work). Directories we create there are theirs.
+  uid_t owner_uid = 0;
+  gid_t owner_gid = 0;
   std::string home;          // the invoking user's home
   std::string data_dir;      // ~/.anylinuxfs
-  // The guest image cache: one for the machine ($ALFS_IMAGE_DIR or
-  // /var/cache/anylinuxfs/image), since building needs root and the image is the
-  // same for every user; users read it.
-  std::string image_root;
+  std::string image_root;    // guest image cache: $ALFS_IMAGE_DIR or ~/.anylinuxfs/image
   std::string instances_dir; // one directory per running instance
   std::string logs_dir;      // host and console logs of the current and last runs
   std::string agent_binary;  // anylinuxfs-agent, installed to libexec/anylinuxfs/
   std::string share_dir;     // build-guest-image.sh and guest-packages.txt
 };
 
-// From the environment ($HOME, $ALFS_IMAGE_DIR) and /proc/self/exe.
+// From the environment ($HOME, $SUDO_USER, $ALFS_IMAGE_DIR) and /proc/self/exe.
 Paths resolve_paths();
 
 // mkdir -p; `mode` applies to the directories it creates. Throws Error naming the path.
 void make_dirs(const std::string& path, int mode = 0755);
+
+// make_dirs, with what it creates owned by the invoking user.
+void make_user_dirs(const Paths& paths, const std::string& path, int mode = 0700);
 
 }  // namespace alfs

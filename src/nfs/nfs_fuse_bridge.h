@@ -9,19 +9,13 @@
 #include <memory>
 #include <string>
 
+#include "nfs/presentation.h"
+
 // libnfs types, declared here so that users of the bridge need not include libnfs.
 struct nfs_stat_64;
 struct nfsdirent;
 
 namespace alfs::nfs {
-
-struct NfsTarget {
-  std::string host = "127.0.0.1";
-  int nfs_port = 0;            // host port forwarded to the guest's nfsd (2049)
-  int mount_port = 0;          // host port forwarded to the guest's rpc.mountd
-  std::string export_path;     // e.g. "/mnt/disk"
-  int timeout_ms = 30000;      // every NFS call gives up after this (a dead guest never hangs us)
-};
 
 // nfs://host/export?nfsport=..&mountport=..&version=3 (libnfs URL, no portmapper needed)
 std::string nfs_url(const NfsTarget& target);
@@ -33,7 +27,7 @@ struct FuseOptions {
   bool allow_other = false;    // when root mounts for everyone
 };
 
-class NfsFuseBridge {
+class NfsFuseBridge : public Presentation {
  public:
   // Connects (MOUNT + NFSv3) and mounts the FUSE filesystem. Throws alfs::Error naming
   // what failed (libnfs's own error text, or the FUSE mount error).

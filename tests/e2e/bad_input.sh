@@ -16,6 +16,15 @@ head -c 1M /dev/urandom > "$work/random.img"
 run_failing "$ALFS" "$work/random.img"
 expect_contains "$out" "no filesystem found" "random bytes"
 
+# Garbage forced through the guest: the guest's own mount error, within 60 s.
+mkdir "$work/gmnt"
+start=$(date +%s)
+run_failing "$ALFS" -t ext4 "$work/random.img" "$work/gmnt"
+expect_contains "$out" "mount: /mnt/disk: wrong fs type" "garbage image: the guest's mount error"
+[ $(( $(date +%s) - start )) -le 60 ] || fail "took longer than 60 s"
+mountpoint -q "$work/gmnt" && fail "mount point left mounted"
+no_instances_left
+
 run_failing "$ALFS" "$work/x.img@s"
 expect_contains "$out" "bad partition suffix" "bad identifier"
 

@@ -1,0 +1,27 @@
+// How the guest's export appears at the host's mount point: a FUSE filesystem over
+// libnfs, or the kernel's own NFS client where the host has one.
+#pragma once
+
+#include <string>
+
+namespace alfs::nfs {
+
+struct NfsTarget {
+  std::string host = "127.0.0.1";
+  int nfs_port = 0;            // host port forwarded to the guest's nfsd (2049)
+  int mount_port = 0;          // host port forwarded to the guest's rpc.mountd
+  std::string export_path;     // e.g. "/mnt/disk"
+  int timeout_ms = 30000;      // every NFS call gives up after this (a dead guest never hangs us)
+};
+
+class Presentation {
+ public:
+  virtual ~Presentation() = default;
+  // Blocks until the mount point is unmounted (returns 0) or request_exit() was
+  // called (returns 0, the mount detached); negative errno on failure.
+  virtual int run() = 0;
+  // Thread- and signal-safe: makes run() return soon.
+  virtual void request_exit() = 0;
+};
+
+}  // namespace alfs::nfs

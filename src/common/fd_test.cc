@@ -1,4 +1,5 @@
 #include "common/fd.h"
+#include "common/temp_dir.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -22,13 +23,11 @@ TEST(UniqueFd, ClosesOnDestructionAndIsCloexec) {
 }
 
 TEST(Files, AtomicWriteThenRead) {
-  auto dir = std::filesystem::temp_directory_path() / ("alfs-fd-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::string path = (dir / "f").string();
+  TempDir dir("alfs-fd-test");
+  std::string path = dir.file("f");
   write_file_atomic(path, "one");
   write_file_atomic(path, "two");
   EXPECT_EQ(read_file(path), "two");
-  std::filesystem::remove_all(dir);
 }
 
 TEST(Files, MissingFileNamesThePath) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/temp_dir.h"
 #include "common/fd.h"
 
 namespace alfs {
@@ -16,20 +17,6 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "alfs-config-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw SystemError("mkdtemp");
-    path_ = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 class ConfigTest : public ::testing::Test {
  protected:

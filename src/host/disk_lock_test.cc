@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/temp_dir.h"
 
 namespace alfs {
 namespace {
@@ -14,12 +15,9 @@ namespace fs = std::filesystem;
 
 class DiskLockTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    path = (fs::temp_directory_path() / ("alfs-lock-" + std::to_string(::getpid()))).string();
-    write_file_atomic(path, "disk");
-  }
-  void TearDown() override { fs::remove(path); }
-  std::string path;
+  void SetUp() override { write_file_atomic(path, "disk"); }
+  TempDir tmp{"alfs-lock"};
+  std::string path = tmp.file("disk.img");
 };
 
 TEST_F(DiskLockTest, ASecondWriterIsRefusedWithWhoHoldsIt) {

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/temp_dir.h"
 
 namespace alfs {
 namespace {
@@ -16,15 +17,13 @@ namespace fs = std::filesystem;
 class GuestImageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() / ("alfs-image-test-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
     inputs = {(dir / "build.sh").string(), (dir / "packages.txt").string(), (dir / "agent").string()};
     write_file_atomic(inputs.build_script, "script");
     write_file_atomic(inputs.package_list, "kmod\n");
     write_file_atomic(inputs.agent_binary, "agent-v1");
   }
-  void TearDown() override { fs::remove_all(dir); }
-  fs::path dir;
+  TempDir tmp{"alfs-image-test"};
+  fs::path dir = tmp.path();
   ImageInputs inputs;
 };
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/temp_dir.h"
 
 namespace alfs {
 namespace {
@@ -26,12 +27,8 @@ InstanceRecord record(const std::string& id, pid_t supervisor) {
 
 class InstanceRegistryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("alfs-instances-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-  fs::path dir;
+  TempDir tmp{"alfs-instances"};
+  fs::path dir = fs::path(tmp.path()) / "instances";
 };
 
 TEST(InstanceRecord, StatusLineIsTheSpecsFormat) {

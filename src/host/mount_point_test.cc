@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/temp_dir.h"
 #include "common/fd.h"
 
 namespace alfs {
@@ -16,20 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "alfs-mnt-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw SystemError("mkdtemp");
-    path_ = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 std::string validation_error(const std::string& path) {
   try {

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/temp_dir.h"
+
 namespace alfs {
 namespace {
 
@@ -51,13 +53,13 @@ TEST(ResolvePaths, UnderSudoTheInvokingUsersHomeAndOwnership) {
   EXPECT_EQ(p.home, nobody->pw_dir);
   EXPECT_EQ(p.owner_uid, nobody->pw_uid);
 
-  fs::path dir = fs::temp_directory_path() / ("alfs-paths-" + std::to_string(::getpid()));
+  TempDir tmp("alfs-paths");
+  fs::path dir = tmp.path();
   make_user_dirs(p, (dir / "a" / "b").string());
   struct stat st{};
   ASSERT_EQ(::stat((dir / "a" / "b").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, nobody->pw_uid) << "created for the invoking user";
   EXPECT_EQ(st.st_mode & 0777, 0700u);
-  fs::remove_all(dir);
 }
 
 }  // namespace

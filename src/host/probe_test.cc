@@ -12,6 +12,7 @@
 #include <functional>
 
 #include "common/error.h"
+#include "common/temp_dir.h"
 #include "common/fd.h"
 #include "common/process.h"
 
@@ -24,20 +25,6 @@ using ::testing::HasSubstr;
 constexpr uint64_t kMiB = 1024 * 1024;
 constexpr const char* kLinuxFsGuid = "0fc63daf-8483-4772-8e79-3d69d8477de4";
 constexpr const char* kBasicDataGuid = "ebd0a0a2-b9e5-4433-87c0-68b6b72699c7";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "alfs-probe-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw SystemError("mkdtemp");
-    path_ = tmpl;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 // The mkfs tools live in sbin directories that an unprivileged PATH may lack.
 std::string find_tool(const std::string& name) {

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/temp_dir.h"
 
 namespace alfs::vm {
 namespace {
@@ -55,13 +56,11 @@ class ProbeCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!kvm_opens()) GTEST_SKIP() << "/dev/kvm does not open here: auto is TCG without probing";
-    dir = fs::temp_directory_path() / ("alfs-accel-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
     verdict = (dir / "verdict").string();
   }
-  void TearDown() override { fs::remove_all(dir); }
   EnvGuard env{nullptr};
-  fs::path dir;
+  TempDir tmp{"alfs-accel"};
+  fs::path dir = tmp.path();
   std::string verdict;
 };
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/temp_dir.h"
 
 namespace alfs::vm {
 namespace {
@@ -33,14 +34,12 @@ class FakeScriptBackend : public VmBackend {
 class BootTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() / ("alfs-boot-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
     spec.control_socket = (dir / "c.sock").string();
     log_file = (dir / "log").string();
     log = open_file(log_file, O_WRONLY | O_CREAT | O_TRUNC);
   }
-  void TearDown() override { fs::remove_all(dir); }
-  fs::path dir;
+  TempDir tmp{"alfs-boot"};
+  fs::path dir = tmp.path();
   VmSpec spec;
   std::string log_file;
   UniqueFd log;

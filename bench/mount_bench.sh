@@ -15,9 +15,9 @@ truncate -s $((size * 3))M "$work/disk.img"
 mkfs.ext4 -q -L bench "$work/disk.img"
 
 now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc; }
+secs() { printf '%.3f' "$(echo "$2 - $1" | bc)"; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-mbps() { echo "scale=1; $size * 1048576 / 1000000 / $1" | bc; }
+mbps() { printf '%.1f' "$(echo "scale=3; $size * 1048576 / 1000000 / $1" | bc)"; }
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
 declare -A samples
@@ -37,7 +37,7 @@ for r in $(seq "$rounds"); do
   add ours_read "$(mbps "$(secs "$t0" "$t1")")"
   rm "$work/mnt/f"
   "$alfs" unmount -w "$work/mnt" >/dev/null
-  e2fsck -fn "$work/disk.img" >/dev/null || { echo "bench: e2fsck not clean after anylinuxfs" >&2; exit 1; }
+  e2fsck -fn "$work/disk.img" >/dev/null 2>&1 || { echo "bench: e2fsck not clean after anylinuxfs" >&2; exit 1; }
 
   # native: the host kernel's loop mount
   t0=$(now); mount -o loop "$work/disk.img" "$work/loop"; t1=$(now)
@@ -50,7 +50,7 @@ for r in $(seq "$rounds"); do
   t0=$(now); dd if="$work/loop/f" of=/dev/null bs=1M status=none; t1=$(now)
   add native_read "$(mbps "$(secs "$t0" "$t1")")"
   rm "$work/loop/f"; umount "$work/loop"
-  e2fsck -fn "$work/disk.img" >/dev/null || { echo "bench: e2fsck not clean after native" >&2; exit 1; }
+  e2fsck -fn "$work/disk.img" >/dev/null 2>&1 || { echo "bench: e2fsck not clean after native" >&2; exit 1; }
 done
 
 accel=$(grep -o 'starting the VM ([^)]*)' ~/.anylinuxfs/logs/latest.log | tail -n1)
@@ -61,7 +61,7 @@ for m in mount unmount write read; do
   o=$(printf '%s' "${samples[ours_$m]}" | median)
   n=$(printf '%s' "${samples[native_$m]}" | median)
   unit=$([ $m = write ] || [ $m = read ] && echo "MB/s" || echo "s")
-  ratio=$(echo "scale=3; $o / $n" | bc)
+  ratio=$(printf '%.3f' "$(echo "scale=6; $o / $n" | bc)")
   printf '%-14s %12s %12s %14s\n' "$m ($unit)" "$o" "$n" "$ratio"
   json+=", \"$m\": {\"unit\": \"$unit\", \"anylinuxfs\": $o, \"native\": $n}"
 done

@@ -21,5 +21,6 @@ int stop_command(const std::string& target, bool force);
 int log_command(bool follow);
 int dmesg_command();
 int init_command();
+int shell_command(const std::string& command, const std::vector<std::string>& disks);
 
 }  // namespace alfs::cli

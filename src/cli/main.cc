@@ -11,7 +11,7 @@ namespace {
 // `mount` is the default command: `anylinuxfs disk.img` means `anylinuxfs mount disk.img`.
 std::vector<std::string> with_default_command(int argc, char** argv) {
   static const std::set<std::string> kCommands = {"mount", "unmount", "umount", "status", "log",  "dmesg",
-                                                   "stop",  "init",    "help",   "-h",     "--help", "--version"};
+                                                   "stop",  "init",    "shell", "help",   "-h",     "--help", "--version"};
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && !kCommands.count(args.front())) args.insert(args.begin(), "mount");
   return args;
@@ -59,6 +59,13 @@ int main(int argc, char** argv) {
   stop_cmd->callback([&] { rc = alfs::cli::stop_command(target, force); });
 
   app.add_subcommand("init", "(Re)build the guest image")->callback([&] { rc = alfs::cli::init_command(); });
+
+  std::string shell_cmd;
+  std::vector<std::string> shell_disks;
+  auto* shell = app.add_subcommand("shell", "A shell (or one command) in a VM with the disks as /dev/vda, /dev/vdb, ...");
+  shell->add_option("-c,--command", shell_cmd, "run this command with /bin/sh -c and exit with its status");
+  shell->add_option("DISK_IDENT", shell_disks, "disks or images to attach read-write");
+  shell->callback([&] { rc = alfs::cli::shell_command(shell_cmd, shell_disks); });
 
   std::vector<std::string> args = with_default_command(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector

@@ -70,6 +70,15 @@ std::optional<ExitStatus> Process::wait_for(std::chrono::milliseconds timeout) {
   }
 }
 
+ExitStatus Process::wait() {
+  if (auto s = poll()) return *s;
+  int raw = 0;
+  while (::waitpid(pid_, &raw, 0) < 0 && errno == EINTR) {
+  }
+  status_ = ExitStatus{raw};
+  return *status_;
+}
+
 void Process::signal(int sig) const {
   if (pid_ > 0 && !status_) ::kill(pid_, sig);
 }
@@ -79,11 +88,7 @@ ExitStatus Process::terminate(std::chrono::milliseconds grace) {
   signal(SIGTERM);
   if (auto s = wait_for(grace)) return *s;
   signal(SIGKILL);
-  int raw = 0;
-  while (::waitpid(pid_, &raw, 0) < 0 && errno == EINTR) {
-  }
-  status_ = ExitStatus{raw};
-  return *status_;
+  return wait();
 }
 
 pid_t Process::release() {

@@ -42,6 +42,9 @@ class Process {
   bool running() const { return pid_ > 0 && !status_; }
   // Waits up to `timeout`; returns the status once the child has exited.
   std::optional<ExitStatus> wait_for(std::chrono::milliseconds timeout);
+  // Waits as long as it takes: only for a child whose duration is the user's own
+  // (an interactive shell). Everything else uses wait_for.
+  ExitStatus wait();
   // Non-blocking check.
   std::optional<ExitStatus> poll();
   void signal(int sig) const;

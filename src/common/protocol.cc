@@ -49,7 +49,10 @@ json decode_line(std::string_view line) {
   return message;
 }
 
-std::string encode_line(const json& message) { return message.dump() + '\n'; }
+std::string encode_line(const json& message) {
+  // Command output is not always UTF-8: invalid bytes become U+FFFD rather than an exception.
+  return message.dump(-1, ' ', false, json::error_handler_t::replace) + '\n';
+}
 
 std::string message_type(const json& message) {
   auto it = message.find("type");

@@ -17,6 +17,11 @@ TEST(Protocol, MountRequestRoundTrips) {
   EXPECT_EQ(mount_request_from_json(decoded), r);
 }
 
+TEST(Protocol, InvalidUtf8IsReplacedNotThrown) {
+  nlohmann::json m{{"type", "output"}, {"data", std::string("ok\xff")}};
+  EXPECT_EQ(decode_line(encode_line(m))["data"], "ok\xef\xbf\xbd");
+}
+
 TEST(Protocol, RejectsGarbage) {
   EXPECT_THROW(decode_line("not json"), ProtocolError);
   EXPECT_THROW(decode_line("[1,2]"), ProtocolError);

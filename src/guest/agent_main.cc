@@ -1,12 +1,15 @@
-// anylinuxfs-agent: PID 1 of the guest. Reports "hello", performs the host's mount
-// request, reports "ready" (or the failing step with the tool's own error text),
-// and on "stop" or when the host goes away unmounts cleanly and powers off.
+// anylinuxfs-agent: PID 1 of the guest. Says "hello", then serves the host's one
+// request: "mount" (mount, export, report "ready" or the failing step with the
+// tool's own error text; on "stop" or when the host goes away, unmount cleanly)
+// or "shell" (run a command or an interactive shell). Then it powers off.
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdio>
 
 #include "common/protocol.h"
 #include "guest/agent.h"
+#include "guest/shell.h"
 #include "guest/system.h"
 
 using namespace std::chrono_literals;
@@ -29,18 +32,10 @@ void send_quietly(LineChannel& channel, const json& message) {
   }
 }
 
-void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log) {
-  send_quietly(channel, {{"type", "hello"}, {"kernel", alfs::guest::kernel_release()}});
-  auto first = channel.receive(alfs::Deadline(120s));
-  if (first.status != LineChannel::Status::kMessage) {
-    log("no request from the host; powering off");
-    return;
-  }
+void serve_mount(LineChannel& channel, const json& message, alfs::guest::KernelLog& kernel_log) {
   alfs::protocol::MountRequest request;
   try {
-    if (alfs::protocol::message_type(first.message) != "mount")
-      throw alfs::protocol::ProtocolError("expected a mount request");
-    request = alfs::protocol::mount_request_from_json(first.message);
+    request = alfs::protocol::mount_request_from_json(message);
   } catch (const std::exception& e) {
     send_quietly(channel, {{"type", "error"}, {"step", "protocol"}, {"message", e.what()}});
     return;
@@ -78,10 +73,41 @@ void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log) {
   if (!host_gone) send_quietly(channel, {{"type", "stopped"}, {"clean", clean}});
 }
 
+void serve_shell(LineChannel& channel, const json& message) {
+  // The tools a shell user reaches for need these, and nothing else loads them.
+  alfs::run_command({"modprobe", "-a", "-q", "dm_mod", "dm_crypt", "raid1", "loop", "btrfs"}, 30s);
+  std::string command = message.value("command", std::string());
+  int code = command.empty() ? alfs::guest::run_interactive_shell(message.value("term", std::string()))
+                             : alfs::guest::run_shell_command(command, channel);
+  ::sync();
+  send_quietly(channel, {{"type", "exit"}, {"code", code}});
+}
+
+void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log) {
+  send_quietly(channel, {{"type", "hello"}, {"kernel", alfs::guest::kernel_release()}});
+  auto first = channel.receive(alfs::Deadline(120s));
+  if (first.status != LineChannel::Status::kMessage) {
+    log("no request from the host; powering off");
+    return;
+  }
+  std::string type = alfs::protocol::message_type(first.message);
+  if (type == "mount") {
+    serve_mount(channel, first.message, kernel_log);
+  } else if (type == "shell") {
+    serve_shell(channel, first.message);
+  } else {
+    send_quietly(channel, {{"type", "error"}, {"step", "protocol"}, {"message", "unknown request '" + type + "'"}});
+  }
+}
+
 }  // namespace
 
 int main() {
-  if (::getpid() == 1) alfs::guest::setup_base_system();
+  if (::getpid() == 1) {
+    alfs::guest::setup_base_system();
+    // The kernel starts init without a PATH.
+    ::setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+  }
   alfs::guest::KernelLog kernel_log;
   try {
     alfs::UniqueFd port = alfs::guest::open_control_port(10s);

@@ -1,5 +1,7 @@
 #include "vm/qemu.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -69,6 +71,11 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
   a.insert(a.end(), {"-chardev", "socket,id=control,path=" + qemu_escape(spec.control_socket), "-device", "virtio-serial-device",
                      "-device", "virtserialport,chardev=control,name=anylinuxfs.control"});
 
+  if (spec.terminal) {
+    // signal=off: Ctrl-C goes to the guest's shell, not to QEMU.
+    a.insert(a.end(), {"-chardev", "stdio,id=terminal,signal=off", "-device", "virtconsole,chardev=terminal"});
+  }
+
   if (!spec.forwards.empty()) {
     // restrict=on: the guest reaches nothing; only the host's forwards reach it.
     std::string netdev = "user,id=net0,restrict=on";
@@ -83,7 +90,8 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
 Process QemuBackend::start(const VmSpec& spec, int log_fd) {
   SpawnOptions opts;
   opts.argv = command_line(spec, read_host_facts());
-  opts.stdout_fd = log_fd;
+  opts.stdin_fd = spec.terminal ? STDIN_FILENO : -1;
+  opts.stdout_fd = spec.terminal ? STDOUT_FILENO : log_fd;
   opts.stderr_fd = log_fd;
   return spawn(opts);
 }

@@ -79,6 +79,17 @@ TEST(QemuCommandLine, ControlChannelIsANamedVirtioSerialPort) {
             devices.end());
 }
 
+TEST(QemuCommandLine, TerminalIsAVirtioConsoleOnStdio) {
+  VmSpec s = spec();
+  EXPECT_TRUE(values_of(QemuBackend::command_line(s, {}), "-chardev").size() == 2u);
+  s.terminal = true;
+  auto argv = QemuBackend::command_line(s, {});
+  auto chardevs = values_of(argv, "-chardev");
+  EXPECT_NE(std::find(chardevs.begin(), chardevs.end(), "stdio,id=terminal,signal=off"), chardevs.end());
+  auto devices = values_of(argv, "-device");
+  EXPECT_NE(std::find(devices.begin(), devices.end(), "virtconsole,chardev=terminal"), devices.end());
+}
+
 TEST(QemuCommandLine, EscapesACommaInADiskPath) {
   VmSpec s = spec();
   s.disks[0].path = "/data/a,b.img";

@@ -33,6 +33,7 @@ struct VmSpec {
   std::string control_socket;          // listening unix socket the VM connects to
   std::string console_log;             // serial console (kernel log + agent log)
   std::vector<PortForward> forwards;   // empty: no network at all
+  bool terminal = false;               // the host terminal (QEMU's stdio) on the guest's /dev/hvc0
   Accel accel = Accel::kTcg;
 };
 

@@ -1,0 +1,96 @@
+// `anylinuxfs shell [-c cmd] [DISK_IDENT...]`: a command or an interactive shell in
+// a VM with the disks attached read-write as /dev/vda, /dev/vdb, ... and no NFS.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "host/disk_ident.h"
+#include "host/disk_lock.h"
+#include "host/guest_image.h"
+#include "host/instance.h"
+#include "host/paths.h"
+#include "vm/accel.h"
+#include "vm/boot.h"
+#include "vm/qemu.h"
+
+namespace alfs::cli {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using protocol::LineChannel;
+
+int shell_command(const std::string& command, const std::vector<std::string>& idents) {
+  Paths paths = resolve_paths();
+  InstanceRegistry registry(paths.instances_dir);
+  vm::VmSpec spec;
+  std::vector<UniqueFd> locks;
+  for (const auto& text : idents) {
+    DiskIdent ident = parse_disk_ident(text);
+    for (const auto& disk : ident.disks) {
+      if (disk.partition > 0)
+        throw Error("'" + text + "': the shell attaches whole disks; partition N of the first disk is /dev/vdaN");
+      std::string path = fs::absolute(disk.path).lexically_normal().string();
+      auto holder = registry.find(path);
+      locks.push_back(lock_disk(path, false, holder ? "mounted at " + holder->mount_point : ""));
+      spec.disks.push_back({path, false, "raw"});
+    }
+  }
+  GuestImage image = ensure_guest_image(paths, false, STDERR_FILENO);
+  make_user_dirs(paths, paths.logs_dir);
+  std::string id = "shell-" + std::to_string(::getpid());
+  std::string log_file = paths.logs_dir + "/" + id + ".log";
+  std::string scratch = registry.dir_of(id);
+  make_user_dirs(paths, scratch);
+  struct RemoveScratch {
+    std::string dir;
+    ~RemoveScratch() { std::error_code ec; fs::remove_all(dir, ec); }
+  } remove_scratch{scratch};
+  UniqueFd log = open_file(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  spec.name = "anylinuxfs-" + id;
+  spec.kernel = image.kernel;
+  spec.initrd = image.initrd;
+  spec.rootfs = image.rootfs;
+  spec.root_label = image.root_label;
+  spec.control_socket = scratch + "/control.sock";
+  spec.console_log = paths.logs_dir + "/" + id + ".console.log";
+  spec.terminal = command.empty();
+  if (spec.terminal && !::isatty(STDIN_FILENO)) throw Error("an interactive shell needs a terminal; use -c <cmd>");
+  vm::QemuBackend backend;
+  spec.accel = vm::choose_accel(image.dir + "/kvm-verdict",
+                                [&] { return vm::guest_boots_under_kvm(backend, spec, scratch); });
+
+  vm::BootedVm vm = vm::BootedVm::boot(backend, spec, log.get(), log_file, vm::BootTimeouts{});
+  const char* term = std::getenv("TERM");
+  vm.channel().send({{"type", "shell"}, {"command", command}, {"term", term ? term : ""}});
+  int code = -1;
+  while (code < 0) {
+    // No deadline on the command itself (it is the user's); the wait ends with the VM.
+    auto r = vm.channel().receive(Deadline(1s));
+    if (r.status == LineChannel::Status::kTimeout) continue;
+    if (r.status == LineChannel::Status::kClosed) {
+      vm.process().wait_for(5s);
+      throw Error("the VM ended before the command finished (see " + spec.console_log + ")");
+    }
+    std::string type = protocol::message_type(r.message);
+    if (type == "output") {
+      std::string data = r.message.value("data", std::string());
+      int fd = r.message.value("stream", std::string()) == "stderr" ? STDERR_FILENO : STDOUT_FILENO;
+      write_all(fd, data);
+    } else if (type == "exit") {
+      code = r.message.value("code", 1);
+    } else if (type == "error") {
+      throw Error("the guest failed at step '" + r.message.value("step", std::string("?")) +
+                  "': " + r.message.value("message", std::string()));
+    }
+  }
+  if (!vm.process().wait_for(30s)) vm.process().terminate(5s);
+  return code;
+}
+
+}  // namespace alfs::cli

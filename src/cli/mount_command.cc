@@ -22,7 +22,8 @@
 #include "host/instance.h"
 #include "host/mount_point.h"
 #include "host/paths.h"
-#include "host/probe.h"
+#include "host/mount_options.h"
+#include "host/volume.h"
 #include "vm/accel.h"
 #include "vm/qemu.h"
 
@@ -35,59 +36,6 @@ namespace {
 
 // The mount command gives up waiting after this; the supervisor's own deadlines are shorter.
 constexpr auto kReadyTimeout = 600s;
-
-struct Volume {
-  std::string path;    // absolute
-  ProbeResult probe;   // of the whole disk, or of the partition
-  int partition = 0;
-};
-
-Volume resolve_volume(const DiskIdent& ident, const std::string& fstype_override) {
-  if (ident.kind != DiskIdent::Kind::kSingle)
-    throw Error("'" + ident.text + "': multi-disk, LVM and RAID identifiers are not supported yet");
-  const DiskRef& ref = ident.disks.front();
-  Volume v;
-  std::error_code ec;
-  v.path = fs::absolute(ref.path, ec).lexically_normal().string();
-  v.partition = ref.partition;
-  if (ref.partition > 0) {
-    v.probe = probe_partition(v.path, ref.partition).content;
-  } else {
-    v.probe = probe_path(v.path);
-  }
-  if (v.probe.fstype.empty() && fstype_override.empty())
-    throw Error(to_string(ref) + ": no filesystem found (the disk is empty, or its content is unknown); "
-                "pass -t <type> to try a driver anyway");
-  return v;
-}
-
-// "disk.img" as a guest device: the first data disk is /dev/vda, its partition N /dev/vdaN.
-std::string guest_device(const Volume& v) {
-  return v.partition > 0 ? "/dev/vda" + std::to_string(v.partition) : "/dev/vda";
-}
-
-bool has_option(const std::string& options, const std::string& name) {
-  size_t pos = 0;
-  while (pos <= options.size()) {
-    size_t comma = options.find(',', pos);
-    if (options.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos) == name) return true;
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return false;
-}
-
-std::string log_path(const Paths& paths, const std::string& id, const std::string& suffix) {
-  return paths.logs_dir + "/" + id + suffix;
-}
-
-// The latest run's logs are what `log` and `dmesg` show.
-void point_latest(const Paths& paths, const std::string& target, const std::string& name) {
-  std::string link = paths.logs_dir + "/" + name;
-  std::string tmp = link + ".new";
-  ::unlink(tmp.c_str());
-  if (::symlink(target.c_str(), tmp.c_str()) == 0) ::rename(tmp.c_str(), link.c_str());
-}
 
 // Runs the supervisor as a daemon (double fork, new session, stdio to the log).
 // Returns in the parent only, with the write end of `report` closed there.
@@ -133,6 +81,8 @@ std::optional<std::string> wait_for_ready(const UniqueFd& report, bool verbose) 
       buffer.erase(0, nl + 1);
       if (line.rfind(kReportReady, 0) == 0) return std::nullopt;
       if (line.rfind(kReportError, 0) == 0) return line.substr(std::strlen(kReportError));
+      if (line.rfind(kReportWarning, 0) == 0)
+        std::fprintf(stderr, "anylinuxfs: warning: %s\n", line.substr(std::strlen(kReportWarning)).c_str());
       if (verbose && line.rfind(kReportProgress, 0) == 0)
         std::fprintf(stderr, "anylinuxfs: %s\n", line.substr(std::strlen(kReportProgress)).c_str());
     }
@@ -162,14 +112,17 @@ int mount_command(const MountArgs& args) {
   std::string fstype = args.fstype.empty() ? volume.probe.fstype : args.fstype;
 
   InstanceRegistry registry(paths.instances_dir);
-  auto holder = registry.find(volume.path);
-  UniqueFd disk_lock = lock_disk(volume.path, read_only, holder ? "mounted at " + holder->mount_point : "");
+  std::vector<UniqueFd> disk_locks;
+  for (const auto& disk : volume.disks) {
+    auto holder = registry.find(disk.path);
+    disk_locks.push_back(lock_disk(disk.path, read_only, holder ? "mounted at " + holder->mount_point : ""));
+  }
 
   bool is_root = ::geteuid() == 0;
   std::string mount_point;
   if (args.mount_point.empty()) {
     std::string base = default_mount_base(is_root, paths.home);
-    mount_point = choose_mount_point(base, volume_name(volume.probe, volume.path), mount_point_taken);
+    mount_point = choose_mount_point(base, volume.name, mount_point_taken);
   } else {
     mount_point = fs::absolute(args.mount_point).lexically_normal().string();
     validate_mount_point(mount_point);
@@ -182,25 +135,24 @@ int mount_command(const MountArgs& args) {
   SupervisorPlan plan;
   plan.record.id = std::to_string(::getpid());
   plan.record.disk = args.disk;
-  plan.record.disk_path = volume.path;
+  plan.record.disk_path = volume.disks.front().path;
   plan.record.mount_point = mount_point;
   plan.record.fstype = fstype;
   plan.record.read_only = read_only;
-  plan.record.log_file = log_path(paths, plan.record.id, ".log");
-  plan.record.console_log = log_path(paths, plan.record.id, ".console.log");
+  plan.record.log_file = log_file(paths, plan.record.id);
+  plan.record.console_log = console_log_file(paths, plan.record.id);
   plan.record.supervisor_pid = ::getpid();  // until the supervisor records its own
   plan.instance_dir = registry.dir_of(plan.record.id);
   plan.instances_dir = paths.instances_dir;
   registry.save(plan.record);
-  point_latest(paths, plan.record.log_file, "latest.log");
-  point_latest(paths, plan.record.console_log, "latest.console.log");
+  mark_latest_logs(paths, plan.record.id);
 
   plan.vm.name = "anylinuxfs-" + plan.record.id;
   plan.vm.kernel = image.kernel;
   plan.vm.initrd = image.initrd;
   plan.vm.rootfs = image.rootfs;
   plan.vm.root_label = image.root_label;
-  plan.vm.disks = {{volume.path, read_only, "raw"}};
+  for (const auto& disk : volume.disks) plan.vm.disks.push_back({disk.path, read_only, disk.format});
   plan.vm.ram_mib = config.ram_size_mib;
   plan.vm.vcpus = config.num_vcpus;
   plan.vm.accel = vm::choose_accel(image.dir + "/kvm-verdict", [&] {
@@ -208,13 +160,13 @@ int mount_command(const MountArgs& args) {
     vm::QemuBackend backend;
     return vm::guest_boots_under_kvm(backend, plan.vm, plan.instance_dir);
   });
-  plan.request.devices = {guest_device(volume)};
-  plan.request.fstype = args.fstype;
-  plan.request.options = args.options;
+  plan.request.devices = volume.guest_devices;
+  plan.request.fstype = fstype;
+  plan.request.options = guest_mount_options(args.options, fstype, paths.owner_uid, paths.owner_gid);
   plan.request.read_only = read_only;
   plan.request.export_client = "10.0.2.2";
   plan.allow_other = is_root;
-  plan.disk_lock = std::move(disk_lock);
+  plan.disk_locks = std::move(disk_locks);
 
   Pipe report = make_pipe();
   start_supervisor(std::move(plan), report);

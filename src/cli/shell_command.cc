@@ -14,6 +14,7 @@
 #include "host/guest_image.h"
 #include "host/instance.h"
 #include "host/paths.h"
+#include "host/volume.h"
 #include "vm/accel.h"
 #include "vm/boot.h"
 #include "vm/qemu.h"
@@ -37,20 +38,21 @@ int shell_command(const std::string& command, const std::vector<std::string>& id
       std::string path = fs::absolute(disk.path).lexically_normal().string();
       auto holder = registry.find(path);
       locks.push_back(lock_disk(path, false, holder ? "mounted at " + holder->mount_point : ""));
-      spec.disks.push_back({path, false, "raw"});
+      spec.disks.push_back({path, false, fs::is_regular_file(path) ? image_format(path) : "raw"});
     }
   }
   GuestImage image = ensure_guest_image(paths, false, STDERR_FILENO);
   make_user_dirs(paths, paths.logs_dir);
   std::string id = "shell-" + std::to_string(::getpid());
-  std::string log_file = paths.logs_dir + "/" + id + ".log";
+  std::string log = log_file(paths, id);
+  mark_latest_logs(paths, id);
   std::string scratch = registry.dir_of(id);
   make_user_dirs(paths, scratch);
   struct RemoveScratch {
     std::string dir;
     ~RemoveScratch() { std::error_code ec; fs::remove_all(dir, ec); }
   } remove_scratch{scratch};
-  UniqueFd log = open_file(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  UniqueFd log_fd = open_file(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
   spec.name = "anylinuxfs-" + id;
   spec.kernel = image.kernel;
@@ -58,14 +60,14 @@ int shell_command(const std::string& command, const std::vector<std::string>& id
   spec.rootfs = image.rootfs;
   spec.root_label = image.root_label;
   spec.control_socket = scratch + "/control.sock";
-  spec.console_log = paths.logs_dir + "/" + id + ".console.log";
+  spec.console_log = console_log_file(paths, id);
   spec.terminal = command.empty();
   if (spec.terminal && !::isatty(STDIN_FILENO)) throw Error("an interactive shell needs a terminal; use -c <cmd>");
   vm::QemuBackend backend;
   spec.accel = vm::choose_accel(image.dir + "/kvm-verdict",
                                 [&] { return vm::guest_boots_under_kvm(backend, spec, scratch); });
 
-  vm::BootedVm vm = vm::BootedVm::boot(backend, spec, log.get(), log_file, vm::BootTimeouts{});
+  vm::BootedVm vm = vm::BootedVm::boot(backend, spec, log_fd.get(), log, vm::BootTimeouts{});
   const char* term = std::getenv("TERM");
   vm.channel().send({{"type", "shell"}, {"command", command}, {"term", term ? term : ""}});
   int code = -1;

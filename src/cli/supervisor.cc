@@ -151,6 +151,15 @@ class Supervisor {
       std::string type = protocol::message_type(r.message);
       if (type == "ready") {
         if (plan_.record.fstype.empty()) plan_.record.fstype = r.message.value("fstype", std::string());
+        if (r.message.value("read_only", false) && !plan_.request.read_only) {
+          // The driver fell back to read-only (e.g. ntfs-3g on a hibernated volume).
+          plan_.request.read_only = true;
+          plan_.record.read_only = true;
+        }
+        if (std::string warning = r.message.value("warning", std::string()); !warning.empty()) {
+          log("guest warning: " + warning);
+          report(kReportWarning, warning);
+        }
         return;
       }
       if (type == "error") {

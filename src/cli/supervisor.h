@@ -19,11 +19,12 @@ struct SupervisorPlan {
   vm::VmSpec vm;          // image, disks, ram, vcpus, accel (socket, console and forwards are filled in here)
   protocol::MountRequest request;
   bool allow_other = false;
-  UniqueFd disk_lock;     // held for the instance's life (see host/disk_lock.h)
+  std::vector<UniqueFd> disk_locks;  // held for the instance's life (see host/disk_lock.h)
 };
 
 // Messages on the report pipe to the waiting `mount` command, one per line.
 inline constexpr const char* kReportProgress = "progress ";
+inline constexpr const char* kReportWarning = "warning ";
 inline constexpr const char* kReportReady = "ready ";
 inline constexpr const char* kReportError = "error ";
 

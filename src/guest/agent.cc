@@ -53,27 +53,53 @@ std::optional<GuestError> Agent::mount(const protocol::MountRequest& r) {
   // reports an unknown type precisely.
   std::vector<std::string> modprobe = {"modprobe", "-a", "virtio_net", "nfsd"};
   if (auto e = step("modules", modprobe, 30s)) return e;
-  if (!r.fstype.empty()) runner_.run({"modprobe", "-q", module_for(r.fstype)}, 30s);
+  // Without a type (a qcow2 image the host could not look into) the guest looks itself.
+  std::string type = r.fstype.empty() ? query({"blkid", "-o", "value", "-s", "TYPE", r.devices.front()}) : r.fstype;
+  if (!type.empty()) runner_.run({"modprobe", "-q", module_for(type)}, 30s);
 
   if (auto e = step("network", {"ip", "link", "set", "lo", "up"}, 10s)) return e;
   if (auto e = step("network", {"ip", "addr", "add", kGuestAddress, "dev", "eth0"}, 10s)) return e;
   if (auto e = step("network", {"ip", "link", "set", "eth0", "up"}, 10s)) return e;
 
+  // A filesystem on several disks (btrfs RAID) needs its members registered first.
+  if (r.devices.size() > 1 && type == "btrfs") {
+    std::vector<std::string> scan = {"btrfs", "device", "scan"};
+    scan.insert(scan.end(), r.devices.begin(), r.devices.end());
+    if (auto e = step("mount", scan, 60s)) return e;
+  }
   std::vector<std::string> mount = {"mount"};
   if (!r.fstype.empty()) mount.insert(mount.end(), {"-t", r.fstype});
   if (std::string opts = mount_options(r); !opts.empty()) mount.insert(mount.end(), {"-o", opts});
   mount.insert(mount.end(), {r.devices.front(), protocol::kGuestMountPoint});
-  if (auto e = step("mount", mount, 120s)) return e;
+  runner_.kernel_messages();  // only what the kernel says about this mount is worth quoting
+  RunResult mounted;
+  try {
+    mounted = runner_.run(mount, 120s);
+  } catch (const std::exception& e) {
+    return GuestError{"mount", e.what()};
+  }
+  if (!mounted.ok()) {
+    std::string text = trim(mounted.output);
+    if (text.empty()) text = "mount failed with " + mounted.status.describe();
+    if (std::string kernel = trim(runner_.kernel_messages()); !kernel.empty()) text += "\n" + kernel;
+    return GuestError{"mount", text};
+  }
   mounted_ = true;
+  volume_.warning = trim(mounted.output);
   volume_.fstype = query({"findmnt", "-n", "-o", "FSTYPE", protocol::kGuestMountPoint});
   volume_.label = query({"blkid", "-o", "value", "-s", "LABEL", r.devices.front()});
+  std::string options = query({"findmnt", "-n", "-o", "OPTIONS", protocol::kGuestMountPoint});
+  volume_.read_only = options == "ro" || options.rfind("ro,", 0) == 0;
 
   if (auto e = step("nfs", {"mount", "-t", "nfsd", "nfsd", "/proc/fs/nfsd"}, 10s)) return e;
   nfsd_mounted_ = true;
   nfs_started_ = true;
   runner_.start_daemon({"rpcbind", "-f"});
   std::string client = r.export_client + ":" + protocol::kGuestMountPoint;
-  if (auto e = step("nfs", {"exportfs", "-i", "-o", export_options(r), client}, 10s)) return e;
+  // What the driver actually gave (read-only after a fallback) is what the export offers.
+  protocol::MountRequest as_mounted = r;
+  as_mounted.read_only = r.read_only || volume_.read_only;
+  if (auto e = step("nfs", {"exportfs", "-i", "-o", export_options(as_mounted), client}, 10s)) return e;
   runner_.start_daemon({"rpc.mountd", "-F", "-N", "4", "-p", std::to_string(protocol::kGuestMountdPort)});
   // NFSv3 only: the host client is v3 (libnfs' v4 writes are broken), and v3 needs
   // no grace period before writes.

@@ -15,8 +15,10 @@ inline constexpr const char* kGuestAddress = "10.0.2.15/24";
 
 // What the guest found mounted, reported with "ready".
 struct MountedVolume {
-  std::string fstype;  // as the kernel reports it (e.g. "fuseblk" under ntfs-3g)
+  std::string fstype;      // as the kernel reports it (e.g. "fuseblk" under ntfs-3g)
   std::string label;
+  bool read_only = false;  // as mounted: a driver may fall back to read-only by itself
+  std::string warning;     // what mount(8) said while succeeding (e.g. ntfs-3g's fallback)
 };
 
 class Agent {

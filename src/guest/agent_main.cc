@@ -49,9 +49,12 @@ void serve_mount(LineChannel& channel, const json& message, alfs::guest::KernelL
     agent.shutdown();
     return;
   }
+  const auto& volume = agent.mounted_volume();
   send_quietly(channel, {{"type", "ready"},
-                         {"fstype", agent.mounted_volume().fstype},
-                         {"label", agent.mounted_volume().label}});
+                         {"fstype", volume.fstype},
+                         {"label", volume.label},
+                         {"read_only", volume.read_only},
+                         {"warning", volume.warning}});
   log("ready");
   kernel_log.flush_to_console();
 

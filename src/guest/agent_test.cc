@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <map>
+#include <utility>
 
 namespace alfs::guest {
 namespace {
@@ -20,6 +21,7 @@ class FakeRunner : public Runner {
     for (auto& [prefix, failure] : failures) {
       if (line.rfind(prefix, 0) == 0 && failure.times != 0) {
         --failure.times;
+        kernel += failure.kernel;
         return RunResult{ExitStatus{W_EXITCODE(32, 0)}, failure.output};
       }
     }
@@ -28,16 +30,21 @@ class FakeRunner : public Runner {
   void start_daemon(const std::vector<std::string>& argv) override { calls.push_back("daemon " + join_argv(argv)); }
   void stop_daemons() override { calls.push_back("stop daemons"); }
   void log(const std::string&) override {}
+  std::string kernel_messages() override { return std::exchange(kernel, ""); }
 
   struct Failure {
     std::string output;
-    int times = -1;  // -1: always
+    int times = -1;      // -1: always
+    std::string kernel;  // what the kernel logs when it fails
   };
-  void fail(const std::string& prefix, std::string output, int times = -1) { failures[prefix] = {output, times}; }
+  void fail(const std::string& prefix, std::string output, int times = -1, std::string kernel_says = "") {
+    failures[prefix] = {output, times, kernel_says};
+  }
 
   std::vector<std::string> calls;
   std::map<std::string, Failure> failures;
   std::map<std::string, std::string> outputs;  // prefix -> what a successful command prints
+  std::string kernel;                          // what the kernel logged and nobody took yet
 };
 
 protocol::MountRequest request(bool ro = false) {
@@ -97,6 +104,47 @@ TEST(AgentWithFakeRunner, MountFailureCarriesTheToolsOwnText) {
   EXPECT_FALSE(contains(runner.calls, "daemon rpcbind -f")) << "no NFS after a failed mount";
   EXPECT_TRUE(agent.shutdown());
   EXPECT_FALSE(contains(runner.calls, "umount /mnt/disk")) << "nothing was mounted";
+}
+
+TEST(AgentWithFakeRunner, AFailedMountQuotesTheKernel) {
+  FakeRunner runner;
+  runner.kernel = "kernel: an older message, not about this mount\n";
+  runner.fail("mount -t ext4", "mount: /mnt/disk: wrong fs type, bad option\n", -1,
+              "kernel: EXT4-fs (vda): Unrecognized mount option \"bogus\" or missing value\n");
+  Agent agent(runner);
+  auto error = agent.mount(request());
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->message,
+            "mount: /mnt/disk: wrong fs type, bad option\n"
+            "kernel: EXT4-fs (vda): Unrecognized mount option \"bogus\" or missing value");
+}
+
+TEST(AgentWithFakeRunner, SeveralDevicesAreScannedAsOneBtrfs) {
+  FakeRunner runner;
+  Agent agent(runner);
+  protocol::MountRequest r = request();
+  r.fstype = "btrfs";
+  r.devices = {"/dev/vda", "/dev/vdb"};
+  ASSERT_EQ(agent.mount(r), std::nullopt);
+  auto scan = std::find(runner.calls.begin(), runner.calls.end(), "btrfs device scan /dev/vda /dev/vdb");
+  auto mount = std::find(runner.calls.begin(), runner.calls.end(), "mount -t btrfs -o noatime /dev/vda /mnt/disk");
+  ASSERT_NE(scan, runner.calls.end());
+  EXPECT_LT(scan, mount);
+}
+
+TEST(AgentWithFakeRunner, ADriversReadOnlyFallbackIsReportedAndExported) {
+  FakeRunner runner;
+  runner.outputs["mount -t ntfs"] = "Falling back to read-only mount because the NTFS partition is in an unsafe state.\n";
+  runner.outputs["findmnt -n -o OPTIONS"] = "ro,relatime,user_id=0\n";
+  Agent agent(runner);
+  protocol::MountRequest r = request();
+  r.fstype = "ntfs";
+  ASSERT_EQ(agent.mount(r), std::nullopt);
+  EXPECT_TRUE(agent.mounted_volume().read_only);
+  EXPECT_EQ(agent.mounted_volume().warning,
+            "Falling back to read-only mount because the NTFS partition is in an unsafe state.");
+  EXPECT_TRUE(contains(runner.calls,
+                       "exportfs -i -o ro,sync,no_root_squash,insecure,no_subtree_check,fsid=1 10.0.2.2:/mnt/disk"));
 }
 
 TEST(AgentWithFakeRunner, ShutdownStopsNfsBeforeUnmountingAndSyncs) {

@@ -30,4 +30,10 @@ void ProcessRunner::log(const std::string& line) {
   std::fflush(stdout);
 }
 
+std::string ProcessRunner::kernel_messages() {
+  std::string out;
+  for (const auto& r : kernel_log_.take()) out += "kernel: " + r.text + "\n";
+  return out;
+}
+
 }  // namespace alfs::guest

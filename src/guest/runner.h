@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/process.h"
+#include "guest/system.h"
 
 namespace alfs::guest {
 
@@ -20,6 +21,8 @@ class Runner {
   virtual void start_daemon(const std::vector<std::string>& argv) = 0;
   virtual void stop_daemons() = 0;
   virtual void log(const std::string& line) = 0;
+  // What the kernel logged since the previous call, one "kernel: ..." line each.
+  virtual std::string kernel_messages() = 0;
 };
 
 class ProcessRunner : public Runner {
@@ -28,9 +31,11 @@ class ProcessRunner : public Runner {
   void start_daemon(const std::vector<std::string>& argv) override;
   void stop_daemons() override;
   void log(const std::string& line) override;
+  std::string kernel_messages() override;
 
  private:
   std::vector<Process> daemons_;
+  KernelLog kernel_log_{KernelLog::Start::kNow};
 };
 
 }  // namespace alfs::guest

@@ -74,26 +74,37 @@ std::string kernel_release() {
   return u.release;
 }
 
-KernelLog::KernelLog() : kmsg_(::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC)) {}
+std::optional<KernelRecord> parse_kmsg_record(std::string_view record) {
+  auto semicolon = record.find(';');
+  if (semicolon == std::string_view::npos) return std::nullopt;
+  KernelRecord r;
+  std::string header(record.substr(0, semicolon));
+  if (std::sscanf(header.c_str(), "%*u,%*u,%llu", &r.usec) != 1) return std::nullopt;
+  std::string_view text = record.substr(semicolon + 1);
+  r.text = std::string(text.substr(0, text.find('\n')));
+  return r;
+}
 
-void KernelLog::flush_to_console() {
-  if (!kmsg_) return;
-  char record[8192];
+KernelLog::KernelLog(Start start) : kmsg_(::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC)) {
+  if (kmsg_ && start == Start::kNow) ::lseek(kmsg_.get(), 0, SEEK_END);
+}
+
+std::vector<KernelRecord> KernelLog::take() {
+  std::vector<KernelRecord> records;
+  if (!kmsg_) return records;
+  char buf[8192];
   for (;;) {
-    ssize_t n = ::read(kmsg_.get(), record, sizeof record - 1);
+    ssize_t n = ::read(kmsg_.get(), buf, sizeof buf);
     if (n < 0 && errno == EPIPE) continue;  // records were overwritten; carry on with the next
     if (n <= 0) break;
-    record[n] = '\0';
-    // "<prio>,<seq>,<usec>,<flags>;<text>\n[continuation lines]"
-    unsigned long long usec = 0;
-    char* semicolon = std::strchr(record, ';');
-    if (!semicolon) continue;
-    std::sscanf(record, "%*u,%*u,%llu", &usec);
-    char* text = semicolon + 1;
-    char* end = std::strchr(text, '\n');
-    if (end) *end = '\0';
-    std::fprintf(stdout, "[%5llu.%06llu] %s\n", usec / 1000000, usec % 1000000, text);
+    if (auto r = parse_kmsg_record(std::string_view(buf, static_cast<size_t>(n)))) records.push_back(*r);
   }
+  return records;
+}
+
+void KernelLog::flush_to_console() {
+  for (const auto& r : take())
+    std::fprintf(stdout, "[%5llu.%06llu] %s\n", r.usec / 1000000, r.usec % 1000000, r.text.c_str());
   std::fflush(stdout);
 }
 

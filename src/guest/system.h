@@ -3,7 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/fd.h"
 
@@ -18,19 +21,30 @@ UniqueFd open_control_port(std::chrono::milliseconds timeout);
 
 std::string kernel_release();
 
-// Copies the kernel log to the console: the kernel runs `quiet` (the serial console
-// is slow under TCG), so the agent writes the records the console did not show,
-// from where the previous call stopped, at the moments worth a log (ready, failure,
-// shutdown). `anylinuxfs dmesg` shows them.
+struct KernelRecord {
+  unsigned long long usec = 0;
+  std::string text;
+};
+
+// One /dev/kmsg record: "<prio>,<seq>,<usec>,<flags>;<text>\n[continuation lines]".
+std::optional<KernelRecord> parse_kmsg_record(std::string_view record);
+
+// A reader of the kernel log (/dev/kmsg), from the oldest record or from now on.
+// The kernel runs `quiet` (the serial console is slow under TCG), so the agent
+// copies the records the console did not show at the moments worth a log (ready,
+// failure, shutdown) for `anylinuxfs dmesg`, and quotes the kernel's own words in
+// a failed mount's error.
 class KernelLog {
  public:
-  KernelLog();
+  enum class Start { kOldest, kNow };
+  explicit KernelLog(Start start = Start::kOldest);
+  // The records since the previous call.
+  std::vector<KernelRecord> take();
   void flush_to_console();
 
  private:
   UniqueFd kmsg_;
 };
-
 // Reaps exited orphans (PID 1 inherits every daemon's children).
 void reap_orphans();
 

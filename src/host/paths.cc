@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <utility>
 
 #include "common/error.h"
 
@@ -77,6 +78,22 @@ void create_missing(const fs::path& path, int mode, const std::function<void(con
 
 void make_dirs(const std::string& path, int mode) {
   create_missing(fs::path(path).lexically_normal(), mode, [](const std::string&) {});
+}
+
+std::string log_file(const Paths& paths, const std::string& id) { return paths.logs_dir + "/" + id + ".log"; }
+
+std::string console_log_file(const Paths& paths, const std::string& id) {
+  return paths.logs_dir + "/" + id + ".console.log";
+}
+
+void mark_latest_logs(const Paths& paths, const std::string& id) {
+  for (const auto& [target, name] : {std::pair{log_file(paths, id), "latest.log"},
+                                     std::pair{console_log_file(paths, id), "latest.console.log"}}) {
+    std::string link = paths.logs_dir + "/" + name;
+    std::string tmp = link + ".new";
+    ::unlink(tmp.c_str());
+    if (::symlink(target.c_str(), tmp.c_str()) == 0) ::rename(tmp.c_str(), link.c_str());
+  }
 }
 
 void make_user_dirs(const Paths& paths, const std::string& path, int mode) {

@@ -28,6 +28,12 @@ Paths resolve_paths();
 // mkdir -p; `mode` applies to the directories it creates. Throws Error naming the path.
 void make_dirs(const std::string& path, int mode = 0755);
 
+// The host log and the guest console log of run `id`.
+std::string log_file(const Paths& paths, const std::string& id);
+std::string console_log_file(const Paths& paths, const std::string& id);
+// Points latest.log and latest.console.log (what `log` and `dmesg` show) at run `id`.
+void mark_latest_logs(const Paths& paths, const std::string& id);
+
 // make_dirs, with what it creates owned by the invoking user.
 void make_user_dirs(const Paths& paths, const std::string& path, int mode = 0700);
 

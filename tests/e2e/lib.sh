@@ -60,3 +60,18 @@ no_instances_left() {
   expect_eq "" "$("$ALFS" status)" "no instance left running"
   pgrep -f "anylinuxfs-[0-9]" >/dev/null && fail "a VM is still running" || pass "no VM left running"
 }
+
+# Runs a command in a guest with the given disks attached (to make test disks with
+# the guest's own tools: the host has no device-mapper, and its mkfs may differ).
+in_guest() {  # command disk...
+  "$ALFS" shell -c "$1" "${@:2}" || fail "in the guest: $1"
+}
+
+# Mounts, writes a file, reads it back through the mount, unmounts with -w.
+round_trip() {  # ident mount-point [mount args...]
+  local ident=$1 mp=$2; shift 2
+  "$ALFS" "$@" "$ident" "$mp" >/dev/null
+  echo "round trip $ident $*" > "$mp/round-trip.txt"
+  expect_eq "round trip $ident $*" "$(cat "$mp/round-trip.txt")" "write and read back: $ident $*"
+  "$ALFS" unmount -w "$mp" >/dev/null
+}

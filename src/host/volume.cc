@@ -1,0 +1,98 @@
+#include "host/volume.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "common/fd.h"
+#include "host/mount_point.h"
+
+namespace alfs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string human_size(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+// "disk.img holds a gpt partition table, not a filesystem: mount one of its
+// partitions: disk.img@s1 (ext4 "root", 100.0 MiB), disk.img@s2 (btrfs, 50.0 MiB)"
+std::string partition_table_error(const std::string& given, const ProbeResult& probe,
+                                  const std::vector<PartitionInfo>& parts) {
+  std::string msg = given + " holds a " + probe.part_table + " partition table, not a filesystem: ";
+  if (parts.empty()) return msg + "and the table has no partitions";
+  msg += "mount one of its partitions:";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const auto& p = parts[i];
+    msg += (i ? ", " : " ") + given + "@s" + std::to_string(p.number) + " (";
+    msg += p.content.fstype.empty() ? "unknown" : p.content.fstype;
+    if (!p.content.label.empty()) msg += " \"" + p.content.label + "\"";
+    msg += ", " + human_size(p.size_bytes) + ")";
+  }
+  return msg;
+}
+
+}  // namespace
+
+std::string guest_device_name(size_t index, int partition) {
+  std::string name = "/dev/vd";
+  if (index >= 26) name += static_cast<char>('a' + index / 26 - 1);
+  name += static_cast<char>('a' + index % 26);
+  if (partition > 0) name += std::to_string(partition);
+  return name;
+}
+
+std::string image_format(const std::string& path) {
+  UniqueFd fd = open_file(path, O_RDONLY);
+  unsigned char magic[4] = {};
+  ssize_t n = ::pread(fd.get(), magic, sizeof magic, 0);
+  if (n < 0) throw SystemError("cannot read " + path);
+  bool qcow2 = n == 4 && magic[0] == 'Q' && magic[1] == 'F' && magic[2] == 'I' && magic[3] == 0xfb;
+  return qcow2 ? "qcow2" : "raw";
+}
+
+Volume resolve_volume(const DiskIdent& ident, const std::string& fstype_override) {
+  if (ident.kind == DiskIdent::Kind::kLvm || ident.kind == DiskIdent::Kind::kRaid)
+    throw Error("'" + ident.text + "': LVM and RAID identifiers are not supported yet");
+  Volume v;
+  for (size_t i = 0; i < ident.disks.size(); ++i) {
+    const DiskRef& ref = ident.disks[i];
+    std::string given = to_string(DiskRef{ref.path, 0});
+    std::string path = fs::absolute(ref.path).lexically_normal().string();
+    ProbeResult probe;
+    std::string format = "raw";
+    if (fs::is_directory(path)) throw Error(given + " is a directory, not a disk or disk image");
+    // qcow2 content is invisible to libblkid: the guest probes it.
+    format = fs::is_regular_file(path) ? image_format(path) : "raw";
+    if (format == "raw") {
+      probe = ref.partition > 0 ? probe_partition(path, ref.partition).content : probe_path(path);
+      if (ref.partition == 0 && probe.fstype.empty() && !probe.part_table.empty() && fstype_override.empty())
+        throw Error(partition_table_error(given, probe, list_partitions(path)));
+    }
+    v.disks.push_back({path, format});
+    v.guest_devices.push_back(guest_device_name(i, ref.partition));
+    if (i == 0) {
+      v.probe = probe;
+      v.name = volume_name(probe, path);
+      if (format == "raw" && probe.fstype.empty() && fstype_override.empty())
+        throw Error(to_string(ref) + ": no filesystem found (the disk is empty, or its content is unknown); "
+                    "pass -t <type> to try a driver anyway");
+    }
+  }
+  return v;
+}
+
+}  // namespace alfs

@@ -14,8 +14,13 @@ std::string trim(std::string s) {
 }
 
 // Module names for the filesystem types whose driver is not named like the type.
+// The mount(8) type for a filesystem type: the kernel's exFAT driver cannot be
+// exported over NFS (it has no export operations), so exFAT goes through FUSE,
+// as NTFS does through ntfs-3g.
+std::string mount_type_for(const std::string& fstype) { return fstype == "exfat" ? "exfat-fuse" : fstype; }
+
 std::string module_for(const std::string& fstype) {
-  if (fstype == "ntfs" || fstype == "ntfs-3g") return "fuse";
+  if (fstype == "ntfs" || fstype == "ntfs-3g" || fstype == "exfat") return "fuse";
   if (fstype == "ext2" || fstype == "ext3") return "ext4";
   return fstype;
 }
@@ -68,7 +73,7 @@ std::optional<GuestError> Agent::mount(const protocol::MountRequest& r) {
     if (auto e = step("mount", scan, 60s)) return e;
   }
   std::vector<std::string> mount = {"mount"};
-  if (!r.fstype.empty()) mount.insert(mount.end(), {"-t", r.fstype});
+  if (!r.fstype.empty()) mount.insert(mount.end(), {"-t", mount_type_for(r.fstype)});
   if (std::string opts = mount_options(r); !opts.empty()) mount.insert(mount.end(), {"-o", opts});
   mount.insert(mount.end(), {r.devices.front(), protocol::kGuestMountPoint});
   runner_.kernel_messages();  // only what the kernel says about this mount is worth quoting

@@ -147,6 +147,16 @@ TEST(AgentWithFakeRunner, ADriversReadOnlyFallbackIsReportedAndExported) {
                        "exportfs -i -o ro,sync,no_root_squash,insecure,no_subtree_check,fsid=1 10.0.2.2:/mnt/disk"));
 }
 
+TEST(AgentWithFakeRunner, ExfatGoesThroughFuseForNfs) {
+  FakeRunner runner;
+  Agent agent(runner);
+  protocol::MountRequest r = request();
+  r.fstype = "exfat";
+  r.options = "";
+  ASSERT_EQ(agent.mount(r), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls, "mount -t exfat-fuse /dev/vda /mnt/disk"));
+}
+
 TEST(AgentWithFakeRunner, ShutdownStopsNfsBeforeUnmountingAndSyncs) {
   FakeRunner runner;
   Agent agent(runner);

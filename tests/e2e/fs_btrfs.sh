@@ -18,7 +18,7 @@ echo more > "$work/mnt/g.txt"
 "$ALFS" -o compress=zstd "$work/one.img" "$work/mnt" >/dev/null
 head -c 8M /dev/zero | tr '\0' 'a' > "$work/mnt/compressible"
 "$ALFS" unmount -w "$work/mnt" >/dev/null
-expect_contains "$("$ALFS" dmesg)" "zstd" "the guest kernel took compress=zstd"
+expect_contains "$("$ALFS" dmesg)" "use zstd compression" "the guest kernel took compress=zstd"
 in_guest 'btrfs check /dev/vda >/dev/null 2>&1 && mount -o ro /dev/vda /mnt && cat /mnt/sub/g.txt && wc -c < /mnt/compressible' \
   "$work/one.img" > "$work/check.out"
 expect_eq "more 8388608" "$(tr '\n' ' ' < "$work/check.out" | sed 's/ $//')" "btrfs check clean, data in the subvolume and the compressed file"

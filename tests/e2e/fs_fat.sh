@@ -20,10 +20,10 @@ for fs in exfat fat32; do
   [ -n "$mp" ] || fail "$fs: no mount point"
   as_user sh -c "echo 'on $fs' > '$mp/owned.txt'"
   expect_eq "on $fs" "$(as_user cat "$mp/owned.txt")" "$fs: the user writes and reads back"
-  expect_eq "$uid" "$(stat -c %u "$mp/owned.txt")" "$fs: files belong to the user"
+  expect_eq "$uid" "$(as_user stat -c %u "$mp/owned.txt")" "$fs: files belong to the user"
   as_user "$ALFS" unmount -w "$mp" >/dev/null
 done
 in_guest 'fsck.exfat -n /dev/vda >/dev/null && fsck.vfat -n /dev/vdb >/dev/null &&
-          mkdir -p /mnt/a /mnt/b && mount -o ro /dev/vda /mnt/a && mount -o ro /dev/vdb /mnt/b &&
-          cat /mnt/a/owned.txt /mnt/b/owned.txt' "$work/exfat.img" "$work/fat32.img" > "$work/out"
+          mkdir -p /tmp/a /tmp/b && mount -o ro /dev/vda /tmp/a && mount -o ro /dev/vdb /tmp/b &&
+          cat /tmp/a/owned.txt /tmp/b/owned.txt' "$work/exfat.img" "$work/fat32.img" > "$work/out"
 expect_eq "on exfat on fat32" "$(tr '\n' ' ' < "$work/out" | sed 's/ $//')" "fsck clean, data on both disks"

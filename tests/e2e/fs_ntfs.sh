@@ -27,7 +27,7 @@ in_guest 'ntfsfix -n /dev/vda' "$work/n.img" > "$work/fix.out"
 expect_contains "$(cat "$work/fix.out")" "NTFS partition /dev/vda was processed successfully" "ntfsfix -n clean"
 
 # Hibernated: ntfs-3g refuses to write a volume whose hiberfil.sys holds a hibernation image.
-in_guest 'mkdir -p /mnt/n && ntfs-3g /dev/vda /mnt/n && { printf HIBR; head -c 8188 /dev/zero; } > /mnt/n/hiberfil.sys && umount /mnt/n' "$work/n.img"
+in_guest 'mkdir -p /tmp/n && ntfs-3g /dev/vda /tmp/n && { printf HIBR; head -c 8188 /dev/zero; } > /tmp/n/hiberfil.sys && umount /tmp/n' "$work/n.img"
 err=$("$ALFS" "$work/n.img" "$work/mnt" 2>&1 >/dev/null)
 expect_contains "$err" "anylinuxfs: warning:" "the user sees a warning"
 expect_contains "$err" "read-only" "the warning says read-only"

@@ -11,6 +11,8 @@ struct MountArgs {
   std::string mount_point;  // empty: the default, /mnt/<label> or ~/mnt/<label>
   std::string options;      // -o
   std::string fstype;       // -t
+  std::string key_file;     // -k (or $ALFS_KEY_FILE)
+  bool one_passphrase_for_all = false;  // -p 1 (-p a: one prompt per drive)
   bool verbose = false;
 };
 

@@ -31,8 +31,15 @@ int main(int argc, char** argv) {
   mount_cmd->add_option("MOUNT_POINT", mount.mount_point, "default: /mnt/<label> as root, ~/mnt/<label> otherwise");
   mount_cmd->add_option("-o,--options", mount.options, "Linux mount options for the guest's mount (ro, noatime, ...)");
   mount_cmd->add_option("-t,--types", mount.fstype, "filesystem type or driver");
+  mount_cmd->add_option("-k,--key-file", mount.key_file, "key file that unlocks the encrypted drives (or $ALFS_KEY_FILE)");
+  std::string prompt_mode = "a";
+  mount_cmd->add_option("-p,--passphrase-prompt", prompt_mode, "a: ask a passphrase per drive, 1: one for all")
+      ->check(CLI::IsMember({"a", "1"}));
   mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress");
-  mount_cmd->callback([&] { rc = alfs::cli::mount_command(mount); });
+  mount_cmd->callback([&] {
+    mount.one_passphrase_for_all = prompt_mode == "1";
+    rc = alfs::cli::mount_command(mount);
+  });
 
   std::string target;
   bool wait = false;

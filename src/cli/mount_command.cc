@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "host/instance.h"
 #include "host/mount_point.h"
 #include "host/paths.h"
+#include "host/secrets.h"
 #include "host/mount_options.h"
 #include "host/volume.h"
 #include "vm/accel.h"
@@ -33,6 +35,9 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
+
+// cryptsetup's LUKS2 key derivation (argon2) wants this much guest memory.
+constexpr int kLuksRamMib = 2560;
 
 // The mount command gives up waiting after this; the supervisor's own deadlines are shorter.
 constexpr auto kReadyTimeout = 600s;
@@ -109,7 +114,7 @@ int mount_command(const MountArgs& args) {
   DiskIdent ident = parse_disk_ident(args.disk);
   Volume volume = resolve_volume(ident, args.fstype);
   bool read_only = has_option(args.options, "ro");
-  std::string fstype = args.fstype.empty() ? volume.probe.fstype : args.fstype;
+  std::string fstype = volume.fstype;
 
   InstanceRegistry registry(paths.instances_dir);
   std::vector<UniqueFd> disk_locks;
@@ -154,6 +159,13 @@ int mount_command(const MountArgs& args) {
   plan.vm.root_label = image.root_label;
   for (const auto& disk : volume.disks) plan.vm.disks.push_back({disk.path, read_only, disk.format});
   plan.vm.ram_mib = config.ram_size_mib;
+  if (std::any_of(volume.probes.begin(), volume.probes.end(),
+                  [](const ProbeResult& p) { return p.fstype == "crypto_LUKS"; }) &&
+      plan.vm.ram_mib < kLuksRamMib) {
+    std::fprintf(stderr, "anylinuxfs: warning: raising the VM's RAM from %d to %d MiB: unlocking LUKS needs it\n",
+                 plan.vm.ram_mib, kLuksRamMib);
+    plan.vm.ram_mib = kLuksRamMib;
+  }
   plan.vm.vcpus = config.num_vcpus;
   plan.vm.accel = vm::choose_accel(image.dir + "/kvm-verdict", [&] {
     if (args.verbose) std::fprintf(stderr, "anylinuxfs: checking whether the guest boots under KVM\n");
@@ -161,10 +173,25 @@ int mount_command(const MountArgs& args) {
     return vm::guest_boots_under_kvm(backend, plan.vm, plan.instance_dir);
   });
   plan.request.devices = volume.guest_devices;
+  plan.request.volume_group = volume.volume_group;
+  plan.request.logical_volume = volume.logical_volume;
+  plan.request.raid = volume.raid;
+  std::vector<size_t> encrypted;
+  for (size_t i = 0; i < volume.probes.size(); ++i)
+    if (is_encrypted_type(volume.probes[i].fstype)) encrypted.push_back(i);
+  if (!encrypted.empty()) {
+    std::vector<std::string> names;
+    for (size_t i : encrypted) names.push_back(volume.drive_names[i]);
+    auto secrets = collect_secrets(names, system_secret_sources(args.key_file, args.one_passphrase_for_all));
+    for (size_t n = 0; n < encrypted.size(); ++n)
+      plan.request.keys.push_back({volume.guest_devices[encrypted[n]], std::move(secrets[n])});
+  }
   plan.request.fstype = fstype;
   plan.request.options = guest_mount_options(args.options, fstype, paths.owner_uid, paths.owner_gid);
   plan.request.read_only = read_only;
   plan.request.export_client = "10.0.2.2";
+  // Whether used or not, no passphrase variable lives on in the supervisor or QEMU.
+  scrub_secret_environment();
   plan.allow_other = is_root;
   plan.disk_locks = std::move(disk_locks);
 

@@ -115,6 +115,7 @@ class Supervisor {
 
     progress("mounting " + plan_.record.disk + " in the guest");
     vm_->channel().send(protocol::to_json(plan_.request));
+    for (auto& key : plan_.request.keys) protocol::wipe(key.secret);
     expect_ready();
 
     progress("presenting the export at " + plan_.record.mount_point);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "common/deadline.h"
@@ -150,40 +151,69 @@ Process spawn(const SpawnOptions& options) {
   return child;
 }
 
-RunResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                      const std::vector<std::string>& extra_env) {
+namespace {
+
+RunResult run_captured(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                       const std::vector<std::string>& extra_env, const std::string_view* input) {
   Pipe out = make_pipe();
+  std::optional<Pipe> in;
+  if (input) in = make_pipe();
   SpawnOptions opts;
   opts.argv = argv;
   opts.extra_env = extra_env;
+  opts.stdin_fd = in ? in->read.get() : -1;
   opts.stdout_fd = out.write.get();
   opts.stderr_fd = out.write.get();
   Process child = spawn(opts);
   out.write.reset();
+  std::string_view pending = input ? *input : std::string_view();
+  if (in) {
+    in->read.reset();
+    ::fcntl(in->write.get(), F_SETFL, O_NONBLOCK);
+    if (pending.empty()) in->write.reset();
+  }
 
+  auto timed_out = [&] {
+    child.terminate(std::chrono::milliseconds(500));
+    return Error(argv[0] + " timed out after " + std::to_string(timeout.count() / 1000) + " s");
+  };
   Deadline deadline(timeout);
   RunResult result;
   char buf[4096];
   for (;;) {
-    pollfd pfd{out.read.get(), POLLIN, 0};
-    int r = ::poll(&pfd, 1, deadline.remaining_ms());
+    // Feeding stdin and draining the output together: neither side can block the other.
+    pollfd pfds[2] = {{out.read.get(), POLLIN, 0}, {in && in->write ? in->write.get() : -1, POLLOUT, 0}};
+    int r = ::poll(pfds, 2, deadline.remaining_ms());
     if (r < 0 && errno == EINTR) continue;
-    if (r == 0) {
-      child.terminate(std::chrono::milliseconds(500));
-      throw Error(argv[0] + " timed out after " + std::to_string(timeout.count() / 1000) + " s");
+    if (r == 0) throw timed_out();
+    if (pfds[1].revents & (POLLOUT | POLLERR | POLLHUP)) {
+      ssize_t n = ::write(in->write.get(), pending.data(), pending.size());
+      if (n > 0) pending.remove_prefix(static_cast<size_t>(n));
+      if (n < 0 && errno != EAGAIN && errno != EINTR) pending = {};  // the command closed its stdin
+      if (pending.empty()) in->write.reset();
     }
+    if (!(pfds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     ssize_t n = ::read(out.read.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // every writer closed: the child is done (or detached its output)
     result.output.append(buf, static_cast<size_t>(n));
   }
   auto status = child.wait_for(std::chrono::milliseconds(deadline.remaining_ms()));
-  if (!status) {
-    child.terminate(std::chrono::milliseconds(500));
-    throw Error(argv[0] + " timed out after " + std::to_string(timeout.count() / 1000) + " s");
-  }
+  if (!status) throw timed_out();
   result.status = *status;
   return result;
+}
+
+}  // namespace
+
+RunResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                      const std::vector<std::string>& extra_env) {
+  return run_captured(argv, timeout, extra_env, nullptr);
+}
+
+RunResult run_command_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                                 std::string_view input) {
+  return run_captured(argv, timeout, {}, &input);
 }
 
 std::string join_argv(const std::vector<std::string>& argv) {

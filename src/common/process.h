@@ -72,6 +72,11 @@ struct RunResult {
 RunResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                       const std::vector<std::string>& extra_env = {});
 
+// The same, with `input` written to the command's stdin (then closed): how a secret
+// reaches a tool without appearing in any argv or environment.
+RunResult run_command_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                                 std::string_view input);
+
 // "a b 'c d'" for logs and messages.
 std::string join_argv(const std::vector<std::string>& argv);
 

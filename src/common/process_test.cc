@@ -24,6 +24,19 @@ TEST(RunCommand, PassesExtraEnvironment) {
   EXPECT_EQ(r.output, "hello\n");
 }
 
+TEST(RunCommand, FeedsStdinLargerThanAPipe) {
+  std::string input(1 << 20, 'x');
+  input += "end";
+  RunResult r = run_command_with_input({"sh", "-c", "wc -c; echo done >&2"}, 10s, input);
+  EXPECT_TRUE(r.ok());
+  EXPECT_NE(r.output.find(std::to_string(input.size())), std::string::npos) << r.output;
+}
+
+TEST(RunCommand, ACommandIgnoringStdinStillFinishes) {
+  RunResult r = run_command_with_input({"true"}, 5s, std::string(1 << 20, 'x'));
+  EXPECT_TRUE(r.ok());
+}
+
 TEST(RunCommand, KillsAtTheDeadline) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_THROW(run_command({"sleep", "30"}, 300ms), Error);

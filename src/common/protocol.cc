@@ -1,6 +1,7 @@
 #include "common/protocol.h"
 
 #include <poll.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/fd.h"
@@ -24,9 +25,48 @@ T field(const json& message, const char* name, T fallback) {
 }
 }  // namespace
 
+std::string hex_encode(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::string hex_decode(std::string_view hex) {
+  auto value = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    throw ProtocolError("bad hex digit in a secret");
+  };
+  if (hex.size() % 2) throw ProtocolError("odd-length hex secret");
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) out += static_cast<char>(value(hex[i]) << 4 | value(hex[i + 1]));
+  return out;
+}
+
+void wipe(std::string& secret) {
+  explicit_bzero(secret.data(), secret.size());
+  secret.clear();
+}
+
 json to_json(const MountRequest& r) {
-  return json{{"type", "mount"},       {"devices", r.devices},     {"fstype", r.fstype},
-              {"options", r.options},  {"read_only", r.read_only}, {"export_client", r.export_client}};
+  json keys = json::array();
+  for (const auto& k : r.keys) keys.push_back({{"device", k.device}, {"secret_hex", hex_encode(k.secret)}});
+  return json{{"type", "mount"},
+              {"devices", r.devices},
+              {"fstype", r.fstype},
+              {"options", r.options},
+              {"read_only", r.read_only},
+              {"export_client", r.export_client},
+              {"keys", keys},
+              {"volume_group", r.volume_group},
+              {"logical_volume", r.logical_volume},
+              {"raid", r.raid}};
 }
 
 MountRequest mount_request_from_json(const json& m) {
@@ -36,6 +76,15 @@ MountRequest mount_request_from_json(const json& m) {
   r.options = field<std::string>(m, "options", "");
   r.read_only = field<bool>(m, "read_only", false);
   r.export_client = field<std::string>(m, "export_client", "");
+  for (const auto& k : field<json>(m, "keys", json::array())) {
+    if (!k.is_object()) throw ProtocolError("a key is not an object");
+    r.keys.push_back({field<std::string>(k, "device", ""), hex_decode(field<std::string>(k, "secret_hex", ""))});
+  }
+  r.volume_group = field<std::string>(m, "volume_group", "");
+  r.logical_volume = field<std::string>(m, "logical_volume", "");
+  r.raid = field<bool>(m, "raid", false);
+  if (r.volume_group.empty() != r.logical_volume.empty())
+    throw ProtocolError("mount request names a volume group without a logical volume, or the reverse");
   if (r.devices.empty()) throw ProtocolError("mount request names no device");
   if (r.export_client.empty()) throw ProtocolError("mount request names no export client");
   return r;
@@ -73,10 +122,18 @@ void LineChannel::send(const json& message) {
       continue;
     }
     if (errno == EINTR) continue;
-    if (errno != EAGAIN) throw SystemError("write to control channel");
+    if (errno != EAGAIN) {
+      wipe(line);
+      throw SystemError("write to control channel");
+    }
     pollfd pfd{fd_, POLLOUT, 0};
-    if (::poll(&pfd, 1, deadline.remaining_ms()) == 0) throw Error("control channel: the peer is not reading");
+    if (::poll(&pfd, 1, deadline.remaining_ms()) == 0) {
+      wipe(line);
+      throw Error("control channel: the peer is not reading");
+    }
   }
+  // Lines may carry secrets (a mount request's keys): none outlives its use.
+  wipe(line);
 }
 
 std::optional<std::string> LineChannel::take_line() {
@@ -86,6 +143,7 @@ std::optional<std::string> LineChannel::take_line() {
     return std::nullopt;
   }
   std::string line = buffer_.substr(0, nl);
+  explicit_bzero(buffer_.data(), nl + 1);
   buffer_.erase(0, nl + 1);
   return line;
 }
@@ -94,7 +152,9 @@ LineChannel::Received LineChannel::receive(const Deadline& deadline) {
   for (;;) {
     while (auto line = take_line()) {
       if (line->find_first_not_of(" \t\r") == std::string::npos) continue;
-      return {Status::kMessage, decode_line(*line)};
+      Received received{Status::kMessage, decode_line(*line)};
+      wipe(*line);
+      return received;
     }
     pollfd pfd{fd_, POLLIN, 0};
     int r = ::poll(&pfd, 1, deadline.remaining_ms());

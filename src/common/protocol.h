@@ -31,12 +31,24 @@ class ProtocolError : public Error {
   using Error::Error;
 };
 
+// The secret that unlocks one encrypted device: a passphrase or a key file's bytes.
+// It travels only in the mount request (hex-encoded) and is wiped after use.
+struct UnlockKey {
+  std::string device;  // e.g. /dev/vdb2
+  std::string secret;
+  friend bool operator==(const UnlockKey&, const UnlockKey&) = default;
+};
+
 struct MountRequest {
   std::vector<std::string> devices;  // guest block devices, e.g. /dev/vda
   std::string fstype;                // empty: let mount(8) probe
   std::string options;               // the user's -o, passed to mount(8)
   bool read_only = false;
   std::string export_client;         // the only address the export admits
+  std::vector<UnlockKey> keys;       // for the encrypted devices among `devices`
+  std::string volume_group;          // LVM: activate this VG, then mount `logical_volume`
+  std::string logical_volume;
+  bool raid = false;                 // mdadm: assemble `devices` into one array, mount it
   friend bool operator==(const MountRequest&, const MountRequest&) = default;
 };
 
@@ -44,6 +56,12 @@ struct GuestError {
   std::string step;     // "mount", "nfs", "modules", ...
   std::string message;  // the guest tool's own error text
 };
+
+std::string hex_encode(std::string_view bytes);
+std::string hex_decode(std::string_view hex);  // throws ProtocolError
+
+// Overwrites a secret's bytes before it is freed.
+void wipe(std::string& secret);
 
 nlohmann::json to_json(const MountRequest& request);
 MountRequest mount_request_from_json(const nlohmann::json& message);  // throws ProtocolError

@@ -11,10 +11,31 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(Protocol, MountRequestRoundTrips) {
-  MountRequest r{{"/dev/vda"}, "ext4", "noatime", true, "10.0.2.2"};
+  MountRequest r{{"/dev/vda", "/dev/vdb"}, "ext4", "noatime", true, "10.0.2.2"};
+  r.keys = {{"/dev/vdb", std::string("pass\0phr\xffse\n", 12)}};
+  r.volume_group = "vg0";
+  r.logical_volume = "home";
   nlohmann::json decoded = decode_line(encode_line(to_json(r)));
   EXPECT_EQ(message_type(decoded), "mount");
   EXPECT_EQ(mount_request_from_json(decoded), r);
+}
+
+TEST(Protocol, SecretsTravelHexEncodedNeverInClear) {
+  MountRequest r{{"/dev/vda"}, "", "", false, "10.0.2.2"};
+  r.keys = {{"/dev/vda", "correct horse"}};
+  std::string line = encode_line(to_json(r));
+  EXPECT_EQ(line.find("correct horse"), std::string::npos);
+  EXPECT_NE(line.find(hex_encode("correct horse")), std::string::npos);
+  EXPECT_THROW(hex_decode("abc"), ProtocolError);
+  EXPECT_THROW(hex_decode("zz"), ProtocolError);
+}
+
+TEST(Protocol, WipeClearsTheBytes) {
+  std::string secret = "hunter2";
+  const char* data = secret.data();
+  wipe(secret);
+  EXPECT_TRUE(secret.empty());
+  EXPECT_EQ(std::string(data, 7), std::string(7, '\0'));
 }
 
 TEST(Protocol, InvalidUtf8IsReplacedNotThrown) {

@@ -1,5 +1,7 @@
 #include "guest/agent.h"
 
+#include <algorithm>
+#include <sstream>
 #include <thread>
 
 namespace alfs::guest {
@@ -8,9 +10,18 @@ using namespace std::chrono_literals;
 using protocol::GuestError;
 
 namespace {
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  return s;
+std::string trim(const std::string& s) {
+  auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+// "  a\n  b " -> "a, b"; "none" when empty.
+std::string words(const std::string& text) {
+  std::string out, word;
+  std::istringstream in(text);
+  while (in >> word) out += (out.empty() ? "" : ", ") + word;
+  return out.empty() ? "none" : out;
 }
 
 // Module names for the filesystem types whose driver is not named like the type.
@@ -52,22 +63,81 @@ std::optional<GuestError> Agent::step(const std::string& name, const std::vector
   }
 }
 
-std::optional<GuestError> Agent::mount(const protocol::MountRequest& r) {
+std::optional<GuestError> Agent::assemble(protocol::MountRequest& r, std::string& source) {
+  for (size_t i = 0; i < r.devices.size(); ++i) {
+    auto key = std::find_if(r.keys.begin(), r.keys.end(),
+                            [&](const protocol::UnlockKey& k) { return k.device == r.devices[i]; });
+    if (key == r.keys.end()) continue;
+    std::string name = "alfs-crypt" + std::to_string(i);
+    std::vector<std::string> open = {"cryptsetup", "open", r.devices[i], name, "--key-file=-"};
+    // BitLocker volumes need their type named; LUKS is cryptsetup's default.
+    if (query({"blkid", "-o", "value", "-s", "TYPE", r.devices[i]}) == "BitLocker")
+      open.insert(open.begin() + 2, {"--type", "bitlk"});
+    RunResult unlocked;
+    try {
+      unlocked = runner_.run_with_input(open, 180s, key->secret);
+    } catch (const std::exception& e) {
+      protocol::wipe(key->secret);
+      return GuestError{"unlock", e.what()};
+    }
+    protocol::wipe(key->secret);
+    if (!unlocked.ok()) {
+      std::string text = trim(unlocked.output);
+      return GuestError{"unlock", r.devices[i] + ": " + (text.empty() ? unlocked.status.describe() : text)};
+    }
+    opened_.push_back(name);
+    r.devices[i] = "/dev/mapper/" + name;
+  }
+  source = r.devices.front();
+  if (r.raid) {
+    runner_.run({"modprobe", "-a", "-q", "raid0", "raid1", "raid10", "raid456"}, 30s);
+    // No --run: an array missing a member is refused with mdadm's own words, not started degraded.
+    std::vector<std::string> assemble = {"mdadm", "--assemble", kRaidDevice};
+    assemble.insert(assemble.end(), r.devices.begin(), r.devices.end());
+    if (auto e = step("raid", assemble, 120s)) return e;
+    raid_assembled_ = true;
+    source = kRaidDevice;
+  }
+  if (!r.volume_group.empty()) {
+    // No udev in the guest: LVM creates its device nodes itself.
+    if (auto e = step("lvm", {"vgchange", "--config", "activation { udev_sync = 0 udev_rules = 0 }", "-ay",
+                              r.volume_group},
+                      120s)) {
+      e->message += " (volume groups found: " + words(query({"vgs", "--noheadings", "-o", "vg_name"})) + ")";
+      return e;
+    }
+    active_vg_ = r.volume_group;
+    source = "/dev/" + r.volume_group + "/" + r.logical_volume;
+    if (!runner_.run({"test", "-b", source}, 5s).ok())
+      return GuestError{"lvm", "logical volume " + r.logical_volume + " not found in volume group " +
+                                   r.volume_group + " (it has: " +
+                                   words(query({"lvs", "--noheadings", "-o", "lv_name", r.volume_group})) + ")"};
+  }
+  return std::nullopt;
+}
+
+std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
   // Modules first: the network driver and nfsd are modules in Debian's cloud kernel.
-  // A missing filesystem module is not fatal here: it may be built in, and mount(8)
-  // reports an unknown type precisely.
   std::vector<std::string> modprobe = {"modprobe", "-a", "virtio_net", "nfsd"};
+  if (!r.keys.empty()) modprobe.insert(modprobe.end(), {"dm_mod", "dm_crypt"});
+  if (!r.volume_group.empty()) modprobe.push_back("dm_mod");
   if (auto e = step("modules", modprobe, 30s)) return e;
-  // Without a type (a qcow2 image the host could not look into) the guest looks itself.
-  std::string type = r.fstype.empty() ? query({"blkid", "-o", "value", "-s", "TYPE", r.devices.front()}) : r.fstype;
-  if (!type.empty()) runner_.run({"modprobe", "-q", module_for(type)}, 30s);
 
   if (auto e = step("network", {"ip", "link", "set", "lo", "up"}, 10s)) return e;
   if (auto e = step("network", {"ip", "addr", "add", kGuestAddress, "dev", "eth0"}, 10s)) return e;
   if (auto e = step("network", {"ip", "link", "set", "eth0", "up"}, 10s)) return e;
 
+  std::string source;
+  if (auto e = assemble(r, source)) return e;
+
+  // Without a type (inside LUKS, LVM, RAID or a qcow2 image the host could not look
+  // into) the guest looks itself. A missing module is not fatal: it may be built in,
+  // and mount(8) reports an unknown type precisely.
+  std::string type = r.fstype.empty() ? query({"blkid", "-o", "value", "-s", "TYPE", source}) : r.fstype;
+  if (!type.empty()) runner_.run({"modprobe", "-q", module_for(type)}, 30s);
+
   // A filesystem on several disks (btrfs RAID) needs its members registered first.
-  if (r.devices.size() > 1 && type == "btrfs") {
+  if (r.devices.size() > 1 && !r.raid && r.volume_group.empty() && type == "btrfs") {
     std::vector<std::string> scan = {"btrfs", "device", "scan"};
     scan.insert(scan.end(), r.devices.begin(), r.devices.end());
     if (auto e = step("mount", scan, 60s)) return e;
@@ -75,7 +145,7 @@ std::optional<GuestError> Agent::mount(const protocol::MountRequest& r) {
   std::vector<std::string> mount = {"mount"};
   if (!r.fstype.empty()) mount.insert(mount.end(), {"-t", mount_type_for(r.fstype)});
   if (std::string opts = mount_options(r); !opts.empty()) mount.insert(mount.end(), {"-o", opts});
-  mount.insert(mount.end(), {r.devices.front(), protocol::kGuestMountPoint});
+  mount.insert(mount.end(), {source, protocol::kGuestMountPoint});
   runner_.kernel_messages();  // only what the kernel says about this mount is worth quoting
   RunResult mounted;
   try {
@@ -92,7 +162,7 @@ std::optional<GuestError> Agent::mount(const protocol::MountRequest& r) {
   mounted_ = true;
   volume_.warning = trim(mounted.output);
   volume_.fstype = query({"findmnt", "-n", "-o", "FSTYPE", protocol::kGuestMountPoint});
-  volume_.label = query({"blkid", "-o", "value", "-s", "LABEL", r.devices.front()});
+  volume_.label = query({"blkid", "-o", "value", "-s", "LABEL", source});
   std::string options = query({"findmnt", "-n", "-o", "OPTIONS", protocol::kGuestMountPoint});
   volume_.read_only = options == "ro" || options.rfind("ro,", 0) == 0;
 
@@ -140,6 +210,19 @@ bool Agent::shutdown() {
       mounted_ = !runner_.run({"umount", protocol::kGuestMountPoint}, 60s).ok();
     }
     if (mounted_) runner_.log("cannot unmount " + std::string(protocol::kGuestMountPoint));
+  }
+  // Take the storage stack down in the reverse order of assembly.
+  if (!active_vg_.empty() && !mounted_) {
+    runner_.run({"vgchange", "--config", "activation { udev_sync = 0 udev_rules = 0 }", "-an", active_vg_}, 60s);
+    active_vg_.clear();
+  }
+  if (raid_assembled_ && !mounted_) {
+    runner_.run({"mdadm", "--stop", kRaidDevice}, 60s);
+    raid_assembled_ = false;
+  }
+  while (!opened_.empty() && !mounted_ && active_vg_.empty() && !raid_assembled_) {
+    runner_.run({"cryptsetup", "close", opened_.back()}, 60s);
+    opened_.pop_back();
   }
   runner_.run({"sync"}, 60s);
   return !mounted_;

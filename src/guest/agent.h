@@ -12,6 +12,8 @@ namespace alfs::guest {
 
 // The guest's address on QEMU's user network; the host's forwards arrive from 10.0.2.2.
 inline constexpr const char* kGuestAddress = "10.0.2.15/24";
+// Where an assembled RAID array appears.
+inline constexpr const char* kRaidDevice = "/dev/md/alfs";
 
 // What the guest found mounted, reported with "ready".
 struct MountedVolume {
@@ -25,9 +27,11 @@ class Agent {
  public:
   explicit Agent(Runner& runner) : runner_(runner) {}
 
-  // Runs every step; on the first failure returns which step failed and the tool's
-  // own error text (what was already done is undone by shutdown()).
-  std::optional<protocol::GuestError> mount(const protocol::MountRequest& request);
+  // Runs every step: unlock encrypted devices, assemble RAID, activate LVM, mount,
+  // export. On the first failure returns which step failed and the tool's own error
+  // text (what was already done is undone by shutdown()). The request's secrets are
+  // wiped once used.
+  std::optional<protocol::GuestError> mount(protocol::MountRequest request);
 
   // Stops the NFS server, unmounts the filesystem and syncs. Safe after a partial
   // mount. Returns true when the filesystem is unmounted (or was never mounted).
@@ -44,12 +48,18 @@ class Agent {
   // Runs one command of a step; returns the error to report if it failed.
   std::optional<protocol::GuestError> step(const std::string& name, const std::vector<std::string>& argv,
                                            std::chrono::milliseconds timeout);
+  // Unlocks, assembles and activates what the request names; sets `source` to the
+  // block device to mount.
+  std::optional<protocol::GuestError> assemble(protocol::MountRequest& request, std::string& source);
 
   // Output of a query command, trimmed; empty when it failed.
   std::string query(const std::vector<std::string>& argv);
 
   Runner& runner_;
   MountedVolume volume_;
+  std::vector<std::string> opened_;  // dm-crypt mappings, to close at shutdown
+  bool raid_assembled_ = false;
+  std::string active_vg_;
   bool mounted_ = false;
   bool nfsd_mounted_ = false;
   bool nfs_started_ = false;

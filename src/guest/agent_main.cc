@@ -32,18 +32,30 @@ void send_quietly(LineChannel& channel, const json& message) {
   }
 }
 
-void serve_mount(LineChannel& channel, const json& message, alfs::guest::KernelLog& kernel_log) {
+// The hex copies of the secrets in the received message are wiped once decoded.
+void wipe_secrets(json& message) {
+  auto keys = message.find("keys");
+  if (keys == message.end() || !keys->is_array()) return;
+  for (auto& key : *keys) {
+    if (auto hex = key.find("secret_hex"); hex != key.end() && hex->is_string())
+      alfs::protocol::wipe(hex->get_ref<std::string&>());
+  }
+}
+
+void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& kernel_log) {
   alfs::protocol::MountRequest request;
   try {
     request = alfs::protocol::mount_request_from_json(message);
+    wipe_secrets(message);
   } catch (const std::exception& e) {
+    wipe_secrets(message);
     send_quietly(channel, {{"type", "error"}, {"step", "protocol"}, {"message", e.what()}});
     return;
   }
 
   alfs::guest::ProcessRunner runner;
   alfs::guest::Agent agent(runner);
-  if (auto error = agent.mount(request)) {
+  if (auto error = agent.mount(std::move(request))) {
     log("step " + error->step + " failed: " + error->message);
     send_quietly(channel, {{"type", "error"}, {"step", error->step}, {"message", error->message}});
     agent.shutdown();

@@ -27,6 +27,11 @@ class FakeRunner : public Runner {
     }
     return RunResult{ExitStatus{0}, ""};
   }
+  RunResult run_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                           std::string_view input) override {
+    inputs.emplace_back(input);
+    return run(argv, timeout);
+  }
   void start_daemon(const std::vector<std::string>& argv) override { calls.push_back("daemon " + join_argv(argv)); }
   void stop_daemons() override { calls.push_back("stop daemons"); }
   void log(const std::string&) override {}
@@ -42,6 +47,7 @@ class FakeRunner : public Runner {
   }
 
   std::vector<std::string> calls;
+  std::vector<std::string> inputs;  // what commands got on stdin
   std::map<std::string, Failure> failures;
   std::map<std::string, std::string> outputs;  // prefix -> what a successful command prints
   std::string kernel;                          // what the kernel logged and nobody took yet
@@ -155,6 +161,79 @@ TEST(AgentWithFakeRunner, ExfatGoesThroughFuseForNfs) {
   r.options = "";
   ASSERT_EQ(agent.mount(r), std::nullopt);
   EXPECT_TRUE(contains(runner.calls, "mount -t exfat-fuse /dev/vda /mnt/disk"));
+}
+
+TEST(AgentWithFakeRunner, UnlocksWithTheSecretOnStdinAndMountsTheMapping) {
+  FakeRunner runner;
+  Agent agent(runner);
+  protocol::MountRequest r = request();
+  r.fstype = "";
+  r.keys = {{"/dev/vda", "s3cret pass"}};
+  ASSERT_EQ(agent.mount(r), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls, "cryptsetup open /dev/vda alfs-crypt0 --key-file=-"));
+  EXPECT_EQ(runner.inputs, std::vector<std::string>{"s3cret pass"});
+  for (const auto& call : runner.calls) EXPECT_EQ(call.find("s3cret"), std::string::npos) << call;
+  EXPECT_TRUE(contains(runner.calls, "mount -o noatime /dev/mapper/alfs-crypt0 /mnt/disk"));
+  runner.calls.clear();
+  EXPECT_TRUE(agent.shutdown());
+  auto umount = std::find(runner.calls.begin(), runner.calls.end(), "umount /mnt/disk");
+  auto close = std::find(runner.calls.begin(), runner.calls.end(), "cryptsetup close alfs-crypt0");
+  ASSERT_NE(close, runner.calls.end());
+  EXPECT_LT(umount, close) << "closed only once unmounted";
+}
+
+TEST(AgentWithFakeRunner, AWrongPassphraseIsAnUnlockError) {
+  FakeRunner runner;
+  runner.fail("cryptsetup open", "No key available with this passphrase.\n");
+  Agent agent(runner);
+  protocol::MountRequest r = request();
+  r.keys = {{"/dev/vda", "wrong"}};
+  auto error = agent.mount(r);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->step, "unlock");
+  EXPECT_EQ(error->message, "/dev/vda: No key available with this passphrase.");
+}
+
+TEST(AgentWithFakeRunner, RaidIsAssembledThenMounted) {
+  FakeRunner runner;
+  Agent agent(runner);
+  protocol::MountRequest r = request();
+  r.fstype = "";
+  r.devices = {"/dev/vda", "/dev/vdb"};
+  r.raid = true;
+  ASSERT_EQ(agent.mount(r), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls, "mdadm --assemble /dev/md/alfs /dev/vda /dev/vdb"));
+  EXPECT_TRUE(contains(runner.calls, "mount -o noatime /dev/md/alfs /mnt/disk"));
+  runner.calls.clear();
+  EXPECT_TRUE(agent.shutdown());
+  EXPECT_TRUE(contains(runner.calls, "mdadm --stop /dev/md/alfs"));
+}
+
+TEST(AgentWithFakeRunner, AMissingLogicalVolumeListsTheOnesThatExist) {
+  FakeRunner runner;
+  runner.fail("test -b /dev/vg0/nope", "");
+  runner.outputs["lvs"] = "  home\n  root\n";
+  Agent agent(runner);
+  protocol::MountRequest r = request();
+  r.volume_group = "vg0";
+  r.logical_volume = "nope";
+  auto error = agent.mount(r);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->step, "lvm");
+  EXPECT_EQ(error->message, "logical volume nope not found in volume group vg0 (it has: home, root)");
+}
+
+TEST(AgentWithFakeRunner, AMissingVolumeGroupListsTheOnesThatExist) {
+  FakeRunner runner;
+  runner.fail("vgchange", "  Volume group \"vgx\" not found\n");
+  runner.outputs["vgs"] = "  vg0\n";
+  Agent agent(runner);
+  protocol::MountRequest r = request();
+  r.volume_group = "vgx";
+  r.logical_volume = "home";
+  auto error = agent.mount(r);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->message, "Volume group \"vgx\" not found (volume groups found: vg0)");
 }
 
 TEST(AgentWithFakeRunner, ShutdownStopsNfsBeforeUnmountingAndSyncs) {

@@ -11,6 +11,14 @@ RunResult ProcessRunner::run(const std::vector<std::string>& argv, std::chrono::
   return result;
 }
 
+RunResult ProcessRunner::run_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                                        std::string_view input) {
+  log("run: " + join_argv(argv) + " (with input)");
+  RunResult result = run_command_with_input(argv, timeout, input);
+  if (!result.ok()) log("  -> " + result.status.describe() + ": " + result.output);
+  return result;
+}
+
 void ProcessRunner::start_daemon(const std::vector<std::string>& argv) {
   log("start: " + join_argv(argv));
   SpawnOptions opts;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/process.h"
@@ -16,6 +17,9 @@ class Runner {
   virtual ~Runner() = default;
   // Runs to completion (killed at the timeout); output is stdout+stderr.
   virtual RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) = 0;
+  // The same with `input` on the command's stdin (secrets: never in argv, never logged).
+  virtual RunResult run_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                                   std::string_view input) = 0;
   // Starts a long-running daemon in the foreground mode of its own; it is stopped by
   // stop_daemons() in reverse start order.
   virtual void start_daemon(const std::vector<std::string>& argv) = 0;
@@ -28,6 +32,8 @@ class Runner {
 class ProcessRunner : public Runner {
  public:
   RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override;
+  RunResult run_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                           std::string_view input) override;
   void start_daemon(const std::vector<std::string>& argv) override;
   void stop_daemons() override;
   void log(const std::string& line) override;

@@ -64,33 +64,52 @@ std::string image_format(const std::string& path) {
   return qcow2 ? "qcow2" : "raw";
 }
 
+bool is_encrypted_type(const std::string& type) { return type == "crypto_LUKS" || type == "BitLocker"; }
+
+bool is_container_type(const std::string& type) {
+  return is_encrypted_type(type) || type == "LVM2_member" || type == "linux_raid_member" || type == "zfs_member";
+}
+
 Volume resolve_volume(const DiskIdent& ident, const std::string& fstype_override) {
-  if (ident.kind == DiskIdent::Kind::kLvm || ident.kind == DiskIdent::Kind::kRaid)
-    throw Error("'" + ident.text + "': LVM and RAID identifiers are not supported yet");
   Volume v;
+  v.volume_group = ident.vg;
+  v.logical_volume = ident.lv;
+  v.raid = ident.kind == DiskIdent::Kind::kRaid;
   for (size_t i = 0; i < ident.disks.size(); ++i) {
     const DiskRef& ref = ident.disks[i];
     std::string given = to_string(DiskRef{ref.path, 0});
     std::string path = fs::absolute(ref.path).lexically_normal().string();
     ProbeResult probe;
-    std::string format = "raw";
     if (fs::is_directory(path)) throw Error(given + " is a directory, not a disk or disk image");
     // qcow2 content is invisible to libblkid: the guest probes it.
-    format = fs::is_regular_file(path) ? image_format(path) : "raw";
+    std::string format = fs::is_regular_file(path) ? image_format(path) : "raw";
     if (format == "raw") {
       probe = ref.partition > 0 ? probe_partition(path, ref.partition).content : probe_path(path);
       if (ref.partition == 0 && probe.fstype.empty() && !probe.part_table.empty() && fstype_override.empty())
         throw Error(partition_table_error(given, probe, list_partitions(path)));
+      if (probe.fstype == "LVM2_member" && v.volume_group.empty())
+        throw Error(to_string(ref) + " is an LVM physical volume: mount a logical volume of it as lvm:<vg>:" +
+                    to_string(ref) + ":<lv>");
+      if (probe.fstype == "linux_raid_member" && !v.raid)
+        throw Error(to_string(ref) + " is a RAID member: mount the array as raid:" + to_string(ref) + "[:<disk>...]");
     }
     v.disks.push_back({path, format});
     v.guest_devices.push_back(guest_device_name(i, ref.partition));
-    if (i == 0) {
-      v.probe = probe;
-      v.name = volume_name(probe, path);
-      if (format == "raw" && probe.fstype.empty() && fstype_override.empty())
-        throw Error(to_string(ref) + ": no filesystem found (the disk is empty, or its content is unknown); "
-                    "pass -t <type> to try a driver anyway");
-    }
+    v.drive_names.push_back(to_string(ref));
+    v.probes.push_back(probe);
+  }
+  const ProbeResult& first = v.probes.front();
+  if (v.disks.front().format == "raw" && first.fstype.empty() && fstype_override.empty())
+    throw Error(v.drive_names.front() + ": no filesystem found (the disk is empty, or its content is unknown); "
+                "pass -t <type> to try a driver anyway");
+  v.fstype = !fstype_override.empty() ? fstype_override : is_container_type(first.fstype) ? "" : first.fstype;
+  if (!v.logical_volume.empty()) {
+    v.name = v.logical_volume;
+  } else if (v.raid) {
+    // An md member's label is "<host>:<array name>".
+    v.name = first.label.empty() ? "raid" : first.label.substr(first.label.find(':') + 1);
+  } else {
+    v.name = volume_name(is_container_type(first.fstype) ? ProbeResult{} : first, v.disks.front().path);
   }
   return v;
 }

@@ -38,7 +38,7 @@ TEST(ResolveVolume, AWholeDiskWithAPartitionTableListsItsPartitions) {
   }
   Volume v = resolve_volume(parse_disk_ident(img + "@s1"), "");
   EXPECT_EQ(v.guest_devices, std::vector<std::string>{"/dev/vda1"});
-  EXPECT_EQ(v.probe.fstype, "ext4");
+  EXPECT_EQ(v.fstype, "ext4");
   EXPECT_EQ(v.name, "rootfs");
 }
 
@@ -58,7 +58,7 @@ TEST(ResolveVolume, Qcow2IsLeftToTheGuestToProbe) {
   Volume v = resolve_volume(parse_disk_ident(dir.file("d.qcow2") + "@s2"), "");
   EXPECT_EQ(v.disks[0].format, "qcow2");
   EXPECT_EQ(v.guest_devices[0], "/dev/vda2");
-  EXPECT_EQ(v.probe.fstype, "");
+  EXPECT_EQ(v.fstype, "");
   EXPECT_EQ(v.name, "d");
 }
 

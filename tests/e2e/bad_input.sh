@@ -39,7 +39,7 @@ no_instances_left
 
 run_failing "$ALFS" -o nosuchoption "$work/disk.img" "$work/mnt"
 expect_contains "$out" "mount:" "bad -o option carries mount's text"
-expect_contains "$out" 'kernel: EXT4-fs (vda): Unrecognized mount option "nosuchoption"' "... and the guest kernel's own words"
+expect_contains "$out" "kernel: ext4: Unknown parameter 'nosuchoption'" "... and the guest kernel's own words"
 no_instances_left
 fsck_clean "$work/disk.img"
 

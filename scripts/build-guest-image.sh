@@ -44,6 +44,15 @@ cp "$root/boot/vmlinuz-$kver" "$work/vmlinuz"
 rm -rf "$root"/boot/* "$root"/initrd.img* "$root"/vmlinuz*
 install -m 0755 "$agent" "$root/usr/sbin/anylinuxfs-agent"
 mkdir -p "$root/mnt/disk"
+# LVM archives metadata under /etc/lvm; the agent mounts tmpfs on these (the root is read-only).
+mkdir -p "$root/etc/lvm/archive" "$root/etc/lvm/backup"
+# There is no udev in the guest: device-mapper nodes are made by the tools themselves.
+cat >> "$root/etc/lvm/lvmlocal.conf" <<'LVM'
+activation {
+	udev_sync = 0
+	udev_rules = 0
+}
+LVM
 # The agent writes the exports itself; daemons must not start from init scripts.
 : > "$root/etc/exports"
 

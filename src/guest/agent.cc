@@ -99,10 +99,8 @@ std::optional<GuestError> Agent::assemble(protocol::MountRequest& r, std::string
     source = kRaidDevice;
   }
   if (!r.volume_group.empty()) {
-    // No udev in the guest: LVM creates its device nodes itself.
-    if (auto e = step("lvm", {"vgchange", "--config", "activation { udev_sync = 0 udev_rules = 0 }", "-ay",
-                              r.volume_group},
-                      120s)) {
+    // The image's lvmlocal.conf has LVM make its device nodes itself (no udev).
+    if (auto e = step("lvm", {"vgchange", "-ay", r.volume_group}, 120s)) {
       e->message += " (volume groups found: " + words(query({"vgs", "--noheadings", "-o", "vg_name"})) + ")";
       return e;
     }
@@ -213,7 +211,7 @@ bool Agent::shutdown() {
   }
   // Take the storage stack down in the reverse order of assembly.
   if (!active_vg_.empty() && !mounted_) {
-    runner_.run({"vgchange", "--config", "activation { udev_sync = 0 udev_rules = 0 }", "-an", active_vg_}, 60s);
+    runner_.run({"vgchange", "-an", active_vg_}, 60s);
     active_vg_.clear();
   }
   if (raid_assembled_ && !mounted_) {

@@ -44,6 +44,9 @@ void setup_base_system() {
     if (fd >= 0) ::close(fd);
   }
   ::mkdir("/run/rpcbind", 0755);
+  // LVM tools write metadata backups here; the shell makes volume groups.
+  mount_fs("tmpfs", "/etc/lvm/archive", "tmpfs", "mode=0700");
+  mount_fs("tmpfs", "/etc/lvm/backup", "tmpfs", "mode=0700");
   ::sethostname("anylinuxfs", 10);
 }
 

@@ -5,7 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 mkdir "$work/mnt"
 pass='correct horse battery'
-truncate -s 128M "$work/luks2.img" "$work/luks1.img" "$work/a.img" "$work/b.img"
+truncate -s 128M "$work/luks2.img" "$work/luks1.img"
+truncate -s 160M "$work/a.img" "$work/b.img"
 printf 'key-file-bytes\n\0binary' > "$work/keyfile"
 in_guest "printf %s '$pass' > /tmp/p && cp /dev/null /tmp/k && printf 'key-file-bytes\n\0binary' > /tmp/k &&
   cryptsetup luksFormat -q --type luks2 /dev/vda --key-file=/tmp/p && cryptsetup luksAddKey /dev/vda /tmp/k --key-file=/tmp/p &&

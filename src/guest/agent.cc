@@ -159,7 +159,8 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
   }
   mounted_ = true;
   volume_.warning = trim(mounted.output);
-  volume_.fstype = query({"findmnt", "-n", "-o", "FSTYPE", protocol::kGuestMountPoint});
+  // The filesystem's own type (ntfs), not its driver's (fuseblk), unless nothing else is known.
+  volume_.fstype = !type.empty() ? type : query({"findmnt", "-n", "-o", "FSTYPE", protocol::kGuestMountPoint});
   volume_.label = query({"blkid", "-o", "value", "-s", "LABEL", source});
   std::string options = query({"findmnt", "-n", "-o", "OPTIONS", protocol::kGuestMountPoint});
   volume_.read_only = options == "ro" || options.rfind("ro,", 0) == 0;

@@ -17,7 +17,7 @@ inline constexpr const char* kRaidDevice = "/dev/md/alfs";
 
 // What the guest found mounted, reported with "ready".
 struct MountedVolume {
-  std::string fstype;      // as the kernel reports it (e.g. "fuseblk" under ntfs-3g)
+  std::string fstype;      // the filesystem's type ("ntfs", even when ntfs-3g's "fuseblk" mounts it)
   std::string label;
   bool read_only = false;  // as mounted: a driver may fall back to read-only by itself
   std::string warning;     // what mount(8) said while succeeding (e.g. ntfs-3g's fallback)

@@ -81,13 +81,17 @@ TEST(AgentWithFakeRunner, MountsThenExportsToTheHostOnly) {
   EXPECT_LT(mount_at, nfsd_at) << "the export must not be served before the disk is mounted";
 }
 
-TEST(AgentWithFakeRunner, ReportsWhatTheKernelMounted) {
+TEST(AgentWithFakeRunner, ReportsTheFilesystemNotItsDriver) {
   FakeRunner runner;
-  runner.outputs["findmnt"] = "ext4\n";
-  runner.outputs["blkid"] = "photos\n";
+  runner.outputs["findmnt -n -o FSTYPE"] = "fuseblk\n";
+  runner.outputs["blkid -o value -s TYPE"] = "ntfs\n";
+  runner.outputs["blkid -o value -s LABEL"] = "photos\n";
   Agent agent(runner);
-  ASSERT_EQ(agent.mount(request()), std::nullopt);
-  EXPECT_EQ(agent.mounted_volume().fstype, "ext4");
+  protocol::MountRequest r = request();
+  r.fstype = "";
+  r.keys = {{"/dev/vda", "pw"}};
+  ASSERT_EQ(agent.mount(r), std::nullopt);
+  EXPECT_EQ(agent.mounted_volume().fstype, "ntfs");
   EXPECT_EQ(agent.mounted_volume().label, "photos");
 }
 

@@ -1,8 +1,7 @@
 #!/bin/sh
 # Builds the guest image from Debian packages only:
-#   <out>/vmlinuz      bookworm-backports cloud kernel
-#   <out>/initrd.img   busybox + the two modules needed to reach the root disk
-#                      (virtio_mmio, virtio_blk are modules in this kernel)
+#   <out>/vmlinuz      bookworm-backports kernel (6.12)
+#   <out>/initrd.img   busybox + the modules needed to reach the root disk
 #   <out>/rootfs.img   read-only ext4 root with the storage tools and our agent as init
 #   <out>/manifest.txt what went in
 # Usage: build-guest-image.sh <out-dir> <agent-binary> <package-list>
@@ -10,7 +9,9 @@
 set -eu
 out=$1 agent=$2 pkglist=$3
 mirror=${ALFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-kernel_pkg=${ALFS_KERNEL_PACKAGE:-linux-image-cloud-amd64}
+# The full (not cloud) flavour: it has every filesystem driver (f2fs, hfsplus, ...);
+# its virtio and ext4 modules are loaded by stage 1.
+kernel_pkg=${ALFS_KERNEL_PACKAGE:-linux-image-amd64}
 # The label stage 1 looks for; unusual enough not to collide with a user's disk.
 root_label=alfs-guest-root
 
@@ -57,19 +58,46 @@ LVM
 : > "$root/etc/exports"
 
 echo "[3/4] making the initrd"
-# Stage 1 only loads the virtio modules, mounts the root disk read-only (found by
-# the label given as alfs_root=LABEL on the kernel command line) and hands over.
+# Stage 1 loads what it needs to reach the root disk (virtio-mmio, virtio-blk, ext4:
+# built in or modules depending on the kernel flavour), mounts the root read-only
+# (found by the label given as alfs_root=LABEL=... on the kernel command line) and
+# hands over to the agent.
 ird=$work/initrd
 mkdir -p "$ird/bin" "$ird/lib/modules" "$ird/dev" "$ird/proc" "$ird/sys" "$ird/newroot"
 cp "$root/bin/busybox" "$ird/bin/busybox"
-for m in drivers/virtio/virtio_mmio drivers/block/virtio_blk; do
-  xz -dc "$root/lib/modules/$kver/kernel/$m.ko.xz" > "$ird/lib/modules/${m##*/}.ko"
+# Module files for the wanted names and everything they depend on, in load order.
+stage1_modules() {
+  awk -v want="$*" '
+    function key(p,  n) { n = p; sub(".*/", "", n); sub("[.]ko.*", "", n); gsub("-", "_", n); return n }
+    function visit(p,  d, n, i) {
+      if (seen[p]++) return
+      n = split(deps[p], d, " ")
+      for (i = 1; i <= n; i++) visit(d[i])
+      print p
+    }
+    { sub(":", "", $1); deps[$1] = ""; for (i = 2; i <= NF; i++) deps[$1] = deps[$1] " " $i; path[key($1)] = $1 }
+    END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (w[i] in path) visit(path[w[i]]) }
+  ' "$root/lib/modules/$kver/modules.dep"
+}
+i=10
+# ext4 asks the crypto API for crc32c at mount time: a soft dependency modules.dep omits.
+for m in $(stage1_modules virtio_mmio virtio_blk crc32c_generic ext4); do
+  name=${m##*/}; name=${name%%.ko*}
+  case "$m" in
+    *.xz) xz -dc "$root/lib/modules/$kver/$m" ;;
+    *.zst) zstd -dcq "$root/lib/modules/$kver/$m" ;;
+    *) cat "$root/lib/modules/$kver/$m" ;;
+  esac > "$ird/lib/modules/$i-$name.ko"
+  i=$((i + 1))
 done
 cat > "$ird/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mount -t devtmpfs dev /dev
 /bin/busybox mount -t proc proc /proc
-for m in virtio_mmio virtio_blk; do /bin/busybox insmod /lib/modules/$m.ko || echo "stage1: cannot load $m"; done
+for m in /lib/modules/*.ko; do
+  [ -e "$m" ] || continue
+  /bin/busybox insmod "$m" || echo "stage1: cannot load $m"
+done
 i=0
 while ! dev=$(/bin/busybox findfs "$alfs_root" 2>/dev/null); do
   i=$((i + 1)); [ $i -gt 500 ] && { echo "stage1: root disk $alfs_root not found"; /bin/busybox poweroff -f; }

@@ -2,14 +2,7 @@
 # README command 1: install, build, build the guest image if missing, make a small
 # ext4 demo image, mount it through the VM, use it, unmount, check it.
 set -eu
-# Root is needed (packages, the guest image build, the tests' own test user and mounts).
-if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null || { echo "$0: run as root" >&2; exit 1; }
-  exec sudo "$0" "$@"
-fi
-cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
-./scripts/build.sh
+. "$(dirname "$0")/prepare.sh"
 alfs=$PWD/build/bin/anylinuxfs
 
 demo=/var/tmp/anylinuxfs-demo

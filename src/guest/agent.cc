@@ -115,7 +115,7 @@ std::optional<GuestError> Agent::assemble(protocol::MountRequest& r, std::string
 }
 
 std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
-  // Modules first: the network driver and nfsd are modules in Debian's cloud kernel.
+  // Modules first: the network driver and nfsd are modules in Debian's kernel.
   std::vector<std::string> modprobe = {"modprobe", "-a", "virtio_net", "nfsd"};
   if (!r.keys.empty()) modprobe.insert(modprobe.end(), {"dm_mod", "dm_crypt"});
   if (!r.volume_group.empty()) modprobe.push_back("dm_mod");

@@ -153,6 +153,25 @@ Process spawn(const SpawnOptions& options) {
 
 namespace {
 
+// A command may exit without reading its stdin; the EPIPE is expected then, the SIGPIPE
+// that would kill the caller is not. Blocked for this thread, and a pending one consumed.
+ssize_t write_without_sigpipe(int fd, std::string_view data) {
+  sigset_t pipe_only, old;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  ssize_t n = ::write(fd, data.data(), data.size());
+  int saved = errno;
+  if (n < 0 && errno == EPIPE) {
+    timespec zero{};
+    while (::sigtimedwait(&pipe_only, nullptr, &zero) == SIGPIPE) {
+    }
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return n;
+}
+
 RunResult run_captured(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                        const std::vector<std::string>& extra_env, const std::string_view* input) {
   Pipe out = make_pipe();
@@ -187,7 +206,7 @@ RunResult run_captured(const std::vector<std::string>& argv, std::chrono::millis
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) throw timed_out();
     if (pfds[1].revents & (POLLOUT | POLLERR | POLLHUP)) {
-      ssize_t n = ::write(in->write.get(), pending.data(), pending.size());
+      ssize_t n = write_without_sigpipe(in->write.get(), pending);
       if (n > 0) pending.remove_prefix(static_cast<size_t>(n));
       if (n < 0 && errno != EAGAIN && errno != EINTR) pending = {};  // the command closed its stdin
       if (pending.empty()) in->write.reset();

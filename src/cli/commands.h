@@ -17,6 +17,16 @@ struct MountArgs {
 };
 
 int mount_command(const MountArgs& args);
+
+struct ListArgs {
+  std::vector<std::string> disks;  // empty: every disk of the host
+  bool linux_only = false;         // -l
+  bool microsoft_only = false;     // -m
+  bool json = false;
+};
+
+// Exit status 1 when a disk could not be read (it is still listed, with the reason).
+int list_command(const ListArgs& args);
 int status_command();
 int unmount_command(const std::string& target, bool wait);
 int stop_command(const std::string& target, bool force);
@@ -24,5 +34,7 @@ int log_command(bool follow);
 int dmesg_command();
 int init_command();
 int shell_command(const std::string& command, const std::vector<std::string>& disks);
+int vm_exec_command(const std::string& target, const std::vector<std::string>& argv);
+int vm_attach_command(const std::string& target);
 
 }  // namespace alfs::cli

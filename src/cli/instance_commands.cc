@@ -36,9 +36,7 @@ void clean_stale(const InstanceRegistry& registry) {
 
 std::vector<InstanceRecord> targets(const InstanceRegistry& registry, const std::string& target) {
   if (target.empty()) return registry.list();
-  auto found = registry.find(target);
-  if (!found) throw Error("no anylinuxfs instance is mounted at or from '" + target + "' (see `anylinuxfs status`)");
-  return {*found};
+  return {registry.choose(target)};
 }
 
 bool wait_until_gone(pid_t pid, std::chrono::seconds timeout) {

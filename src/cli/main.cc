@@ -11,7 +11,7 @@ namespace {
 // `mount` is the default command: `anylinuxfs disk.img` means `anylinuxfs mount disk.img`.
 std::vector<std::string> with_default_command(int argc, char** argv) {
   static const std::set<std::string> kCommands = {"mount", "unmount", "umount", "status", "log",  "dmesg",
-                                                   "stop",  "init",    "shell", "help",   "-h",     "--help", "--version"};
+                                                   "stop",  "init",    "shell", "list", "vm", "help",   "-h",     "--help", "--version"};
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && !kCommands.count(args.front())) args.insert(args.begin(), "mount");
   return args;
@@ -73,6 +73,27 @@ int main(int argc, char** argv) {
   shell->add_option("-c,--command", shell_cmd, "run this command with /bin/sh -c and exit with its status");
   shell->add_option("DISK_IDENT", shell_disks, "disks or images to attach read-write");
   shell->callback([&] { rc = alfs::cli::shell_command(shell_cmd, shell_disks); });
+
+  auto* vm = app.add_subcommand("vm", "Run a command or a shell in a running instance's VM");
+  vm->require_subcommand(1);
+  auto* vm_exec = vm->add_subcommand("exec", "Run a command (no shell) in the guest; its exit status is ours");
+  vm_exec->add_option("-t,--target", target, "mount point or disk identifier (needed when several instances run)");
+  // Everything from the first positional on is the command, its own options included.
+  vm_exec->prefix_command();
+  vm_exec->footer("COMMAND...: the command and its arguments");
+  vm_exec->callback([&] { rc = alfs::cli::vm_exec_command(target, vm_exec->remaining()); });
+  auto* vm_attach = vm->add_subcommand("attach", "A login shell in the guest");
+  vm_attach->add_option("-t,--target", target, "mount point or disk identifier (needed when several instances run)");
+  vm_attach->callback([&] { rc = alfs::cli::vm_attach_command(target); });
+
+  alfs::cli::ListArgs list;
+  auto* list_cmd = app.add_subcommand("list", "Disks and partitions, with the identifiers mount accepts");
+  list_cmd->add_option("DISKS", list.disks, "only these block devices or image files");
+  auto* linux_flag = list_cmd->add_flag("-l,--linux", list.linux_only, "only Linux filesystems and containers");
+  list_cmd->add_flag("-m,--microsoft", list.microsoft_only, "only Microsoft filesystems (NTFS, exFAT, FAT, BitLocker)")
+      ->excludes(linux_flag);
+  list_cmd->add_flag("--json", list.json, "print a JSON document (docs/list-json.md)");
+  list_cmd->callback([&] { rc = alfs::cli::list_command(list); });
 
   std::vector<std::string> args = with_default_command(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/guest_command.h"
 #include "common/error.h"
 #include "host/disk_ident.h"
 #include "host/disk_lock.h"
@@ -70,26 +71,12 @@ int shell_command(const std::string& command, const std::vector<std::string>& id
   vm::BootedVm vm = vm::BootedVm::boot(backend, spec, log_fd.get(), log, vm::BootTimeouts{});
   const char* term = std::getenv("TERM");
   vm.channel().send({{"type", "shell"}, {"command", command}, {"term", term ? term : ""}});
-  int code = -1;
-  while (code < 0) {
-    // No deadline on the command itself (it is the user's); the wait ends with the VM.
-    auto r = vm.channel().receive(Deadline(1s));
-    if (r.status == LineChannel::Status::kTimeout) continue;
-    if (r.status == LineChannel::Status::kClosed) {
-      vm.process().wait_for(5s);
-      throw Error("the VM ended before the command finished (see " + spec.console_log + ")");
-    }
-    std::string type = protocol::message_type(r.message);
-    if (type == "output") {
-      std::string data = r.message.value("data", std::string());
-      int fd = r.message.value("stream", std::string()) == "stderr" ? STDERR_FILENO : STDOUT_FILENO;
-      write_all(fd, data);
-    } else if (type == "exit") {
-      code = r.message.value("code", 1);
-    } else if (type == "error") {
-      throw Error("the guest failed at step '" + r.message.value("step", std::string("?")) +
-                  "': " + r.message.value("message", std::string()));
-    }
+  int code;
+  try {
+    code = relay_until_exit(vm.channel(), "the VM ended before the command finished (see " + spec.console_log + ")");
+  } catch (const Error&) {
+    vm.process().wait_for(5s);
+    throw;
   }
   if (!vm.process().wait_for(30s)) vm.process().terminate(5s);
   return code;

@@ -98,6 +98,7 @@ class Supervisor {
     plan_.record.mountd_port = ports[1];
     plan_.record.supervisor_pid = ::getpid();
     plan_.vm.control_socket = plan_.instance_dir + "/control.sock";
+    plan_.vm.exec_socket = plan_.instance_dir + "/exec.sock";
     plan_.vm.console_log = plan_.record.console_log;
     plan_.vm.forwards = {{"127.0.0.1", ports[0], protocol::kGuestNfsPort},
                          {"127.0.0.1", ports[1], protocol::kGuestMountdPort}};

@@ -22,6 +22,8 @@
 namespace alfs::protocol {
 
 inline constexpr const char* kPortName = "anylinuxfs.control";
+// A second port for `vm exec` / `vm attach` of a running instance (see guest/exec_server.h).
+inline constexpr const char* kExecPortName = "anylinuxfs.exec";
 inline constexpr const char* kGuestMountPoint = "/mnt/disk";
 inline constexpr int kGuestNfsPort = 2049;
 inline constexpr int kGuestMountdPort = 20048;
@@ -87,6 +89,7 @@ class LineChannel {
   };
   // Waits for the next message until the deadline. Lines longer than 1 MiB are a ProtocolError.
   Received receive(const Deadline& deadline);
+  int fd() const { return fd_; }
 
  private:
   std::optional<std::string> take_line();

@@ -1,6 +1,7 @@
 // anylinuxfs-agent: PID 1 of the guest. Says "hello", then serves the host's one
 // request: "mount" (mount, export, report "ready" or the failing step with the
-// tool's own error text; on "stop" or when the host goes away, unmount cleanly)
+// tool's own error text; serve `vm exec`; on "stop" or when the host goes away,
+// unmount cleanly)
 // or "shell" (run a command or an interactive shell). Then it powers off.
 #include <stdlib.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 
 #include "common/protocol.h"
 #include "guest/agent.h"
+#include "guest/exec_server.h"
 #include "guest/shell.h"
 #include "guest/system.h"
 
@@ -69,6 +71,7 @@ void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& ke
                          {"warning", volume.warning}});
   log("ready");
   kernel_log.flush_to_console();
+  auto exec_server = alfs::guest::ExecServer::start();
 
   bool host_gone = false;
   for (;;) {
@@ -82,6 +85,7 @@ void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& ke
     }
     if (alfs::protocol::message_type(r.message) == "stop") break;
   }
+  exec_server.stop();  // nothing `vm exec` started may keep the filesystem busy
   bool clean = agent.shutdown();
   kernel_log.flush_to_console();
   log(clean ? "filesystem unmounted" : "filesystem NOT unmounted cleanly");
@@ -93,7 +97,7 @@ void serve_shell(LineChannel& channel, const json& message) {
   alfs::run_command({"modprobe", "-a", "-q", "dm_mod", "dm_crypt", "raid1", "loop", "btrfs"}, 30s);
   std::string command = message.value("command", std::string());
   int code = command.empty() ? alfs::guest::run_interactive_shell(message.value("term", std::string()))
-                             : alfs::guest::run_shell_command(command, channel);
+                             : alfs::guest::run_streamed({"/bin/sh", "-c", command}, channel);
   ::sync();
   send_quietly(channel, {{"type", "exit"}, {"code", code}});
 }
@@ -125,7 +129,7 @@ int main() {
   }
   alfs::guest::KernelLog kernel_log;
   try {
-    alfs::UniqueFd port = alfs::guest::open_control_port(10s);
+    alfs::UniqueFd port = alfs::guest::open_virtio_port(alfs::protocol::kPortName, 10s);
     LineChannel channel(port.get());
     serve(channel, kernel_log);
   } catch (const std::exception& e) {

@@ -32,9 +32,15 @@ void mount_fs(const char* source, const char* target, const char* type, const ch
 void setup_base_system() {
   mount_fs("proc", "/proc", "proc");
   mount_fs("sysfs", "/sys", "sysfs");
+  // The exec server's commands live in a cgroup of their own (guest/exec_server.h).
+  mount_fs("cgroup2", "/sys/fs/cgroup", "cgroup2");
   if (::mount("dev", "/dev", "devtmpfs", MS_NOSUID, nullptr) != 0 && errno != EBUSY) {
     // Already there when stage 1 moved its /dev over; anything else is worth a line.
   }
+  // Pseudo-terminals for `vm attach` (device nodes: no MS_NODEV here).
+  ::mkdir("/dev/pts", 0755);
+  if (::mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=0666,mode=0620") != 0 && errno != EBUSY)
+    std::fprintf(stderr, "anylinuxfs-agent: mount devpts on /dev/pts: %m\n");
   mount_fs("tmpfs", "/run", "tmpfs", "mode=0755");
   mount_fs("tmpfs", "/tmp", "tmpfs", "mode=1777");
   // nfs-utils keeps its state (etab, rmtab) here; the root is read-only.
@@ -50,23 +56,23 @@ void setup_base_system() {
   ::sethostname("anylinuxfs", 10);
 }
 
-UniqueFd open_control_port(std::chrono::milliseconds timeout) {
+UniqueFd open_virtio_port(const std::string& name, std::chrono::milliseconds timeout) {
   Deadline deadline(timeout);
   for (;;) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator("/sys/class/virtio-ports", ec)) {
       std::FILE* f = std::fopen((entry.path() / "name").c_str(), "re");
       if (!f) continue;
-      char name[128] = {};
-      bool match = std::fgets(name, sizeof name, f) && std::string(name).rfind(protocol::kPortName, 0) == 0;
+      char line[128] = {};
+      bool match = name.size() + 1 < sizeof line && std::fgets(line, sizeof line, f) && std::string_view(line).substr(0, name.size()) == name &&
+                   (line[name.size()] == '\n' || line[name.size()] == '\0');
       std::fclose(f);
       if (!match) continue;
       std::string dev = "/dev/" + entry.path().filename().string();
-      // Non-blocking: writes to a port whose host side is gone would block forever.
       int fd = ::open(dev.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
       if (fd >= 0) return UniqueFd(fd);
     }
-    if (deadline.expired()) throw Error(std::string("control port ") + protocol::kPortName + " not found");
+    if (deadline.expired()) throw Error("virtio port " + name + " not found");
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }

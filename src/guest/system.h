@@ -15,9 +15,10 @@ namespace alfs::guest {
 // proc, sys, dev, and tmpfs where the read-only root needs writable state.
 void setup_base_system();
 
-// Opens the virtio-serial port named protocol::kPortName (found under
-// /sys/class/virtio-ports/*/name), waiting for its device node up to `timeout`.
-UniqueFd open_control_port(std::chrono::milliseconds timeout);
+// Opens the virtio-serial port `name` (found under /sys/class/virtio-ports/*/name),
+// waiting for its device node up to `timeout`. Non-blocking: writes to a port whose
+// host side is gone would block forever.
+UniqueFd open_virtio_port(const std::string& name, std::chrono::milliseconds timeout);
 
 std::string kernel_release();
 

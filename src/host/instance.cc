@@ -113,4 +113,17 @@ std::optional<InstanceRecord> InstanceRegistry::find(const std::string& target) 
   return std::nullopt;
 }
 
+InstanceRecord InstanceRegistry::choose(const std::string& target) const {
+  if (!target.empty()) {
+    if (auto found = find(target)) return *found;
+    throw Error("no anylinuxfs instance is mounted at or from '" + target + "' (see `anylinuxfs status`)");
+  }
+  auto running = list();
+  if (running.empty()) throw Error("no anylinuxfs instance is running");
+  if (running.size() == 1) return running.front();
+  std::string names;
+  for (const auto& r : running) names += "\n  " + r.mount_point + " (" + r.disk + ")";
+  throw Error(std::to_string(running.size()) + " instances are running; choose one with -t <mount point>:" + names);
+}
+
 }  // namespace alfs

@@ -47,6 +47,10 @@ class InstanceRegistry {
   // By mount point (as given or canonical) or by disk identifier / disk path.
   std::optional<InstanceRecord> find(const std::string& target) const;
 
+  // The instance a command acts on: `target` when given, else the only one running.
+  // Throws Error when there is none, or several and no target (naming them).
+  InstanceRecord choose(const std::string& target) const;
+
  private:
   std::string dir_;
 };

@@ -72,5 +72,35 @@ TEST_F(InstanceRegistryTest, FindsByMountPointOrDisk) {
   EXPECT_FALSE(registry.find("/mnt/other").has_value());
 }
 
+TEST_F(InstanceRegistryTest, ChoosesTheOnlyInstanceOrAsksWhichOne) {
+  InstanceRegistry registry(dir.string());
+  EXPECT_THROW(
+      {
+        try {
+          registry.choose("");
+        } catch (const Error& e) {
+          EXPECT_STREQ(e.what(), "no anylinuxfs instance is running");
+          throw;
+        }
+      },
+      Error);
+  registry.save(record("one", ::getpid()));
+  EXPECT_EQ(registry.choose("").id, "one");
+  InstanceRecord other = record("two", ::getpid());
+  other.mount_point = "/mnt/other";
+  other.disk = "other.img";
+  registry.save(other);
+  try {
+    registry.choose("");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "2 instances are running; choose one with -t <mount point>:\n"
+                 "  /mnt/demo (disk.img)\n  /mnt/other (other.img)");
+  }
+  EXPECT_EQ(registry.choose("/mnt/other").id, "two");
+  EXPECT_THROW(registry.choose("/mnt/none"), Error);
+}
+
 }  // namespace
 }  // namespace alfs

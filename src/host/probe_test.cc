@@ -1,73 +1,23 @@
 #include "host/probe.h"
 
 #include <fcntl.h>
-#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <functional>
 
 #include "common/error.h"
 #include "common/temp_dir.h"
 #include "common/fd.h"
-#include "common/process.h"
+#include "host/test_disks.h"
 
 namespace alfs {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
-
-constexpr uint64_t kMiB = 1024 * 1024;
-constexpr const char* kLinuxFsGuid = "0fc63daf-8483-4772-8e79-3d69d8477de4";
-constexpr const char* kBasicDataGuid = "ebd0a0a2-b9e5-4433-87c0-68b6b72699c7";
-
-// The mkfs tools live in sbin directories that an unprivileged PATH may lack.
-std::string find_tool(const std::string& name) {
-  std::string dirs = std::getenv("PATH") ? std::getenv("PATH") : "";
-  dirs += ":/usr/sbin:/sbin";
-  size_t begin = 0;
-  while (begin <= dirs.size()) {
-    size_t end = dirs.find(':', begin);
-    if (end == std::string::npos) end = dirs.size();
-    fs::path candidate = fs::path(dirs.substr(begin, end - begin)) / name;
-    if (end > begin && ::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    begin = end + 1;
-  }
-  return {};
-}
-
-void run(std::vector<std::string> argv) {
-  std::string tool = find_tool(argv[0]);
-  if (tool.empty()) GTEST_SKIP() << argv[0] << " is not installed";
-  argv[0] = tool;
-  RunResult r = run_command(argv, std::chrono::seconds(60));
-  ASSERT_TRUE(r.ok()) << join_argv(argv) << ": " << r.status.describe() << "\n" << r.output;
-}
-
-// Runs sfdisk with `script` on its standard input.
-void partition(const std::string& image, const std::string& script) {
-  std::string tool = find_tool("sfdisk");
-  if (tool.empty()) GTEST_SKIP() << "sfdisk is not installed";
-  std::string script_path = image + ".sfdisk";
-  write_file_atomic(script_path, script);
-  UniqueFd in = open_file(script_path, O_RDONLY);
-  SpawnOptions options;
-  options.argv = {tool, "-q", image};
-  options.stdin_fd = in.get();
-  Process child = spawn(options);
-  auto status = child.wait_for(std::chrono::seconds(60));
-  ASSERT_TRUE(status && status->exited() && status->code() == 0) << "sfdisk failed on " << image;
-}
-
-void make_sparse(const std::string& path, uint64_t size) {
-  UniqueFd fd = open_file(path, O_WRONLY | O_CREAT | O_TRUNC);
-  ASSERT_EQ(::ftruncate(fd.get(), static_cast<off_t>(size)), 0);
-}
+using namespace test_disks;
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -77,21 +27,6 @@ std::string error_of(const std::function<void()>& f) {
   }
   return "(no error)";
 }
-
-// A 20 MiB GPT image: partition 1 (Linux, "root") holds ext4 "p1label" at 1 MiB,
-// partition 2 (basic data) holds FAT "P2" at 5 MiB; both 4 MiB.
-void make_gpt_image(const std::string& image) {
-  make_sparse(image, 20 * kMiB);
-  partition(image, std::string("label: gpt\n") + "start=2048, size=8192, type=" + kLinuxFsGuid +
-                       ", name=\"root\"\n" + "start=10240, size=8192, type=" + kBasicDataGuid + "\n");
-  if (testing::Test::IsSkipped() || testing::Test::HasFatalFailure()) return;
-  run({"mkfs.ext4", "-q", "-F", "-L", "p1label", "-E", "offset=1048576", image, "4M"});
-  if (testing::Test::IsSkipped() || testing::Test::HasFatalFailure()) return;
-  run({"mkfs.vfat", "--offset=10240", "-n", "P2", image, "4096"});
-}
-
-#define RETURN_IF_NOT_SET_UP() \
-  if (IsSkipped() || HasFatalFailure()) return
 
 TEST(Probe, MissingFile) {
   TempDir dir;

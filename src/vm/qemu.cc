@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/protocol.h"
 
 namespace alfs::vm {
 
@@ -69,7 +70,12 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
   add_disk(spec.rootfs, "raw", true);
 
   a.insert(a.end(), {"-chardev", "socket,id=control,path=" + qemu_escape(spec.control_socket), "-device", "virtio-serial-device",
-                     "-device", "virtserialport,chardev=control,name=anylinuxfs.control"});
+                     "-device", std::string("virtserialport,chardev=control,name=") + protocol::kPortName});
+  if (!spec.exec_socket.empty()) {
+    // QEMU listens; one `vm exec` or `vm attach` client at a time, the next waits in the backlog.
+    a.insert(a.end(), {"-chardev", "socket,id=exec,server=on,wait=off,path=" + qemu_escape(spec.exec_socket),
+                       "-device", std::string("virtserialport,chardev=exec,name=") + protocol::kExecPortName});
+  }
 
   if (spec.terminal) {
     // signal=off: Ctrl-C goes to the guest's shell, not to QEMU.

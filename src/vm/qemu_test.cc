@@ -79,6 +79,19 @@ TEST(QemuCommandLine, ControlChannelIsANamedVirtioSerialPort) {
             devices.end());
 }
 
+TEST(QemuCommandLine, ExecPortIsAListeningSocketOnlyWhenAsked) {
+  VmSpec s = spec();
+  EXPECT_EQ(values_of(QemuBackend::command_line(s, {}), "-chardev").size(), 2u);
+  s.exec_socket = "/run/i/exec.sock";
+  auto argv = QemuBackend::command_line(s, {});
+  auto chardevs = values_of(argv, "-chardev");
+  EXPECT_NE(std::find(chardevs.begin(), chardevs.end(), "socket,id=exec,server=on,wait=off,path=/run/i/exec.sock"),
+            chardevs.end());
+  auto devices = values_of(argv, "-device");
+  EXPECT_NE(std::find(devices.begin(), devices.end(), "virtserialport,chardev=exec,name=anylinuxfs.exec"),
+            devices.end());
+}
+
 TEST(QemuCommandLine, TerminalIsAVirtioConsoleOnStdio) {
   VmSpec s = spec();
   EXPECT_TRUE(values_of(QemuBackend::command_line(s, {}), "-chardev").size() == 2u);

@@ -32,6 +32,7 @@ struct VmSpec {
   int vcpus = 1;
   std::string control_socket;          // listening unix socket the VM connects to
   std::string console_log;             // serial console (kernel log + agent log)
+  std::string exec_socket;             // empty: none; else a socket QEMU listens on for `vm exec`/`vm attach`
   std::vector<PortForward> forwards;   // empty: no network at all
   bool terminal = false;               // the host terminal (QEMU's stdio) on the guest's /dev/hvc0
   Accel accel = Accel::kTcg;

@@ -23,6 +23,7 @@ struct ListArgs {
   bool linux_only = false;         // -l
   bool microsoft_only = false;     // -m
   bool json = false;
+  std::string decrypt;             // -d <disk>|all: open encrypted containers to show what they hold
 };
 
 // Exit status 1 when a disk could not be read (it is still listed, with the reason).

@@ -1,17 +1,106 @@
 // list: the host's disks (or the named ones) and the identifiers `mount` accepts.
+// Volume groups, RAID arrays and (with -d) what encrypted containers hold are only
+// visible to Linux's own tools: one short-lived VM sees those disks read-only.
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/tool_vm.h"
+#include "common/error.h"
+#include "common/protocol.h"
 #include "host/disk_list.h"
 #include "host/disk_list_format.h"
+#include "host/guest_listing.h"
+#include "host/secrets.h"
+#include "host/volume.h"
 
 namespace alfs::cli {
 
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kInspectTimeout = 300s;
+constexpr size_t kMaxAttached = 26;
+
+bool is_assembled_member(const std::string& type) { return type == "LVM2_member" || type == "linux_raid_member"; }
+
+bool decrypt_requested(const ListArgs& args, const ListedDisk& disk) {
+  if (args.decrypt.empty()) return false;
+  if (args.decrypt == "all" || args.decrypt == disk.path) return true;
+  std::error_code ec;
+  return fs::equivalent(args.decrypt, disk.path, ec);
+}
+
+// Boots the VM, unlocks and assembles; applies what it saw to `disks`. A failure of the
+// whole inspection lands on every disk it concerned: the rest of the list stands.
+void inspect_in_guest(const ListArgs& args, std::vector<ListedDisk>& disks) {
+  std::vector<size_t> attached;
+  for (size_t i = 0; i < disks.size() && attached.size() < kMaxAttached; ++i) {
+    const ListedDisk& d = disks[i];
+    if (!d.error.empty() || d.format != "raw") continue;
+    bool wanted = false;
+    for (const auto& v : d.volumes)
+      wanted = wanted || is_assembled_member(v.type) || (is_encrypted_type(v.type) && decrypt_requested(args, d));
+    if (wanted) attached.push_back(i);
+  }
+  if (attached.empty()) return;
+
+  protocol::InspectRequest request;
+  std::vector<std::string> drives;
+  for (size_t a = 0; a < attached.size(); ++a) {
+    const ListedDisk& d = disks[attached[a]];
+    if (!decrypt_requested(args, d)) continue;
+    for (const auto& v : d.volumes) {
+      if (!is_encrypted_type(v.type)) continue;
+      request.keys.push_back({guest_device_name(a, v.index), ""});
+      drives.push_back(v.identifier);
+    }
+  }
+  std::vector<vm::DiskAttachment> vm_disks;
+  for (size_t i : attached) {
+    // The host's name of a block device may be a loop device of an image: either is fine.
+    vm_disks.push_back({disks[i].path, true, "raw"});
+  }
+  try {
+    auto secrets = collect_secrets(drives, system_secret_sources("", false));
+    for (size_t k = 0; k < secrets.size(); ++k) request.keys[k].secret = std::move(secrets[k]);
+    auto tool = ToolVm::boot("list", std::move(vm_disks));
+    tool->vm().channel().send(protocol::to_json(request));
+    for (auto& key : request.keys) protocol::wipe(key.secret);
+    Deadline deadline(kInspectTimeout);
+    for (;;) {
+      auto r = tool->vm().channel().receive(deadline);
+      if (r.status == protocol::LineChannel::Status::kTimeout)
+        throw Error("the guest did not answer within " + std::to_string(kInspectTimeout.count()) + " s");
+      if (r.status == protocol::LineChannel::Status::kClosed)
+        throw Error("the VM ended before answering (see `anylinuxfs dmesg`)");
+      std::string type = protocol::message_type(r.message);
+      if (type == "error") throw Error(r.message.value("message", std::string("unknown error")));
+      if (type != "inspected") continue;
+      for (const auto& warning : apply_inspection(disks, attached, r.message))
+        std::fprintf(stderr, "anylinuxfs: warning: %s\n", warning.c_str());
+      tool->vm().process().wait_for(10s);  // it powers off by itself; the console log is then complete
+      return;
+    }
+  } catch (const Error& e) {
+    for (auto& key : request.keys) protocol::wipe(key.secret);
+    for (size_t i : attached) {
+      ListedDisk& d = disks[i];
+      d.error += (d.error.empty() ? "" : "; ") + std::string("cannot look inside in a VM: ") + e.what();
+    }
+  }
+}
+
+}  // namespace
+
 int list_command(const ListArgs& args) {
   ListFilter filter = args.linux_only ? ListFilter::kLinux : args.microsoft_only ? ListFilter::kMicrosoft : ListFilter::kDefault;
+  std::vector<ListedDisk> disks = args.disks.empty() ? list_host_disks() : list_named_disks(args.disks);
+  inspect_in_guest(args, disks);
   // A disk the user named is shown even when nothing on it passes the filter.
-  std::vector<ListedDisk> disks =
-      filter_disks(args.disks.empty() ? list_host_disks() : list_named_disks(args.disks), filter, !args.disks.empty());
+  disks = filter_disks(std::move(disks), filter, !args.disks.empty());
   std::string out = args.json ? format_json(disks) : format_table(disks);
   std::fputs(out.c_str(), stdout);
   for (const ListedDisk& disk : disks) {

@@ -93,6 +93,8 @@ int main(int argc, char** argv) {
   list_cmd->add_flag("-m,--microsoft", list.microsoft_only, "only Microsoft filesystems (NTFS, exFAT, FAT, BitLocker)")
       ->excludes(linux_flag);
   list_cmd->add_flag("--json", list.json, "print a JSON document (docs/list-json.md)");
+  list_cmd->add_option("-d,--decrypt", list.decrypt,
+                       "open the LUKS/BitLocker containers of this disk (or 'all') to show what they hold");
   list_cmd->callback([&] { rc = alfs::cli::list_command(list); });
 
   std::vector<std::string> args = with_default_command(argc, argv);

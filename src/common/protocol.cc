@@ -54,9 +54,25 @@ void wipe(std::string& secret) {
   secret.clear();
 }
 
+namespace {
+json keys_to_json(const std::vector<UnlockKey>& keys) {
+  json out = json::array();
+  for (const auto& k : keys) out.push_back({{"device", k.device}, {"secret_hex", hex_encode(k.secret)}});
+  return out;
+}
+
+std::vector<UnlockKey> keys_from_json(const json& m) {
+  std::vector<UnlockKey> keys;
+  for (const auto& k : field<json>(m, "keys", json::array())) {
+    if (!k.is_object()) throw ProtocolError("a key is not an object");
+    keys.push_back({field<std::string>(k, "device", ""), hex_decode(field<std::string>(k, "secret_hex", ""))});
+  }
+  return keys;
+}
+}  // namespace
+
 json to_json(const MountRequest& r) {
-  json keys = json::array();
-  for (const auto& k : r.keys) keys.push_back({{"device", k.device}, {"secret_hex", hex_encode(k.secret)}});
+  json keys = keys_to_json(r.keys);
   return json{{"type", "mount"},
               {"devices", r.devices},
               {"fstype", r.fstype},
@@ -76,10 +92,7 @@ MountRequest mount_request_from_json(const json& m) {
   r.options = field<std::string>(m, "options", "");
   r.read_only = field<bool>(m, "read_only", false);
   r.export_client = field<std::string>(m, "export_client", "");
-  for (const auto& k : field<json>(m, "keys", json::array())) {
-    if (!k.is_object()) throw ProtocolError("a key is not an object");
-    r.keys.push_back({field<std::string>(k, "device", ""), hex_decode(field<std::string>(k, "secret_hex", ""))});
-  }
+  r.keys = keys_from_json(m);
   r.volume_group = field<std::string>(m, "volume_group", "");
   r.logical_volume = field<std::string>(m, "logical_volume", "");
   r.raid = field<bool>(m, "raid", false);
@@ -89,6 +102,10 @@ MountRequest mount_request_from_json(const json& m) {
   if (r.export_client.empty()) throw ProtocolError("mount request names no export client");
   return r;
 }
+
+json to_json(const InspectRequest& r) { return json{{"type", "inspect"}, {"keys", keys_to_json(r.keys)}}; }
+
+InspectRequest inspect_request_from_json(const json& m) { return InspectRequest{keys_from_json(m)}; }
 
 json decode_line(std::string_view line) {
   json message = json::parse(line, nullptr, /*allow_exceptions=*/false);

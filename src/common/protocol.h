@@ -8,6 +8,8 @@
 //   guest -> host  {"type":"error","step":"mount","message":"mount: ... wrong fs type"}
 //   host  -> guest {"type":"stop"}                         unmount, sync, power off
 //   guest -> host  {"type":"stopped","clean":true}         the filesystem is unmounted
+//   host  -> guest {"type":"inspect","keys":[...]}         `list`: the disks are attached read-only
+//   guest -> host  {"type":"inspected",...}                what the guest sees (guest/inspector.h)
 // When the host side closes the channel the guest shuts down as if told "stop".
 #pragma once
 
@@ -54,6 +56,12 @@ struct MountRequest {
   friend bool operator==(const MountRequest&, const MountRequest&) = default;
 };
 
+// `list`: unlock these, assemble and activate everything, report what is there.
+struct InspectRequest {
+  std::vector<UnlockKey> keys;
+  friend bool operator==(const InspectRequest&, const InspectRequest&) = default;
+};
+
 struct GuestError {
   std::string step;     // "mount", "nfs", "modules", ...
   std::string message;  // the guest tool's own error text
@@ -67,6 +75,8 @@ void wipe(std::string& secret);
 
 nlohmann::json to_json(const MountRequest& request);
 MountRequest mount_request_from_json(const nlohmann::json& message);  // throws ProtocolError
+nlohmann::json to_json(const InspectRequest& request);
+InspectRequest inspect_request_from_json(const nlohmann::json& message);  // throws ProtocolError
 
 // One line of JSON (no trailing newline); throws ProtocolError on garbage or a non-object.
 nlohmann::json decode_line(std::string_view line);

@@ -20,6 +20,15 @@ TEST(Protocol, MountRequestRoundTrips) {
   EXPECT_EQ(mount_request_from_json(decoded), r);
 }
 
+TEST(Protocol, InspectRequestRoundTripsWithItsKeysHexEncoded) {
+  InspectRequest r{{{"/dev/vdb2", "correct horse"}}};
+  std::string line = encode_line(to_json(r));
+  EXPECT_EQ(line.find("correct horse"), std::string::npos);
+  nlohmann::json decoded = decode_line(line);
+  EXPECT_EQ(message_type(decoded), "inspect");
+  EXPECT_EQ(inspect_request_from_json(decoded), r);
+}
+
 TEST(Protocol, SecretsTravelHexEncodedNeverInClear) {
   MountRequest r{{"/dev/vda"}, "", "", false, "10.0.2.2"};
   r.keys = {{"/dev/vda", "correct horse"}};

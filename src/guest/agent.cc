@@ -4,6 +4,8 @@
 #include <sstream>
 #include <thread>
 
+#include "guest/unlock.h"
+
 namespace alfs::guest {
 
 using namespace std::chrono_literals;
@@ -69,22 +71,7 @@ std::optional<GuestError> Agent::assemble(protocol::MountRequest& r, std::string
                             [&](const protocol::UnlockKey& k) { return k.device == r.devices[i]; });
     if (key == r.keys.end()) continue;
     std::string name = "alfs-crypt" + std::to_string(i);
-    std::vector<std::string> open = {"cryptsetup", "open", r.devices[i], name, "--key-file=-"};
-    // BitLocker volumes need their type named; LUKS is cryptsetup's default.
-    if (query({"blkid", "-o", "value", "-s", "TYPE", r.devices[i]}) == "BitLocker")
-      open.insert(open.begin() + 2, {"--type", "bitlk"});
-    RunResult unlocked;
-    try {
-      unlocked = runner_.run_with_input(open, 180s, key->secret);
-    } catch (const std::exception& e) {
-      protocol::wipe(key->secret);
-      return GuestError{"unlock", e.what()};
-    }
-    protocol::wipe(key->secret);
-    if (!unlocked.ok()) {
-      std::string text = trim(unlocked.output);
-      return GuestError{"unlock", r.devices[i] + ": " + (text.empty() ? unlocked.status.describe() : text)};
-    }
+    if (auto e = unlock_device(runner_, r.devices[i], name, key->secret, false)) return e;
     opened_.push_back(name);
     r.devices[i] = "/dev/mapper/" + name;
   }

@@ -2,7 +2,8 @@
 // request: "mount" (mount, export, report "ready" or the failing step with the
 // tool's own error text; serve `vm exec`; on "stop" or when the host goes away,
 // unmount cleanly)
-// or "shell" (run a command or an interactive shell). Then it powers off.
+// "shell" (run a command or an interactive shell) or "inspect" (what `list` shows
+// of disks attached read-only). Then it powers off.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "common/protocol.h"
 #include "guest/agent.h"
 #include "guest/exec_server.h"
+#include "guest/inspector.h"
 #include "guest/shell.h"
 #include "guest/system.h"
 
@@ -102,6 +104,20 @@ void serve_shell(LineChannel& channel, const json& message) {
   send_quietly(channel, {{"type", "exit"}, {"code", code}});
 }
 
+void serve_inspect(LineChannel& channel, json& message) {
+  alfs::protocol::InspectRequest request;
+  try {
+    request = alfs::protocol::inspect_request_from_json(message);
+    wipe_secrets(message);
+  } catch (const std::exception& e) {
+    wipe_secrets(message);
+    send_quietly(channel, {{"type", "error"}, {"step", "protocol"}, {"message", e.what()}});
+    return;
+  }
+  alfs::guest::ProcessRunner runner;
+  send_quietly(channel, alfs::guest::Inspector(runner).inspect(std::move(request)));
+}
+
 void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log) {
   send_quietly(channel, {{"type", "hello"}, {"kernel", alfs::guest::kernel_release()}});
   auto first = channel.receive(alfs::Deadline(120s));
@@ -114,6 +130,8 @@ void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log) {
     serve_mount(channel, first.message, kernel_log);
   } else if (type == "shell") {
     serve_shell(channel, first.message);
+  } else if (type == "inspect") {
+    serve_inspect(channel, first.message);
   } else {
     send_quietly(channel, {{"type", "error"}, {"step", "protocol"}, {"message", "unknown request '" + type + "'"}});
   }

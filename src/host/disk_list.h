@@ -20,6 +20,9 @@ struct ListedVolume {
   std::string name;        // the filesystem's label
   uint64_t size_bytes = 0;
   std::string identifier;  // what `mount` accepts for it
+  // An encrypted container opened with `list -d`: what it holds.
+  std::string inside_type;
+  std::string inside_name;
   friend bool operator==(const ListedVolume&, const ListedVolume&) = default;
 };
 

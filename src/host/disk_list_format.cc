@@ -113,8 +113,12 @@ std::string format_table(const std::vector<ListedDisk>& disks) {
     char mark = size_mark(disk.kind);
     if (disk.format == "qcow2") rows += row(0, "qcow2", "", disk.size_bytes, mark, disk.path);
     if (!disk.scheme.empty()) rows += row(0, scheme_text(disk.scheme), "", disk.size_bytes, mark, disk.path);
-    for (const ListedVolume& v : disk.volumes)
-      rows += row(v.index, v.type, v.name, v.size_bytes, v.index == 0 ? mark : 0, v.identifier);
+    for (const ListedVolume& v : disk.volumes) {
+      // An opened container shows what it holds: "crypto_LUKS: ext4" and the inner label.
+      std::string type = v.inside_type.empty() ? v.type : v.type + ": " + v.inside_type;
+      std::string name = v.name.empty() ? v.inside_name : v.name;
+      rows += row(v.index, type, name, v.size_bytes, v.index == 0 ? mark : 0, v.identifier);
+    }
     if (!rows.empty())
       out += "   #:" + pad_left("TYPE", kTypeWidth + 1) + " " + pad_right("NAME", kNameWidth) + " " +
              pad_right("SIZE", kSizeWidth) + " IDENTIFIER\n" + rows;
@@ -134,11 +138,13 @@ std::string format_json(const std::vector<ListedDisk>& disks) {
     if (!disk.error.empty()) d["error"] = disk.error;
     Json volumes = Json::array();
     for (const ListedVolume& v : disk.volumes) {
-      volumes.push_back({{"index", v.index},
-                         {"type", text_or_null(v.type)},
-                         {"name", v.name},
-                         {"size_bytes", v.size_bytes},
-                         {"identifier", v.identifier}});
+      Json volume = {{"index", v.index},
+                     {"type", text_or_null(v.type)},
+                     {"name", v.name},
+                     {"size_bytes", v.size_bytes},
+                     {"identifier", v.identifier}};
+      if (!v.inside_type.empty()) volume["inside"] = {{"type", v.inside_type}, {"name", v.inside_name}};
+      volumes.push_back(std::move(volume));
     }
     d["volumes"] = std::move(volumes);
     list.push_back(std::move(d));

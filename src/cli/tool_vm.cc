@@ -1,0 +1,56 @@
+#include "cli/tool_vm.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "common/fd.h"
+#include "host/guest_image.h"
+#include "host/instance.h"
+#include "host/paths.h"
+#include "vm/accel.h"
+#include "vm/qemu.h"
+
+namespace alfs::cli {
+
+namespace fs = std::filesystem;
+
+std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::DiskAttachment> disks,
+                                     bool terminal) {
+  Paths paths = resolve_paths();
+  GuestImage image = ensure_guest_image(paths, false, STDERR_FILENO);
+  make_user_dirs(paths, paths.logs_dir);
+  std::string id = kind + "-" + std::to_string(::getpid());
+  std::string log = log_file(paths, id);
+  mark_latest_logs(paths, id);
+  std::unique_ptr<ToolVm> tool(new ToolVm);
+  tool->scratch_ = InstanceRegistry(paths.instances_dir).dir_of(id);
+  make_user_dirs(paths, tool->scratch_);
+  UniqueFd log_fd = open_file(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  vm::VmSpec spec;
+  spec.name = "anylinuxfs-" + id;
+  spec.kernel = image.kernel;
+  spec.initrd = image.initrd;
+  spec.rootfs = image.rootfs;
+  spec.root_label = image.root_label;
+  spec.disks = std::move(disks);
+  spec.control_socket = tool->scratch_ + "/control.sock";
+  spec.console_log = tool->console_log_ = console_log_file(paths, id);
+  spec.terminal = terminal;
+  vm::QemuBackend backend;
+  spec.accel = vm::choose_accel(image.dir + "/kvm-verdict",
+                                [&] { return vm::guest_boots_under_kvm(backend, spec, tool->scratch_); });
+  tool->vm_.emplace(vm::BootedVm::boot(backend, spec, log_fd.get(), log, vm::BootTimeouts{}));
+  return tool;
+}
+
+ToolVm::~ToolVm() {
+  vm_.reset();  // kills and reaps QEMU if it still runs
+  std::error_code ec;
+  if (!scratch_.empty()) fs::remove_all(scratch_, ec);
+}
+
+}  // namespace alfs::cli

@@ -1,0 +1,35 @@
+// A short-lived VM for a tool that is not a mount (`shell`, `list`): the guest image,
+// its own log and console (`anylinuxfs log`/`dmesg` show the last one), a scratch
+// directory for the control socket, removed with it. No network.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vm/boot.h"
+#include "vm/vm_backend.h"
+
+namespace alfs::cli {
+
+class ToolVm {
+ public:
+  // Boots up to the agent's hello; `kind` names the logs ("shell-<pid>"). `terminal`:
+  // the host terminal on the guest's /dev/hvc0. Throws Error.
+  static std::unique_ptr<ToolVm> boot(const std::string& kind, std::vector<vm::DiskAttachment> disks,
+                                      bool terminal = false);
+  ~ToolVm();
+  ToolVm(const ToolVm&) = delete;
+  ToolVm& operator=(const ToolVm&) = delete;
+
+  vm::BootedVm& vm() { return *vm_; }
+  const std::string& console_log() const { return console_log_; }
+
+ private:
+  ToolVm() = default;
+  std::string scratch_;
+  std::string console_log_;
+  std::optional<vm::BootedVm> vm_;
+};
+
+}  // namespace alfs::cli

@@ -1,0 +1,56 @@
+// A Runner for unit tests: records the commands, answers with canned output or
+// failures, spawns nothing.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <map>
+#include <utility>
+
+#include "guest/runner.h"
+
+namespace alfs::guest {
+
+class FakeRunner : public Runner {
+ public:
+  RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds) override {
+    std::string line = join_argv(argv);
+    calls.push_back(line);
+    for (auto& [prefix, output] : outputs)
+      if (line.rfind(prefix, 0) == 0) return RunResult{ExitStatus{0}, output};
+    for (auto& [prefix, failure] : failures) {
+      if (line.rfind(prefix, 0) == 0 && failure.times != 0) {
+        --failure.times;
+        kernel += failure.kernel;
+        return RunResult{ExitStatus{W_EXITCODE(32, 0)}, failure.output};
+      }
+    }
+    return RunResult{ExitStatus{0}, ""};
+  }
+  RunResult run_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                           std::string_view input) override {
+    inputs.emplace_back(input);
+    return run(argv, timeout);
+  }
+  void start_daemon(const std::vector<std::string>& argv) override { calls.push_back("daemon " + join_argv(argv)); }
+  void stop_daemons() override { calls.push_back("stop daemons"); }
+  void log(const std::string&) override {}
+  std::string kernel_messages() override { return std::exchange(kernel, ""); }
+
+  struct Failure {
+    std::string output;
+    int times = -1;      // -1: always
+    std::string kernel;  // what the kernel logs when it fails
+  };
+  void fail(const std::string& prefix, std::string output, int times = -1, std::string kernel_says = "") {
+    failures[prefix] = {output, times, kernel_says};
+  }
+
+  std::vector<std::string> calls;
+  std::vector<std::string> inputs;  // what commands got on stdin
+  std::map<std::string, Failure> failures;
+  std::map<std::string, std::string> outputs;  // prefix -> what a successful command prints
+  std::string kernel;                          // what the kernel logged and nobody took yet
+};
+
+}  // namespace alfs::guest

@@ -10,16 +10,30 @@
 //   [custom_actions.<name>] ...  (read by the custom actions code, ignored here)
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 namespace alfs {
+
+// [custom_actions.<name>]: scripts run in the guest with /bin/sh -c around the mount.
+struct CustomAction {
+  std::string description;
+  std::string before_mount;                      // after unlocking/assembling, before mount(8)
+  std::string after_mount;                       // after the mount, before the export
+  std::string before_unmount;                    // after NFS stops, before the unmount
+  std::vector<std::string> environment;          // NAME=value, set for the scripts
+  std::vector<std::string> capture_environment;  // names of host variables passed in
+  std::string override_nfs_export;               // a guest path exported instead of the mount
+  friend bool operator==(const CustomAction&, const CustomAction&) = default;
+};
 
 struct Config {
   int ram_size_mib = 512;
   int num_vcpus = 1;
   std::string log_level = "info";
   std::vector<std::string> custom_packages;
+  std::map<std::string, CustomAction> custom_actions;  // by name; a later file's action replaces an earlier one
 };
 
 // /etc/anylinuxfs.toml, then <home>/.anylinuxfs/config.toml (left out when home is empty).

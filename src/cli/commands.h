@@ -13,6 +13,7 @@ struct MountArgs {
   std::string fstype;       // -t
   std::string key_file;     // -k (or $ALFS_KEY_FILE)
   bool one_passphrase_for_all = false;  // -p 1 (-p a: one prompt per drive)
+  std::string action;       // -a: a custom action of the config
   bool verbose = false;
 };
 

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
 
   alfs::cli::MountArgs mount;
   auto* mount_cmd = app.add_subcommand("mount", "Mount a disk, partition or image (the default command)");
-  mount_cmd->add_option("DISK_IDENT", mount.disk, "disk.img, disk.img@sN, /dev/sdb1, ...")->required();
+  mount_cmd->add_option("DISK_IDENT", mount.disk, "disk.img, disk.img@sN, /dev/sdb1, ... (none: a diskless -a action)");
   mount_cmd->add_option("MOUNT_POINT", mount.mount_point, "default: /mnt/<label> as root, ~/mnt/<label> otherwise");
   mount_cmd->add_option("-o,--options", mount.options, "Linux mount options for the guest's mount (ro, noatime, ...)");
   mount_cmd->add_option("-t,--types", mount.fstype, "filesystem type or driver");
@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   std::string prompt_mode = "a";
   mount_cmd->add_option("-p,--passphrase-prompt", prompt_mode, "a: ask a passphrase per drive, 1: one for all")
       ->check(CLI::IsMember({"a", "1"}));
+  mount_cmd->add_option("-a,--action", mount.action, "a custom action of the config (see `anylinuxfs actions`)");
   mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress");
   mount_cmd->callback([&] {
     mount.one_passphrase_for_all = prompt_mode == "1";

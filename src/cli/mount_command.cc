@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -106,13 +107,42 @@ std::optional<std::string> wait_for_ready(const UniqueFd& report, bool verbose) 
   }
 }
 
+// The action's part in the guest, with the host variables it captures.
+protocol::ActionScripts action_scripts(const Config& config, const std::string& name) {
+  if (name.empty()) return {};
+  auto it = config.custom_actions.find(name);
+  if (it == config.custom_actions.end()) {
+    std::string known;
+    for (const auto& [n, a] : config.custom_actions) known += (known.empty() ? "" : ", ") + n;
+    throw Error("unknown custom action '" + name + "' (" + (known.empty() ? "none is defined" : "defined: " + known) +
+                "; see `anylinuxfs actions`)");
+  }
+  const CustomAction& a = it->second;
+  protocol::ActionScripts scripts{name, a.before_mount, a.after_mount, a.before_unmount, a.environment,
+                                  a.override_nfs_export};
+  for (const auto& variable : a.capture_environment)
+    if (const char* value = std::getenv(variable.c_str())) scripts.environment.push_back(variable + "=" + value);
+  return scripts;
+}
+
 }  // namespace
 
 int mount_command(const MountArgs& args) {
   Paths paths = resolve_paths();
   Config config = load_config(default_config_files(paths.home));
-  DiskIdent ident = parse_disk_ident(args.disk);
-  Volume volume = resolve_volume(ident, args.fstype);
+  protocol::ActionScripts action = action_scripts(config, args.action);
+  // A "diskless" action (no identifier) mounts nothing and exports a path of its own.
+  bool diskless = args.disk.empty();
+  if (diskless && action.override_nfs_export.empty())
+    throw Error(args.action.empty() ? "no disk given (see `anylinuxfs list`)"
+                                    : "custom action '" + args.action +
+                                          "' has no override_nfs_export: it needs a disk to mount");
+  Volume volume;
+  if (diskless) {
+    volume.name = args.action;
+  } else {
+    volume = resolve_volume(parse_disk_ident(args.disk), args.fstype);
+  }
   bool read_only = has_option(args.options, "ro");
   std::string fstype = volume.fstype;
 
@@ -139,8 +169,8 @@ int mount_command(const MountArgs& args) {
   make_user_dirs(paths, paths.instances_dir);
   SupervisorPlan plan;
   plan.record.id = std::to_string(::getpid());
-  plan.record.disk = args.disk;
-  plan.record.disk_path = volume.disks.front().path;
+  plan.record.disk = diskless ? "action:" + args.action : args.disk;
+  plan.record.disk_path = diskless ? "" : volume.disks.front().path;
   plan.record.mount_point = mount_point;
   plan.record.fstype = fstype;
   plan.record.read_only = read_only;
@@ -176,6 +206,8 @@ int mount_command(const MountArgs& args) {
   plan.request.volume_group = volume.volume_group;
   plan.request.logical_volume = volume.logical_volume;
   plan.request.raid = volume.raid;
+  plan.request.disk = args.disk;
+  plan.request.action = std::move(action);
   std::vector<size_t> encrypted;
   for (size_t i = 0; i < volume.probes.size(); ++i)
     if (is_encrypted_type(volume.probes[i].fstype)) encrypted.push_back(i);

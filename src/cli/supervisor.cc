@@ -127,7 +127,7 @@ class Supervisor {
     nfs::NfsTarget target;
     target.nfs_port = plan_.record.nfs_port;
     target.mount_port = plan_.record.mountd_port;
-    target.export_path = protocol::kGuestMountPoint;
+    target.export_path = export_path_;
     presentation_ = present(target);
 
     plan_.record.state = "ready";
@@ -153,6 +153,7 @@ class Supervisor {
       std::string type = protocol::message_type(r.message);
       if (type == "ready") {
         if (plan_.record.fstype.empty()) plan_.record.fstype = r.message.value("fstype", std::string());
+        export_path_ = r.message.value("export", std::string(protocol::kGuestMountPoint));
         if (r.message.value("read_only", false) && !plan_.request.read_only) {
           // The driver fell back to read-only (e.g. ntfs-3g on a hibernated volume).
           plan_.request.read_only = true;
@@ -170,6 +171,7 @@ class Supervisor {
                     "': " + r.message.value("message", std::string("unknown error")));
       }
       if (type == "progress") log("guest: " + r.message.value("step", std::string()));
+      if (type == "log") log("guest: " + r.message.value("text", std::string()));
     }
   }
 
@@ -252,8 +254,12 @@ class Supervisor {
         for (;;) {
           auto r = vm_->channel().receive(deadline);
           if (r.status != LineChannel::Status::kMessage) break;
-          if (protocol::message_type(r.message) == "stopped") {
+          std::string type = protocol::message_type(r.message);
+          if (type == "log") log("guest: " + r.message.value("text", std::string()));
+          if (type == "stopped") {
             bool clean = r.message.value("clean", false);
+            if (std::string warning = r.message.value("warning", std::string()); !warning.empty())
+              log("warning: " + warning);
             log(clean ? "the guest unmounted the filesystem cleanly" : "the guest could NOT unmount the filesystem");
             clean_ = clean_ && clean;
             break;
@@ -284,6 +290,7 @@ class Supervisor {
   std::optional<vm::BootedVm> vm_;
   std::unique_ptr<nfs::Presentation> presentation_;
   std::atomic<bool> stopping_{false};
+  std::string export_path_;  // what the guest exports: the mount, or an action's path
   bool guest_failed_ = false;
   bool clean_ = true;
 };

@@ -82,7 +82,15 @@ json to_json(const MountRequest& r) {
               {"keys", keys},
               {"volume_group", r.volume_group},
               {"logical_volume", r.logical_volume},
-              {"raid", r.raid}};
+              {"raid", r.raid},
+              {"disk", r.disk},
+              {"action",
+               {{"name", r.action.name},
+                {"before_mount", r.action.before_mount},
+                {"after_mount", r.action.after_mount},
+                {"before_unmount", r.action.before_unmount},
+                {"environment", r.action.environment},
+                {"override_nfs_export", r.action.override_nfs_export}}}};
 }
 
 MountRequest mount_request_from_json(const json& m) {
@@ -96,9 +104,19 @@ MountRequest mount_request_from_json(const json& m) {
   r.volume_group = field<std::string>(m, "volume_group", "");
   r.logical_volume = field<std::string>(m, "logical_volume", "");
   r.raid = field<bool>(m, "raid", false);
+  r.disk = field<std::string>(m, "disk", "");
+  json action = field<json>(m, "action", json::object());
+  if (!action.is_object()) throw ProtocolError("field \"action\" has the wrong type");
+  r.action.name = field<std::string>(action, "name", "");
+  r.action.before_mount = field<std::string>(action, "before_mount", "");
+  r.action.after_mount = field<std::string>(action, "after_mount", "");
+  r.action.before_unmount = field<std::string>(action, "before_unmount", "");
+  r.action.environment = field<std::vector<std::string>>(action, "environment", {});
+  r.action.override_nfs_export = field<std::string>(action, "override_nfs_export", "");
   if (r.volume_group.empty() != r.logical_volume.empty())
     throw ProtocolError("mount request names a volume group without a logical volume, or the reverse");
-  if (r.devices.empty()) throw ProtocolError("mount request names no device");
+  if (r.devices.empty() && r.action.override_nfs_export.empty())
+    throw ProtocolError("mount request names no device (and no action path to export)");
   if (r.export_client.empty()) throw ProtocolError("mount request names no export client");
   return r;
 }

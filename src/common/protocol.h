@@ -4,7 +4,8 @@
 //   guest -> host  {"type":"hello","kernel":"6.12..."}     agent is up, waits for a request
 //   host  -> guest {"type":"mount", ...MountRequest}
 //   guest -> host  {"type":"progress","step":"mount"}      informational
-//   guest -> host  {"type":"ready"}                        the export is served
+//   guest -> host  {"type":"log","text":"..."}             a custom action's output, for the instance log
+//   guest -> host  {"type":"ready","export":"/mnt/disk"}   the export is served
 //   guest -> host  {"type":"error","step":"mount","message":"mount: ... wrong fs type"}
 //   host  -> guest {"type":"stop"}                         unmount, sync, power off
 //   guest -> host  {"type":"stopped","clean":true}         the filesystem is unmounted
@@ -43,6 +44,16 @@ struct UnlockKey {
   friend bool operator==(const UnlockKey&, const UnlockKey&) = default;
 };
 
+// A custom action's part in the guest (host/config.h CustomAction, with the captured
+// host variables already in `environment`).
+struct ActionScripts {
+  std::string name;
+  std::string before_mount, after_mount, before_unmount;  // /bin/sh -c scripts; empty: none
+  std::vector<std::string> environment;                   // NAME=value
+  std::string override_nfs_export;                        // guest path exported instead of the mount
+  friend bool operator==(const ActionScripts&, const ActionScripts&) = default;
+};
+
 struct MountRequest {
   std::vector<std::string> devices;  // guest block devices, e.g. /dev/vda
   std::string fstype;                // empty: let mount(8) probe
@@ -53,6 +64,8 @@ struct MountRequest {
   std::string volume_group;          // LVM: activate this VG, then mount `logical_volume`
   std::string logical_volume;
   bool raid = false;                 // mdadm: assemble `devices` into one array, mount it
+  std::string disk;                  // the identifier as the user gave it (ALFS_DISK for scripts)
+  ActionScripts action;              // -a; without devices a "diskless" action exports its own path
   friend bool operator==(const MountRequest&, const MountRequest&) = default;
 };
 

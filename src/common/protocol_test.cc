@@ -15,6 +15,8 @@ TEST(Protocol, MountRequestRoundTrips) {
   r.keys = {{"/dev/vdb", std::string("pass\0phr\xffse\n", 12)}};
   r.volume_group = "vg0";
   r.logical_volume = "home";
+  r.disk = "lvm:vg0:a.img:home";
+  r.action = {"borg", "echo before", "echo after", "echo unmount", {"A=1", "B=two words"}, "/mnt/disk/repo"};
   nlohmann::json decoded = decode_line(encode_line(to_json(r)));
   EXPECT_EQ(message_type(decoded), "mount");
   EXPECT_EQ(mount_request_from_json(decoded), r);

@@ -112,15 +112,37 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
   if (auto e = step("network", {"ip", "addr", "add", kGuestAddress, "dev", "eth0"}, 10s)) return e;
   if (auto e = step("network", {"ip", "link", "set", "eth0", "up"}, 10s)) return e;
 
-  std::string source;
-  if (auto e = assemble(r, source)) return e;
+  // A "diskless" custom action has nothing to mount: it exports a path of its own.
+  bool diskless = r.devices.empty();
+  std::string source, type;
+  if (!diskless) {
+    if (auto e = assemble(r, source)) return e;
+    // Without a type (inside LUKS, LVM, RAID or a qcow2 image the host could not look
+    // into) the guest looks itself. A missing module is not fatal: it may be built in,
+    // and mount(8) reports an unknown type precisely.
+    type = r.fstype.empty() ? query({"blkid", "-o", "value", "-s", "TYPE", source}) : r.fstype;
+    if (!type.empty()) runner_.run({"modprobe", "-q", module_for(type)}, 30s);
+  }
 
-  // Without a type (inside LUKS, LVM, RAID or a qcow2 image the host could not look
-  // into) the guest looks itself. A missing module is not fatal: it may be built in,
-  // and mount(8) reports an unknown type precisely.
-  std::string type = r.fstype.empty() ? query({"blkid", "-o", "value", "-s", "TYPE", source}) : r.fstype;
-  if (!type.empty()) runner_.run({"modprobe", "-q", module_for(type)}, 30s);
+  action_ = r.action;
+  script_env_ = {"ALFS_VM_MOUNT_POINT=" + std::string(protocol::kGuestMountPoint), "ALFS_VM_DEVICE=" + source,
+                 "ALFS_VM_FSTYPE=" + type, "ALFS_DISK=" + r.disk, "ALFS_ACTION=" + r.action.name};
+  script_env_.insert(script_env_.end(), r.action.environment.begin(), r.action.environment.end());
+  if (auto e = script("before_mount", action_.before_mount)) return e;
+  scripts_started_ = true;
+  if (!diskless)
+    if (auto e = mount_source(r, source, type)) return e;
+  if (auto e = script("after_mount", action_.after_mount)) return e;
+  export_path_ = action_.override_nfs_export.empty() ? protocol::kGuestMountPoint : action_.override_nfs_export;
+  if (diskless) {
+    volume_.fstype = query({"findmnt", "-n", "-o", "FSTYPE", "-T", export_path_});
+    volume_.read_only = r.read_only;
+  }
+  return serve_nfs(r);
+}
 
+std::optional<GuestError> Agent::mount_source(const protocol::MountRequest& r, const std::string& source,
+                                              const std::string& type) {
   // A filesystem on several disks (btrfs RAID) needs its members registered first.
   if (r.devices.size() > 1 && !r.raid && r.volume_group.empty() && type == "btrfs") {
     std::vector<std::string> scan = {"btrfs", "device", "scan"};
@@ -151,12 +173,15 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
   volume_.label = query({"blkid", "-o", "value", "-s", "LABEL", source});
   std::string options = query({"findmnt", "-n", "-o", "OPTIONS", protocol::kGuestMountPoint});
   volume_.read_only = options == "ro" || options.rfind("ro,", 0) == 0;
+  return std::nullopt;
+}
 
+std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   if (auto e = step("nfs", {"mount", "-t", "nfsd", "nfsd", "/proc/fs/nfsd"}, 10s)) return e;
   nfsd_mounted_ = true;
   nfs_started_ = true;
   runner_.start_daemon({"rpcbind", "-f"});
-  std::string client = r.export_client + ":" + protocol::kGuestMountPoint;
+  std::string client = r.export_client + ":" + export_path_;
   // What the driver actually gave (read-only after a fallback) is what the export offers.
   protocol::MountRequest as_mounted = r;
   as_mounted.read_only = r.read_only || volume_.read_only;
@@ -167,6 +192,26 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
   if (auto e = step("nfs", {"rpc.nfsd", "-N", "4", "-p", std::to_string(protocol::kGuestNfsPort), "8"}, 30s))
     return e;
   return std::nullopt;
+}
+
+std::optional<GuestError> Agent::script(const std::string& name, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  RunResult result;
+  try {
+    result = runner_.run_script(text, script_env_, 600s);
+  } catch (const std::exception& e) {
+    return GuestError{name, e.what()};
+  }
+  std::string output = trim(result.output);
+  if (!output.empty()) {
+    if (output_)
+      output_(name + ": " + output);
+    else
+      runner_.log(name + ": " + output);
+  }
+  if (result.ok()) return std::nullopt;
+  return GuestError{name, "custom action " + action_.name + ": " + name + " script failed with " +
+                              result.status.describe() + (output.empty() ? "" : ": " + output)};
 }
 
 std::string Agent::query(const std::vector<std::string>& argv) {
@@ -188,6 +233,14 @@ bool Agent::shutdown() {
   if (nfsd_mounted_) {
     runner_.run({"umount", "/proc/fs/nfsd"}, 10s);
     nfsd_mounted_ = false;
+  }
+  if (scripts_started_) {
+    // A failing before_unmount is only a warning: the data's safety needs the unmount.
+    if (auto e = script("before_unmount", action_.before_unmount)) {
+      shutdown_warning_ = e->message;
+      runner_.log(e->message);
+    }
+    scripts_started_ = false;
   }
   if (mounted_) {
     // The kernel may still hold the export briefly after nfsd stops: retry a few times.

@@ -3,6 +3,7 @@
 // Every step runs through a Runner, so the sequence is testable with a fake.
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "common/protocol.h"
@@ -38,6 +39,13 @@ class Agent {
   bool shutdown();
 
   const MountedVolume& mounted_volume() const { return volume_; }
+  // What the NFS server exports: the mount, or a custom action's override_nfs_export.
+  const std::string& export_path() const { return export_path_; }
+  // A before_unmount script that failed during shutdown(): the unmount went on regardless.
+  const std::string& shutdown_warning() const { return shutdown_warning_; }
+
+  // Where custom action scripts' output goes (the host's instance log); the runner's log by default.
+  void set_output_sink(std::function<void(const std::string&)> sink) { output_ = std::move(sink); }
 
   // The exports(5) options for a request.
   static std::string export_options(const protocol::MountRequest& request);
@@ -55,8 +63,22 @@ class Agent {
   // Output of a query command, trimmed; empty when it failed.
   std::string query(const std::vector<std::string>& argv);
 
+  // The mount itself, then the NFS server; parts of mount().
+  std::optional<protocol::GuestError> mount_source(const protocol::MountRequest& request, const std::string& source,
+                                                   const std::string& type);
+  std::optional<protocol::GuestError> serve_nfs(const protocol::MountRequest& request);
+
+  // Runs one of the action's scripts (`step` names it); its output goes to the sink.
+  std::optional<protocol::GuestError> script(const std::string& step, const std::string& text);
+
   Runner& runner_;
+  std::function<void(const std::string&)> output_;
   MountedVolume volume_;
+  protocol::ActionScripts action_;
+  std::vector<std::string> script_env_;  // ALFS_* and the action's environment
+  std::string export_path_;
+  std::string shutdown_warning_;
+  bool scripts_started_ = false;         // before_unmount runs only after before_mount did
   std::vector<std::string> opened_;  // dm-crypt mappings, to close at shutdown
   bool raid_assembled_ = false;
   std::string active_vg_;

@@ -59,6 +59,11 @@ void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& ke
 
   alfs::guest::ProcessRunner runner;
   alfs::guest::Agent agent(runner);
+  // Custom action output belongs in the host's instance log.
+  agent.set_output_sink([&](const std::string& text) {
+    log(text);
+    send_quietly(channel, {{"type", "log"}, {"text", text}});
+  });
   if (auto error = agent.mount(std::move(request))) {
     log("step " + error->step + " failed: " + error->message);
     send_quietly(channel, {{"type", "error"}, {"step", error->step}, {"message", error->message}});
@@ -70,7 +75,8 @@ void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& ke
                          {"fstype", volume.fstype},
                          {"label", volume.label},
                          {"read_only", volume.read_only},
-                         {"warning", volume.warning}});
+                         {"warning", volume.warning},
+                         {"export", agent.export_path()}});
   log("ready");
   kernel_log.flush_to_console();
   auto exec_server = alfs::guest::ExecServer::start();
@@ -91,7 +97,8 @@ void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& ke
   bool clean = agent.shutdown();
   kernel_log.flush_to_console();
   log(clean ? "filesystem unmounted" : "filesystem NOT unmounted cleanly");
-  if (!host_gone) send_quietly(channel, {{"type", "stopped"}, {"clean", clean}});
+  if (!host_gone)
+    send_quietly(channel, {{"type", "stopped"}, {"clean", clean}, {"warning", agent.shutdown_warning()}});
 }
 
 void serve_shell(LineChannel& channel, const json& message) {

@@ -58,6 +58,94 @@ TEST(AgentWithFakeRunner, ReadOnlyMountsAndExportsReadOnly) {
   EXPECT_EQ(Agent::export_options(request(true)).substr(0, 3), "ro,");
 }
 
+// Index of the first call starting with `prefix`; calls.size() when none does.
+size_t call_index(const std::vector<std::string>& calls, const std::string& prefix) {
+  for (size_t i = 0; i < calls.size(); ++i)
+    if (calls[i].rfind(prefix, 0) == 0) return i;
+  return calls.size();
+}
+
+protocol::MountRequest with_action() {
+  protocol::MountRequest r = request();
+  r.disk = "disk.img";
+  r.action = {"act", "echo before", "echo after", "echo unmount", {"GREETING=hello"}, ""};
+  return r;
+}
+
+TEST(AgentWithFakeRunner, ActionScriptsRunAroundTheMountInOrder) {
+  FakeRunner runner;
+  runner.outputs["script 'echo after'"] = "after says hi\n";
+  std::vector<std::string> sunk;
+  Agent agent(runner);
+  agent.set_output_sink([&](const std::string& line) { sunk.push_back(line); });
+  ASSERT_FALSE(agent.mount(with_action()).has_value());
+  auto& c = runner.calls;
+  EXPECT_LT(call_index(c, "script 'echo before'"), call_index(c, "mount -t ext4"));
+  EXPECT_LT(call_index(c, "mount -t ext4"), call_index(c, "script 'echo after'"));
+  EXPECT_LT(call_index(c, "script 'echo after'"), call_index(c, "exportfs"));
+  EXPECT_EQ(sunk, std::vector<std::string>{"after_mount: after says hi"});
+  EXPECT_EQ(runner.script_env,
+            (std::vector<std::string>{"ALFS_VM_MOUNT_POINT=/mnt/disk", "ALFS_VM_DEVICE=/dev/vda", "ALFS_VM_FSTYPE=ext4",
+                                      "ALFS_DISK=disk.img", "ALFS_ACTION=act", "GREETING=hello"}));
+  EXPECT_TRUE(agent.shutdown());
+  EXPECT_LT(call_index(c, "rpc.nfsd 0"), call_index(c, "script 'echo unmount'"));
+  EXPECT_LT(call_index(c, "script 'echo unmount'"), call_index(c, "umount /mnt/disk"));
+}
+
+TEST(AgentWithFakeRunner, AFailingBeforeMountStopsTheMountWithItsOutput) {
+  FakeRunner runner;
+  runner.fail("script 'echo before'", "no such repository\n");
+  Agent agent(runner);
+  auto error = agent.mount(with_action());
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->step, "before_mount");
+  EXPECT_EQ(error->message, "custom action act: before_mount script failed with exit code 32: no such repository");
+  EXPECT_FALSE(contains(runner.calls, "mount -t ext4 -o noatime /dev/vda /mnt/disk"));
+  EXPECT_TRUE(agent.shutdown());
+  EXPECT_EQ(call_index(runner.calls, "script 'echo unmount'"), runner.calls.size())
+      << "before_unmount only undoes a before_mount that ran";
+}
+
+TEST(AgentWithFakeRunner, AFailingBeforeUnmountIsAWarningAndTheUnmountProceeds) {
+  FakeRunner runner;
+  runner.fail("script 'echo unmount'", "busy\n");
+  Agent agent(runner);
+  ASSERT_FALSE(agent.mount(with_action()).has_value());
+  EXPECT_TRUE(agent.shutdown());
+  EXPECT_TRUE(contains(runner.calls, "umount /mnt/disk"));
+  EXPECT_EQ(agent.shutdown_warning(), "custom action act: before_unmount script failed with exit code 32: busy");
+}
+
+TEST(AgentWithFakeRunner, AnActionCanExportAnotherPath) {
+  FakeRunner runner;
+  protocol::MountRequest r = with_action();
+  r.action.override_nfs_export = "/mnt/disk/repo";
+  Agent agent(runner);
+  ASSERT_FALSE(agent.mount(r).has_value());
+  EXPECT_EQ(agent.export_path(), "/mnt/disk/repo");
+  EXPECT_NE(call_index(runner.calls, "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1 "
+                                     "10.0.2.2:/mnt/disk/repo"),
+            runner.calls.size());
+}
+
+TEST(AgentWithFakeRunner, ADisklessActionMountsNothingAndExportsItsPath) {
+  FakeRunner runner;
+  runner.outputs["findmnt -n -o FSTYPE -T /etc"] = "ext4\n";
+  protocol::MountRequest r;
+  r.export_client = "10.0.2.2";
+  r.read_only = true;
+  r.action = {"etc", "", "", "", {}, "/etc"};
+  Agent agent(runner);
+  ASSERT_FALSE(agent.mount(r).has_value());
+  for (const auto& call : runner.calls)
+    EXPECT_FALSE(call.rfind("mount", 0) == 0 && call.ends_with("/mnt/disk")) << call;
+  EXPECT_NE(call_index(runner.calls, "exportfs -i -o ro,"), runner.calls.size());
+  EXPECT_EQ(agent.export_path(), "/etc");
+  EXPECT_EQ(agent.mounted_volume().fstype, "ext4");
+  EXPECT_TRUE(agent.shutdown());
+  EXPECT_FALSE(contains(runner.calls, "umount /mnt/disk"));
+}
+
 TEST(AgentWithFakeRunner, MountFailureCarriesTheToolsOwnText) {
   FakeRunner runner;
   runner.fail("mount -t ext4", "mount: /mnt/disk: wrong fs type, bad option, bad superblock on /dev/vda.\n");

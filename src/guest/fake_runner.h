@@ -32,6 +32,11 @@ class FakeRunner : public Runner {
     inputs.emplace_back(input);
     return run(argv, timeout);
   }
+  RunResult run_script(const std::string& script, const std::vector<std::string>& env,
+                       std::chrono::milliseconds timeout) override {
+    script_env = env;
+    return run({"script", script}, timeout);
+  }
   void start_daemon(const std::vector<std::string>& argv) override { calls.push_back("daemon " + join_argv(argv)); }
   void stop_daemons() override { calls.push_back("stop daemons"); }
   void log(const std::string&) override {}
@@ -48,6 +53,7 @@ class FakeRunner : public Runner {
 
   std::vector<std::string> calls;
   std::vector<std::string> inputs;  // what commands got on stdin
+  std::vector<std::string> script_env;  // the environment of the last script
   std::map<std::string, Failure> failures;
   std::map<std::string, std::string> outputs;  // prefix -> what a successful command prints
   std::string kernel;                          // what the kernel logged and nobody took yet

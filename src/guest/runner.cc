@@ -19,6 +19,12 @@ RunResult ProcessRunner::run_with_input(const std::vector<std::string>& argv, st
   return result;
 }
 
+RunResult ProcessRunner::run_script(const std::string& script, const std::vector<std::string>& env,
+                                    std::chrono::milliseconds timeout) {
+  log("script: " + script);
+  return run_command({"/bin/sh", "-c", script}, timeout, env);
+}
+
 void ProcessRunner::start_daemon(const std::vector<std::string>& argv) {
   log("start: " + join_argv(argv));
   SpawnOptions opts;

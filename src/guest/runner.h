@@ -20,6 +20,9 @@ class Runner {
   // The same with `input` on the command's stdin (secrets: never in argv, never logged).
   virtual RunResult run_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                                    std::string_view input) = 0;
+  // A custom action's script: /bin/sh -c `script` with `env` (NAME=value) added.
+  virtual RunResult run_script(const std::string& script, const std::vector<std::string>& env,
+                               std::chrono::milliseconds timeout) = 0;
   // Starts a long-running daemon in the foreground mode of its own; it is stopped by
   // stop_daemons() in reverse start order.
   virtual void start_daemon(const std::vector<std::string>& argv) = 0;
@@ -34,6 +37,8 @@ class ProcessRunner : public Runner {
   RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override;
   RunResult run_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                            std::string_view input) override;
+  RunResult run_script(const std::string& script, const std::vector<std::string>& env,
+                       std::chrono::milliseconds timeout) override;
   void start_daemon(const std::vector<std::string>& argv) override;
   void stop_daemons() override;
   void log(const std::string& line) override;

@@ -1,6 +1,7 @@
 // The subcommands of the anylinuxfs CLI.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,9 @@ struct MountArgs {
   std::string key_file;     // -k (or $ALFS_KEY_FILE)
   bool one_passphrase_for_all = false;  // -p 1 (-p a: one prompt per drive)
   std::string action;       // -a: a custom action of the config
+  std::string bind_address = "127.0.0.1";  // -b: NFS reachable on this address (0.0.0.0: everywhere)
   bool verbose = false;
+  bool remount = false;     // -r: unmount the host's own mounts of the disks first
 };
 
 int mount_command(const MountArgs& args);
@@ -29,7 +32,7 @@ struct ListArgs {
 
 // Exit status 1 when a disk could not be read (it is still listed, with the reason).
 int list_command(const ListArgs& args);
-int status_command();
+int status_command(bool json);
 int unmount_command(const std::string& target, bool wait);
 int stop_command(const std::string& target, bool force);
 int log_command(bool follow);
@@ -38,5 +41,15 @@ int init_command();
 int shell_command(const std::string& command, const std::vector<std::string>& disks);
 int vm_exec_command(const std::string& target, const std::vector<std::string>& argv);
 int vm_attach_command(const std::string& target);
+
+// Unset values are left as they are; with none set, `config` shows the effective ones.
+struct ConfigArgs {
+  std::optional<int> ram_size_mib;      // -r
+  std::optional<int> num_vcpus;         // -n
+  std::optional<std::string> log_level; // -l
+};
+
+int config_command(const ConfigArgs& args);
+int actions_command();
 
 }  // namespace alfs::cli

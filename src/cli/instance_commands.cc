@@ -55,10 +55,15 @@ std::string trimmed(std::string s) {
 
 }  // namespace
 
-int status_command() {
+int status_command(bool json) {
   InstanceRegistry registry(resolve_paths().instances_dir);
   clean_stale(registry);
-  for (const auto& r : registry.list()) std::printf("%s\n", r.status_line().c_str());
+  auto instances = registry.list();
+  if (json) {
+    std::fputs(status_json(instances).c_str(), stdout);
+    return 0;
+  }
+  for (const auto& r : instances) std::printf("%s\n", r.status_line().c_str());
   return 0;
 }
 

@@ -5,13 +5,15 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "host/config.h"
 
 namespace {
 
 // `mount` is the default command: `anylinuxfs disk.img` means `anylinuxfs mount disk.img`.
 std::vector<std::string> with_default_command(int argc, char** argv) {
   static const std::set<std::string> kCommands = {"mount", "unmount", "umount", "status", "log",  "dmesg",
-                                                   "stop",  "init",    "shell", "list", "vm", "help",   "-h",     "--help", "--version"};
+                                                   "stop",  "init",    "shell", "list", "vm", "help",   "-h",     "--help", "--version",
+                                                   "config", "actions"};
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && !kCommands.count(args.front())) args.insert(args.begin(), "mount");
   return args;
@@ -35,8 +37,12 @@ int main(int argc, char** argv) {
   std::string prompt_mode = "a";
   mount_cmd->add_option("-p,--passphrase-prompt", prompt_mode, "a: ask a passphrase per drive, 1: one for all")
       ->check(CLI::IsMember({"a", "1"}));
+  mount_cmd->add_option("-b,--bind-address", mount.bind_address,
+                        "address the NFS ports listen on (default 127.0.0.1; 0.0.0.0: every interface)")
+      ->check(CLI::ValidIPV4);
   mount_cmd->add_option("-a,--action", mount.action, "a custom action of the config (see `anylinuxfs actions`)");
   mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress");
+  mount_cmd->add_flag("-r,--remount", mount.remount, "unmount the disk where the host itself has mounted it first");
   mount_cmd->callback([&] {
     mount.one_passphrase_for_all = prompt_mode == "1";
     rc = alfs::cli::mount_command(mount);
@@ -50,7 +56,10 @@ int main(int argc, char** argv) {
   unmount_cmd->add_flag("-w,--wait", wait, "wait until the VM is gone");
   unmount_cmd->callback([&] { rc = alfs::cli::unmount_command(target, wait); });
 
-  app.add_subcommand("status", "One line per running instance")->callback([&] { rc = alfs::cli::status_command(); });
+  bool status_json = false;
+  auto* status_cmd = app.add_subcommand("status", "One line per running instance");
+  status_cmd->add_flag("--json", status_json, "print a JSON document (docs/status-json.md)");
+  status_cmd->callback([&] { rc = alfs::cli::status_command(status_json); });
 
   bool follow = false;
   auto* log_cmd = app.add_subcommand("log", "The current or last run's host log");
@@ -97,6 +106,21 @@ int main(int argc, char** argv) {
   list_cmd->add_option("-d,--decrypt", list.decrypt,
                        "open the LUKS/BitLocker containers of this disk (or 'all') to show what they hold");
   list_cmd->callback([&] { rc = alfs::cli::list_command(list); });
+
+  alfs::cli::ConfigArgs config;
+  auto* config_cmd =
+      app.add_subcommand("config", "Show the configured defaults and where each comes from, or change them");
+  config_cmd->add_option("-r,--ram-size", config.ram_size_mib, "guest RAM in MiB (vm.ram_size_mib)")
+      ->check(CLI::Range(alfs::kMinRamSizeMib, alfs::kMaxRamSizeMib));
+  config_cmd->add_option("-n,--num-vcpus", config.num_vcpus, "guest vCPUs (vm.num_vcpus)")
+      ->check(CLI::Range(alfs::kMinVcpus, alfs::kMaxVcpus));
+  config_cmd->add_option("-l,--log-level", config.log_level, "vm.log_level")
+      ->check(CLI::IsMember(std::vector<std::string>(alfs::kLogLevels.begin(), alfs::kLogLevels.end())));
+  config_cmd->footer("Changes are written to ~/.anylinuxfs/config.toml, keeping its other lines.");
+  config_cmd->callback([&] { rc = alfs::cli::config_command(config); });
+  app.add_subcommand("actions", "The custom actions of the config, with their descriptions")->callback([&] {
+    rc = alfs::cli::actions_command();
+  });
 
   std::vector<std::string> args = with_default_command(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,10 +18,12 @@
 #include "cli/supervisor.h"
 #include "common/deadline.h"
 #include "common/error.h"
+#include "common/process.h"
 #include "host/config.h"
 #include "host/disk_ident.h"
 #include "host/disk_lock.h"
 #include "host/guest_image.h"
+#include "host/host_mounts.h"
 #include "host/instance.h"
 #include "host/mount_point.h"
 #include "host/paths.h"
@@ -125,9 +128,34 @@ protocol::ActionScripts action_scripts(const Config& config, const std::string& 
   return scripts;
 }
 
+// One writer per disk: a disk the host has mounted itself is refused, unless -r lets us
+// unmount it (deepest mount point first, as host_mounts_of orders them).
+void release_host_mounts(const std::string& disk, bool remount) {
+  std::vector<HostMount> mounts = host_mounts_of(disk);
+  if (mounts.empty()) return;
+  if (!remount) {
+    std::string points;
+    for (const auto& m : mounts) points += (points.empty() ? "" : ", ") + m.mount_point;
+    throw Error(disk + " is mounted by the host at " + points +
+                "; unmount it first, or pass -r to let anylinuxfs unmount it");
+  }
+  for (const auto& m : mounts) {
+    RunResult result = run_command({"umount", m.mount_point}, 30s);
+    if (result.ok()) continue;
+    std::string output = result.output;
+    while (!output.empty() && std::isspace(static_cast<unsigned char>(output.back()))) output.pop_back();
+    throw Error("cannot unmount the host's mount of " + disk + " at " + m.mount_point + ": " +
+                (output.empty() ? "umount: " + result.status.describe() : output));
+  }
+}
+
 }  // namespace
 
-int mount_command(const MountArgs& args) {
+int mount_command(const MountArgs& given) {
+  MountArgs args = given;
+  // `-a <diskless action> <dir>`: a directory is never a disk, so it is the mount point.
+  if (!args.action.empty() && args.mount_point.empty() && !args.disk.empty() && fs::is_directory(args.disk))
+    std::swap(args.disk, args.mount_point);
   Paths paths = resolve_paths();
   Config config = load_config(default_config_files(paths.home));
   protocol::ActionScripts action = action_scripts(config, args.action);
@@ -146,6 +174,7 @@ int mount_command(const MountArgs& args) {
   bool read_only = has_option(args.options, "ro");
   std::string fstype = volume.fstype;
 
+  for (const auto& disk : volume.disks) release_host_mounts(disk.path, args.remount);
   InstanceRegistry registry(paths.instances_dir);
   std::vector<UniqueFd> disk_locks;
   for (const auto& disk : volume.disks) {
@@ -221,10 +250,13 @@ int mount_command(const MountArgs& args) {
   plan.request.fstype = fstype;
   plan.request.options = guest_mount_options(args.options, fstype, paths.owner_uid, paths.owner_gid);
   plan.request.read_only = read_only;
-  plan.request.export_client = "10.0.2.2";
+  // QEMU's user network shows loopback clients as 10.0.2.2 and others as themselves:
+  // with -b the host's listening address decides who may come, so the export admits all.
+  plan.request.export_client = args.bind_address.rfind("127.", 0) == 0 ? "10.0.2.2" : "*";
   // Whether used or not, no passphrase variable lives on in the supervisor or QEMU.
   scrub_secret_environment();
   plan.allow_other = is_root;
+  plan.bind_address = args.bind_address;
   plan.disk_locks = std::move(disk_locks);
 
   Pipe report = make_pipe();

@@ -93,15 +93,15 @@ class Supervisor {
   }
 
   void boot() {
-    auto ports = pick_free_ports("127.0.0.1", 2);
+    auto ports = pick_free_ports(plan_.bind_address, 2);
     plan_.record.nfs_port = ports[0];
     plan_.record.mountd_port = ports[1];
     plan_.record.supervisor_pid = ::getpid();
     plan_.vm.control_socket = plan_.instance_dir + "/control.sock";
     plan_.vm.exec_socket = plan_.instance_dir + "/exec.sock";
     plan_.vm.console_log = plan_.record.console_log;
-    plan_.vm.forwards = {{"127.0.0.1", ports[0], protocol::kGuestNfsPort},
-                         {"127.0.0.1", ports[1], protocol::kGuestMountdPort}};
+    plan_.vm.forwards = {{plan_.bind_address, ports[0], protocol::kGuestNfsPort},
+                         {plan_.bind_address, ports[1], protocol::kGuestMountdPort}};
 
     vm::QemuBackend backend;
     progress("starting the VM (" + backend.name() + ", " + vm::to_string(plan_.vm.accel) + ")");
@@ -125,6 +125,8 @@ class Supervisor {
       plan_.record.created_mount_point = true;
     }
     nfs::NfsTarget target;
+    // Our own client goes where the forwards listen (loopback when they listen everywhere).
+    target.host = plan_.bind_address == "0.0.0.0" ? "127.0.0.1" : plan_.bind_address;
     target.nfs_port = plan_.record.nfs_port;
     target.mount_port = plan_.record.mountd_port;
     target.export_path = export_path_;

@@ -19,6 +19,7 @@ struct SupervisorPlan {
   vm::VmSpec vm;          // image, disks, ram, vcpus, accel (socket, console and forwards are filled in here)
   protocol::MountRequest request;
   bool allow_other = false;
+  std::string bind_address = "127.0.0.1";  // -b: where the NFS forwards listen
   std::vector<UniqueFd> disk_locks;  // held for the instance's life (see host/disk_lock.h)
 };
 

@@ -111,6 +111,9 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
   if (auto e = step("network", {"ip", "link", "set", "lo", "up"}, 10s)) return e;
   if (auto e = step("network", {"ip", "addr", "add", kGuestAddress, "dev", "eth0"}, 10s)) return e;
   if (auto e = step("network", {"ip", "link", "set", "eth0", "up"}, 10s)) return e;
+  // Replies to clients that QEMU shows with their own address (a -b peer) need a route;
+  // QEMU's restrict=on still drops anything the guest starts itself.
+  if (auto e = step("network", {"ip", "route", "add", "default", "via", kGuestGateway}, 10s)) return e;
 
   // A "diskless" custom action has nothing to mount: it exports a path of its own.
   bool diskless = r.devices.empty();

@@ -13,6 +13,7 @@ namespace alfs::guest {
 
 // The guest's address on QEMU's user network; the host's forwards arrive from 10.0.2.2.
 inline constexpr const char* kGuestAddress = "10.0.2.15/24";
+inline constexpr const char* kGuestGateway = "10.0.2.2";
 // Where an assembled RAID array appears.
 inline constexpr const char* kRaidDevice = "/dev/md/alfs";
 

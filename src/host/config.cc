@@ -1,24 +1,44 @@
 #include "host/config.h"
 
-#include <toml++/toml.h>
-
-#include <array>
 #include <cerrno>
 #include <cstdint>
-#include <string_view>
+#include <functional>
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "host/toml_parse.h"
 
 namespace alfs {
 namespace {
-
-constexpr std::array<std::string_view, 5> kLogLevels = {"error", "warn", "info", "debug", "trace"};
 
 // "<file>:<line>: " where toml++ knows the line, "<file>: " otherwise.
 std::string where(const std::string& file, const toml::source_region& source) {
   if (source.begin.line == 0) return file + ": ";
   return file + ":" + std::to_string(source.begin.line) + ": ";
+}
+
+bool is_variable_name(std::string_view name) {
+  auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (name.empty() || !letter(name[0])) return false;
+  for (char c : name)
+    if (!letter(c) && !(c >= '0' && c <= '9')) return false;
+  return true;
+}
+
+bool is_assignment(std::string_view text) {
+  size_t eq = text.find('=');
+  return eq != std::string_view::npos && is_variable_name(text.substr(0, eq));
+}
+
+// Names go to apt-get as separate arguments: blanks would split or corrupt them.
+bool is_package_name(std::string_view name) {
+  return !name.empty() && name.find_first_of(" \t\r\n") == std::string_view::npos;
+}
+
+bool is_action_name(std::string_view name) {
+  return !name.empty() &&
+         name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
+             std::string_view::npos;
 }
 
 class FileReader {
@@ -27,21 +47,23 @@ class FileReader {
 
   void apply(const toml::table& root) {
     for (auto&& [key, node] : root) {
+      std::string name(key.str());
       if (key == "vm") {
-        for (auto&& [k, v] : table(key, node)) apply_vm(k, v);
+        for (auto&& [k, v] : table(name, key, node)) apply_vm(k, v);
       } else if (key == "guest") {
-        for (auto&& [k, v] : table(key, node)) apply_guest(k, v);
-      } else if (key != "custom_actions") {  // custom actions are read by their own code
-        throw Error(where(file_, key.source()) + "unknown key " + std::string(key.str()) +
-                    " (known: vm, guest, custom_actions)");
+        for (auto&& [k, v] : table(name, key, node)) apply_guest(k, v);
+      } else if (key == "custom_actions") {
+        for (auto&& [k, v] : table(name, key, node)) apply_action(k, v);
+      } else {
+        throw Error(where(file_, key.source()) + "unknown key " + name + " (known: vm, guest, custom_actions)");
       }
     }
   }
 
  private:
-  const toml::table& table(const toml::key& key, const toml::node& node) {
+  const toml::table& table(const std::string& name, const toml::key& key, const toml::node& node) {
     const toml::table* t = node.as_table();
-    if (t == nullptr) throw Error(where(file_, key.source()) + std::string(key.str()) + " must be a table");
+    if (t == nullptr) throw Error(where(file_, key.source()) + name + " must be a table");
     return *t;
   }
 
@@ -60,12 +82,34 @@ class FileReader {
     return static_cast<int>(n);
   }
 
+  std::string string(const std::string& name, const toml::node& node) {
+    const auto* value = node.as_string();
+    if (value == nullptr) throw bad(node, name + " must be a string");
+    return value->get();
+  }
+
+  // An array of strings, each of which `valid` accepts (else "... is not <what>: '<it>'").
+  std::vector<std::string> strings(const std::string& name, const toml::node& node, const std::string& what,
+                                   const std::function<bool(std::string_view)>& valid) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) throw bad(node, name + " must be an array of strings");
+    std::vector<std::string> result;
+    for (size_t i = 0; i < array->size(); ++i) {
+      const toml::node& element = (*array)[i];
+      std::string which = "element " + std::to_string(i + 1) + " of " + name;
+      std::string text = string(which, element);
+      if (!valid(text)) throw bad(element, which + " is not " + what + ": '" + text + "'");
+      result.push_back(std::move(text));
+    }
+    return result;
+  }
+
   void apply_vm(const toml::key& key, const toml::node& node) {
     std::string name = "vm." + std::string(key.str());
     if (key == "ram_size_mib") {
-      config_.ram_size_mib = integer(name, node, 128, 65536);
+      config_.ram_size_mib = integer(name, node, kMinRamSizeMib, kMaxRamSizeMib);
     } else if (key == "num_vcpus") {
-      config_.num_vcpus = integer(name, node, 1, 64);
+      config_.num_vcpus = integer(name, node, kMinVcpus, kMaxVcpus);
     } else if (key == "log_level") {
       const auto* value = node.as_string();
       std::string levels;
@@ -80,28 +124,51 @@ class FileReader {
       throw Error(where(file_, key.source()) + "unknown key " + name +
                   " (known: ram_size_mib, num_vcpus, log_level)");
     }
+    config_.origin[name] = file_;
   }
 
   void apply_guest(const toml::key& key, const toml::node& node) {
     std::string name = "guest." + std::string(key.str());
     if (key != "custom_packages")
       throw Error(where(file_, key.source()) + "unknown key " + name + " (known: custom_packages)");
-    const toml::array* array = node.as_array();
-    if (array == nullptr) throw bad(node, name + " must be an array of strings");
-    std::vector<std::string> packages;
-    for (size_t i = 0; i < array->size(); ++i) {
-      const toml::node& element = (*array)[i];
-      std::string which = "element " + std::to_string(i + 1) + " of " + name;
-      const auto* value = element.as_string();
-      if (value == nullptr) throw bad(element, which + " must be a string");
-      const std::string& package = value->get();
-      // Names go to apt-get as separate arguments: blanks would split or corrupt them.
-      if (package.empty() || package.find_first_of(" \t\r\n") != std::string::npos) {
-        throw bad(element, which + " is not a package name: '" + package + "'");
-      }
-      packages.push_back(package);
+    config_.custom_packages = strings(name, node, "a package name", is_package_name);
+    config_.origin[name] = file_;
+  }
+
+  // A whole action: one defined again in a later file replaces it, fields left out included.
+  void apply_action(const toml::key& key, const toml::node& node) {
+    std::string name = "custom_actions." + std::string(key.str());
+    if (!is_action_name(key.str())) {
+      throw Error(where(file_, key.source()) + "custom action name '" + std::string(key.str()) +
+                  "' may only have letters, digits, '_' and '-'");
     }
-    config_.custom_packages = std::move(packages);
+    CustomAction action;
+    for (auto&& [k, v] : table(name, key, node)) {
+      std::string field = name + "." + std::string(k.str());
+      if (k == "description") {
+        action.description = string(field, v);
+      } else if (k == "before_mount") {
+        action.before_mount = string(field, v);
+      } else if (k == "after_mount") {
+        action.after_mount = string(field, v);
+      } else if (k == "before_unmount") {
+        action.before_unmount = string(field, v);
+      } else if (k == "environment") {
+        action.environment = strings(field, v, "NAME=value", is_assignment);
+      } else if (k == "capture_environment") {
+        action.capture_environment = strings(field, v, "a variable name", is_variable_name);
+      } else if (k == "override_nfs_export") {
+        action.override_nfs_export = string(field, v);
+        if (!action.override_nfs_export.starts_with('/'))
+          throw bad(v, field + " must be an absolute path (got '" + action.override_nfs_export + "')");
+      } else {
+        throw Error(where(file_, k.source()) + "unknown key " + field +
+                    " (known: description, before_mount, after_mount, before_unmount, environment, "
+                    "capture_environment, override_nfs_export)");
+      }
+    }
+    config_.custom_actions[std::string(key.str())] = std::move(action);
+    config_.origin[name] = file_;
   }
 
   const std::string& file_;
@@ -110,9 +177,13 @@ class FileReader {
 
 }  // namespace
 
+std::string user_config_file(const std::string& home) {
+  return home + (home.ends_with('/') ? "" : "/") + ".anylinuxfs/config.toml";
+}
+
 std::vector<std::string> default_config_files(const std::string& home) {
   std::vector<std::string> files = {"/etc/anylinuxfs.toml"};
-  if (!home.empty()) files.push_back(home + (home.ends_with('/') ? "" : "/") + ".anylinuxfs/config.toml");
+  if (!home.empty()) files.push_back(user_config_file(home));
   return files;
 }
 
@@ -126,15 +197,7 @@ Config load_config(const std::vector<std::string>& files) {
       if (e.code() == ENOENT) continue;
       throw;
     }
-    toml::table root;
-    try {
-      root = toml::parse(text, file);
-    } catch (const toml::parse_error& e) {
-      const toml::source_position& at = e.source().begin;
-      throw Error(file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": " +
-                  std::string(e.description()));
-    }
-    FileReader(file, config).apply(root);
+    FileReader(file, config).apply(parse_toml(text, file));
   }
   return config;
 }

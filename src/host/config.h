@@ -7,14 +7,22 @@
 //   log_level = "info"     # error, warn, info, debug, trace
 //   [guest]
 //   custom_packages = ["btrfs-progs"]
-//   [custom_actions.<name>] ...  (read by the custom actions code, ignored here)
+//   [custom_actions.<name>]   # name: letters, digits, '_', '-'
+//   description = "..."        # and the CustomAction fields below, by their names
 #pragma once
 
+#include <array>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace alfs {
+
+// The accepted [vm] values, shared by the loader and `anylinuxfs config`.
+inline constexpr int kMinRamSizeMib = 128, kMaxRamSizeMib = 65536;
+inline constexpr int kMinVcpus = 1, kMaxVcpus = 64;
+inline constexpr std::array<std::string_view, 5> kLogLevels = {"error", "warn", "info", "debug", "trace"};
 
 // [custom_actions.<name>]: scripts run in the guest with /bin/sh -c around the mount.
 struct CustomAction {
@@ -34,9 +42,15 @@ struct Config {
   std::string log_level = "info";
   std::vector<std::string> custom_packages;
   std::map<std::string, CustomAction> custom_actions;  // by name; a later file's action replaces an earlier one
+  // The file each effective value came from, by its dotted key ("vm.num_vcpus",
+  // "custom_actions.<name>"); a key not in it has its built-in default.
+  std::map<std::string, std::string> origin;
 };
 
-// /etc/anylinuxfs.toml, then <home>/.anylinuxfs/config.toml (left out when home is empty).
+// <home>/.anylinuxfs/config.toml
+std::string user_config_file(const std::string& home);
+
+// /etc/anylinuxfs.toml, then user_config_file(home) (left out when home is empty).
 std::vector<std::string> default_config_files(const std::string& home);
 
 // Reads `files` in order over the defaults; a missing file is skipped. Throws

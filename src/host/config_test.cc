@@ -16,7 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Pair;
 using ::testing::StartsWith;
+using ::testing::UnorderedElementsAre;
 
 class ConfigTest : public ::testing::Test {
  protected:
@@ -77,13 +79,94 @@ TEST_F(ConfigTest, LaterFilesWinKeyByKey) {
   EXPECT_TRUE(c.custom_packages.empty());
 }
 
-TEST_F(ConfigTest, CustomActionsAreAcceptedForNow) {
+TEST_F(ConfigTest, OriginNamesTheFileOfEachValue) {
+  std::string system = write("system.toml",
+                             "[vm]\nram_size_mib = 1024\nnum_vcpus = 2\n"
+                             "[custom_actions.a]\n[custom_actions.b]\n");
+  std::string user = write("user.toml", "vm.num_vcpus = 8\n[custom_actions.b]\n");
+  Config c = load_config({system, user});
+  EXPECT_THAT(c.origin, UnorderedElementsAre(Pair("vm.ram_size_mib", system), Pair("vm.num_vcpus", user),
+                                             Pair("custom_actions.a", system), Pair("custom_actions.b", user)));
+  EXPECT_TRUE(load_config({path("missing.toml")}).origin.empty());
+}
+
+TEST_F(ConfigTest, ReadsCustomActions) {
   std::string f = write("a.toml",
-                        "[custom_actions.backup]\n"
+                        "[custom_actions.backup-2]\n"
                         "description = \"rsync it\"\n"
+                        "before_mount = \"echo before\"\n"
+                        "after_mount = '''\n"
+                        "cd \"$ALFS_VM_MOUNT_POINT\"\n"
+                        "ls'''\n"
                         "before_unmount = \"sync\"\n"
+                        "environment = [\"TARGET=/srv/x\", \"_EMPTY=\", \"A=b=c\"]\n"
+                        "capture_environment = [\"HOME\", \"_x1\"]\n"
+                        "override_nfs_export = \"/srv\"\n"
+                        "[custom_actions.minimal]\n"
                         "[vm]\nnum_vcpus = 3\n");
-  EXPECT_EQ(load_config({f}).num_vcpus, 3);
+  Config c = load_config({f});
+  EXPECT_EQ(c.num_vcpus, 3);
+  ASSERT_EQ(c.custom_actions.size(), 2u);
+  const CustomAction& a = c.custom_actions.at("backup-2");
+  EXPECT_EQ(a.description, "rsync it");
+  EXPECT_EQ(a.before_mount, "echo before");
+  EXPECT_EQ(a.after_mount, "cd \"$ALFS_VM_MOUNT_POINT\"\nls");
+  EXPECT_EQ(a.before_unmount, "sync");
+  EXPECT_THAT(a.environment, ElementsAre("TARGET=/srv/x", "_EMPTY=", "A=b=c"));
+  EXPECT_THAT(a.capture_environment, ElementsAre("HOME", "_x1"));
+  EXPECT_EQ(a.override_nfs_export, "/srv");
+  EXPECT_EQ(c.custom_actions.at("minimal"), CustomAction{});
+}
+
+TEST_F(ConfigTest, ALaterActionReplacesTheWholeAction) {
+  std::string system = write("system.toml",
+                             "[custom_actions.a]\ndescription = \"system\"\nbefore_mount = \"x\"\n"
+                             "[custom_actions.b]\ndescription = \"kept\"\n");
+  std::string user = write("user.toml", "[custom_actions.a]\nafter_mount = \"y\"\n");
+  Config c = load_config({system, user});
+  EXPECT_EQ(c.custom_actions.at("a"), (CustomAction{.after_mount = "y"}));
+  EXPECT_EQ(c.custom_actions.at("b").description, "kept");
+}
+
+TEST_F(ConfigTest, CustomActionErrors) {
+  const std::string file = path("config.toml");
+  EXPECT_EQ(error_of("custom_actions = 1\n"), file + ":1: custom_actions must be a table");
+  EXPECT_EQ(error_of("[custom_actions]\na = \"x\"\n"), file + ":2: custom_actions.a must be a table");
+  EXPECT_EQ(error_of("[custom_actions.\"a b\"]\n"),
+            file + ":1: custom action name 'a b' may only have letters, digits, '_' and '-'");
+  EXPECT_EQ(error_of("[custom_actions.\"\"]\n"),
+            file + ":1: custom action name '' may only have letters, digits, '_' and '-'");
+  EXPECT_EQ(error_of("[custom_actions.a]\n\nbefore_mout = \"x\"\n"),
+            file + ":3: unknown key custom_actions.a.before_mout (known: description, before_mount, after_mount, "
+                   "before_unmount, environment, capture_environment, override_nfs_export)");
+  EXPECT_EQ(error_of("[custom_actions.a]\ndescription = 1\n"),
+            file + ":2: custom_actions.a.description must be a string");
+  EXPECT_EQ(error_of("[custom_actions.a]\nbefore_unmount = [\"sync\"]\n"),
+            file + ":2: custom_actions.a.before_unmount must be a string");
+  EXPECT_EQ(error_of("[custom_actions.a]\nenvironment = \"A=1\"\n"),
+            file + ":2: custom_actions.a.environment must be an array of strings");
+  EXPECT_EQ(error_of("[custom_actions.a]\nenvironment = [\"A=1\",\n 2]\n"),
+            file + ":3: element 2 of custom_actions.a.environment must be a string");
+  for (const char* bad : {"A", "1A=x", "=x", "A-B=x"}) {
+    EXPECT_EQ(error_of("[custom_actions.a]\nenvironment = [\"" + std::string(bad) + "\"]\n"),
+              file + ":2: element 1 of custom_actions.a.environment is not NAME=value: '" + bad + "'");
+  }
+  EXPECT_EQ(error_of("[custom_actions.a]\ncapture_environment = [\"HOME\", \"MY VAR\"]\n"),
+            file + ":2: element 2 of custom_actions.a.capture_environment is not a variable name: 'MY VAR'");
+  EXPECT_EQ(error_of("[custom_actions.a]\ncapture_environment = [\"A=1\"]\n"),
+            file + ":2: element 1 of custom_actions.a.capture_environment is not a variable name: 'A=1'");
+  EXPECT_EQ(error_of("[custom_actions.a]\noverride_nfs_export = \"srv\"\n"),
+            file + ":2: custom_actions.a.override_nfs_export must be an absolute path (got 'srv')");
+  EXPECT_EQ(error_of("[custom_actions.a]\noverride_nfs_export = true\n"),
+            file + ":2: custom_actions.a.override_nfs_export must be a string");
+}
+
+// The example shipped for /etc/anylinuxfs.toml.
+TEST(ShippedConfig, Loads) {
+  Config c = load_config({ALFS_EXAMPLE_CONFIG});
+  ASSERT_TRUE(c.custom_actions.contains("fsck"));
+  EXPECT_FALSE(c.custom_actions.at("fsck").description.empty());
+  EXPECT_FALSE(c.custom_actions.at("fsck").before_mount.empty());
 }
 
 TEST_F(ConfigTest, WrongTypeNamesFileLineAndKey) {
@@ -164,6 +247,7 @@ TEST(ConfigFiles, DefaultFiles) {
   EXPECT_THAT(default_config_files("/home/u/"),
               ElementsAre("/etc/anylinuxfs.toml", "/home/u/.anylinuxfs/config.toml"));
   EXPECT_THAT(default_config_files(""), ElementsAre("/etc/anylinuxfs.toml"));
+  EXPECT_EQ(user_config_file("/root"), "/root/.anylinuxfs/config.toml");
 }
 
 }  // namespace

@@ -35,6 +35,25 @@ std::string to_json_text(const InstanceRecord& r) {
   return j.dump(2) + "\n";
 }
 
+std::string status_json(const std::vector<InstanceRecord>& instances) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const InstanceRecord& r : instances) {
+    list.push_back({{"disk", r.disk},
+                    {"disk_path", r.disk_path},
+                    {"mount_point", r.mount_point},
+                    {"fstype", r.fstype},
+                    {"read_only", r.read_only},
+                    {"state", r.state},
+                    {"supervisor_pid", r.supervisor_pid},
+                    {"vm_pid", r.vm_pid},
+                    {"nfs_port", r.nfs_port},
+                    {"mountd_port", r.mountd_port},
+                    {"log_file", r.log_file},
+                    {"console_log", r.console_log}});
+  }
+  return nlohmann::ordered_json{{"instances", list}}.dump(2) + "\n";
+}
+
 InstanceRecord instance_from_json_text(const std::string& text) {
   try {
     json j = json::parse(text);

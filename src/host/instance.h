@@ -33,6 +33,9 @@ struct InstanceRecord {
 std::string to_json_text(const InstanceRecord& record);
 InstanceRecord instance_from_json_text(const std::string& text);  // throws Error
 
+// `status --json` (docs/status-json.md): {"instances": [...]}, keys in the documented order.
+std::string status_json(const std::vector<InstanceRecord>& instances);
+
 class InstanceRegistry {
  public:
   explicit InstanceRegistry(std::string dir) : dir_(std::move(dir)) {}

@@ -48,6 +48,57 @@ TEST(InstanceRecord, JsonRoundTripAndGarbage) {
   EXPECT_THROW(instance_from_json_text("{}"), Error);
 }
 
+TEST(InstanceRecord, StatusJsonIsTheDocumentedDocument) {
+  InstanceRecord ready = record("a", 100);
+  ready.state = "ready";
+  ready.nfs_port = 41000;
+  ready.mountd_port = 41001;
+  ready.created_mount_point = true;  // internal: not shown
+  ready.log_file = "/root/.anylinuxfs/logs/100.log";
+  ready.console_log = "/root/.anylinuxfs/logs/100.console.log";
+  InstanceRecord starting = record("b", 200);
+  starting.disk = "lvm:vg:a \"quoted\".img:lv";
+  starting.mount_point = "/mnt/my disk";
+  starting.fstype = "";
+  starting.read_only = true;
+  starting.state = "starting";
+  starting.vm_pid = 0;
+  EXPECT_EQ(status_json({ready, starting}), R"({
+  "instances": [
+    {
+      "disk": "disk.img",
+      "disk_path": "/data/disk.img",
+      "mount_point": "/mnt/demo",
+      "fstype": "ext4",
+      "read_only": false,
+      "state": "ready",
+      "supervisor_pid": 100,
+      "vm_pid": 4242,
+      "nfs_port": 41000,
+      "mountd_port": 41001,
+      "log_file": "/root/.anylinuxfs/logs/100.log",
+      "console_log": "/root/.anylinuxfs/logs/100.console.log"
+    },
+    {
+      "disk": "lvm:vg:a \"quoted\".img:lv",
+      "disk_path": "/data/disk.img",
+      "mount_point": "/mnt/my disk",
+      "fstype": "",
+      "read_only": true,
+      "state": "starting",
+      "supervisor_pid": 200,
+      "vm_pid": 0,
+      "nfs_port": 0,
+      "mountd_port": 0,
+      "log_file": "",
+      "console_log": ""
+    }
+  ]
+}
+)");
+  EXPECT_EQ(status_json({}), "{\n  \"instances\": []\n}\n");
+}
+
 TEST_F(InstanceRegistryTest, ListsLiveInstancesAndSeparatesStaleOnes) {
   InstanceRegistry registry(dir.string());
   registry.save(record("live", ::getpid()));

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -94,29 +95,35 @@ std::string choose_mount_point(const std::string& base, const std::string& name,
               std::to_string(kMaxMountPointAttempts - 1) + " are all taken");
 }
 
-std::vector<std::string> mount_points_from_mountinfo(std::string_view text) {
-  // Each line: mount-id parent-id major:minor root mount-point options ...
-  std::vector<std::string> points;
+std::vector<MountinfoEntry> parse_mountinfo(std::string_view text) {
+  // Each line: mount-id parent-id major:minor root mount-point options [optional...] - fstype source super-options
+  std::vector<MountinfoEntry> entries;
   while (!text.empty()) {
     size_t eol = text.find('\n');
     std::string_view line = text.substr(0, eol);
     text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-    for (int field = 0; field < 4 && !line.empty(); ++field) {
+    std::vector<std::string_view> fields;
+    while (!line.empty()) {
       size_t space = line.find(' ');
+      fields.push_back(line.substr(0, space));
       line.remove_prefix(space == std::string_view::npos ? line.size() : space + 1);
     }
-    std::string_view point = line.substr(0, line.find(' '));
-    if (!point.empty()) points.push_back(decode_mountinfo_field(point));
+    if (fields.size() < 5 || fields[4].empty()) continue;
+    MountinfoEntry entry{std::string(fields[2]), decode_mountinfo_field(fields[4]), {}, {}};
+    auto separator = std::find(fields.begin() + 5, fields.end(), "-");
+    if (fields.end() - separator > 1) entry.fstype = decode_mountinfo_field(separator[1]);
+    if (fields.end() - separator > 2) entry.source = decode_mountinfo_field(separator[2]);
+    entries.push_back(std::move(entry));
   }
-  return points;
+  return entries;
 }
 
 bool is_mount_point(const std::string& path) {
   std::error_code ec;
   fs::path resolved = fs::canonical(path, ec);
   if (ec) return false;
-  for (const std::string& point : mount_points_from_mountinfo(read_file("/proc/self/mountinfo"))) {
-    if (point == resolved.string()) return true;
+  for (const MountinfoEntry& entry : parse_mountinfo(read_file("/proc/self/mountinfo"))) {
+    if (entry.mount_point == resolved.string()) return true;
   }
   return false;
 }

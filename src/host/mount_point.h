@@ -25,9 +25,16 @@ std::string choose_mount_point(const std::string& base, const std::string& name,
 // mount fails stat with ENOTCONN). A path that does not exist is free.
 bool mount_point_taken(const std::string& path);
 
-// Mount points listed in /proc/self/mountinfo-formatted `text`, with the kernel's octal
-// escapes (\040 for a space, ...) decoded.
-std::vector<std::string> mount_points_from_mountinfo(std::string_view text);
+// One line of /proc/self/mountinfo, with the kernel's octal escapes (\040 for a space, ...)
+// decoded.
+struct MountinfoEntry {
+  std::string device;       // "major:minor"; 0:N for filesystems without one block device (btrfs, tmpfs, FUSE)
+  std::string mount_point;
+  std::string fstype;       // empty on a line without the " - " separator
+  std::string source;       // "/dev/sda1", "tmpfs", "anylinuxfs:disk.img", ...
+};
+
+std::vector<MountinfoEntry> parse_mountinfo(std::string_view text);
 
 // Whether `path` (resolved through symlinks) is a mount point of this mount namespace.
 bool is_mount_point(const std::string& path);

@@ -63,11 +63,17 @@ TEST(MountPoint, ChooseGivesUpInsteadOfLoopingForever) {
 TEST(MountPoint, ParsesMountinfo) {
   std::string text =
       "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-      "35 22 0:32 / /media/my\\040disk rw,nosuid - vfat /dev/sdb1 rw\n"
-      "36 22 0:33 / /weird\\134name\\011tab rw - tmpfs tmpfs rw\n"
-      "37 22 0:34 /sub /bad\\9 rw - tmpfs tmpfs rw";
-  EXPECT_THAT(mount_points_from_mountinfo(text),
-              ElementsAre("/", "/media/my disk", "/weird\\name\ttab", "/bad\\9"));
+      "35 22 0:32 / /media/my\\040disk rw,nosuid - vfat /dev/disk/by-label/my\\040disk rw\n"
+      "36 22 0:33 / /weird\\134name\\011tab rw shared:2 master:1 - tmpfs tmpfs rw\n"
+      "37 22 0:34 /sub /bad\\9 rw - tmpfs tmpfs rw\n"
+      "38 22 0:35 / /no-separator rw\n"
+      "39 22\n";
+  auto entries = parse_mountinfo(text);
+  std::vector<std::string> summary;
+  for (const auto& e : entries) summary.push_back(e.device + "|" + e.mount_point + "|" + e.fstype + "|" + e.source);
+  EXPECT_THAT(summary, ElementsAre("8:1|/|ext4|/dev/sda1", "0:32|/media/my disk|vfat|/dev/disk/by-label/my disk",
+                                   "0:33|/weird\\name\ttab|tmpfs|tmpfs", "0:34|/bad\\9|tmpfs|tmpfs",
+                                   "0:35|/no-separator||"));
 }
 
 TEST(MountPoint, RealMountPoints) {

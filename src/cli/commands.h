@@ -15,6 +15,7 @@ struct MountArgs {
   std::string key_file;     // -k (or $ALFS_KEY_FILE)
   bool one_passphrase_for_all = false;  // -p 1 (-p a: one prompt per drive)
   std::string action;       // -a: a custom action of the config
+  bool ignore_permissions = false;  // the invoking user may write anywhere (all squashed to root)
   std::string bind_address = "127.0.0.1";  // -b: NFS reachable on this address (0.0.0.0: everywhere)
   bool verbose = false;
   bool remount = false;     // -r: unmount the host's own mounts of the disks first

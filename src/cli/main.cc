@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   mount_cmd->add_option("-b,--bind-address", mount.bind_address,
                         "address the NFS ports listen on (default 127.0.0.1; 0.0.0.0: every interface)")
       ->check(CLI::ValidIPV4);
+  mount_cmd->add_flag("--ignore-permissions", mount.ignore_permissions,
+                      "let the invoking user write anywhere on the filesystem (acts as root in the guest)");
   mount_cmd->add_option("-a,--action", mount.action, "a custom action of the config (see `anylinuxfs actions`)");
   mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress");
   mount_cmd->add_flag("-r,--remount", mount.remount, "unmount the disk where the host itself has mounted it first");

@@ -236,6 +236,7 @@ int mount_command(const MountArgs& given) {
   plan.request.logical_volume = volume.logical_volume;
   plan.request.raid = volume.raid;
   plan.request.disk = args.disk;
+  plan.request.squash_to_root = args.ignore_permissions;
   plan.request.action = std::move(action);
   std::vector<size_t> encrypted;
   for (size_t i = 0; i < volume.probes.size(); ++i)

@@ -193,6 +193,7 @@ class Supervisor {
     fuse.fsname = "anylinuxfs:" + plan_.record.disk;
     fuse.read_only = plan_.request.read_only;
     fuse.allow_other = plan_.allow_other;
+    fuse.kernel_permissions = !plan_.request.squash_to_root;
     return nfs::NfsFuseBridge::mount(target, fuse);
   }
 

@@ -84,6 +84,7 @@ json to_json(const MountRequest& r) {
               {"logical_volume", r.logical_volume},
               {"raid", r.raid},
               {"disk", r.disk},
+              {"squash_to_root", r.squash_to_root},
               {"action",
                {{"name", r.action.name},
                 {"before_mount", r.action.before_mount},
@@ -105,6 +106,7 @@ MountRequest mount_request_from_json(const json& m) {
   r.logical_volume = field<std::string>(m, "logical_volume", "");
   r.raid = field<bool>(m, "raid", false);
   r.disk = field<std::string>(m, "disk", "");
+  r.squash_to_root = field<bool>(m, "squash_to_root", false);
   json action = field<json>(m, "action", json::object());
   if (!action.is_object()) throw ProtocolError("field \"action\" has the wrong type");
   r.action.name = field<std::string>(action, "name", "");

@@ -65,6 +65,7 @@ struct MountRequest {
   std::string logical_volume;
   bool raid = false;                 // mdadm: assemble `devices` into one array, mount it
   std::string disk;                  // the identifier as the user gave it (ALFS_DISK for scripts)
+  bool squash_to_root = false;       // --ignore-permissions: every client acts as root in the guest
   ActionScripts action;              // -a; without devices a "diskless" action exports its own path
   friend bool operator==(const MountRequest&, const MountRequest&) = default;
 };

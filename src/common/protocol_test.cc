@@ -16,6 +16,7 @@ TEST(Protocol, MountRequestRoundTrips) {
   r.volume_group = "vg0";
   r.logical_volume = "home";
   r.disk = "lvm:vg0:a.img:home";
+  r.squash_to_root = true;
   r.action = {"borg", "echo before", "echo after", "echo unmount", {"A=1", "B=two words"}, "/mnt/disk/repo"};
   nlohmann::json decoded = decode_line(encode_line(to_json(r)));
   EXPECT_EQ(message_type(decoded), "mount");

@@ -49,7 +49,10 @@ std::string Agent::export_options(const protocol::MountRequest& r) {
   // sync: the host's acknowledged writes are on the disk. no_root_squash: the host
   // client acts with the invoking user's uid. insecure: forwarded connections come
   // from unprivileged ports. fsid: needed when the filesystem has no block device (FUSE).
-  return std::string(r.read_only ? "ro" : "rw") + ",sync,no_root_squash,insecure,no_subtree_check,fsid=1";
+  // --ignore-permissions: every client is root in the guest, so the invoking user can
+  // write anywhere on a filesystem whose files belong to others.
+  std::string squash = r.squash_to_root ? "all_squash,anonuid=0,anongid=0" : "no_root_squash";
+  return std::string(r.read_only ? "ro" : "rw") + ",sync," + squash + ",insecure,no_subtree_check,fsid=1";
 }
 
 std::optional<GuestError> Agent::step(const std::string& name, const std::vector<std::string>& argv,

@@ -56,6 +56,9 @@ TEST(AgentWithFakeRunner, ReadOnlyMountsAndExportsReadOnly) {
   EXPECT_EQ(agent.mount(request(true)), std::nullopt);
   EXPECT_TRUE(contains(runner.calls, "mount -t ext4 -o noatime,ro /dev/vda /mnt/disk"));
   EXPECT_EQ(Agent::export_options(request(true)).substr(0, 3), "ro,");
+  protocol::MountRequest squashed = request();
+  squashed.squash_to_root = true;
+  EXPECT_EQ(Agent::export_options(squashed), "rw,sync,all_squash,anonuid=0,anongid=0,insecure,no_subtree_check,fsid=1");
 }
 
 // Index of the first call starting with `prefix`; calls.size() when none does.

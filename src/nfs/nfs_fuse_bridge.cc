@@ -599,7 +599,8 @@ int fuse_error(int nfs_result) {
 }
 
 std::string fuse_mount_options(const FuseOptions& options) {
-  std::string opts = "fsname=" + escape_option(options.fsname) + ",subtype=anylinuxfs,default_permissions";
+  std::string opts = "fsname=" + escape_option(options.fsname) + ",subtype=anylinuxfs";
+  if (options.kernel_permissions) opts += ",default_permissions";
   if (options.allow_other) opts += ",allow_other";
   if (options.read_only) opts += ",ro";
   return opts;

@@ -25,6 +25,7 @@ struct FuseOptions {
   std::string fsname;          // shown in /proc/mounts, e.g. "anylinuxfs:disk.img"
   bool read_only = false;
   bool allow_other = false;    // when root mounts for everyone
+  bool kernel_permissions = true;  // default_permissions; off for --ignore-permissions (the server decides)
 };
 
 class NfsFuseBridge : public Presentation {

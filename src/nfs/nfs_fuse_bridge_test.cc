@@ -58,6 +58,11 @@ TEST(FuseMountOptions, AllowOtherAndReadOnlyOnlyWhenAsked) {
   EXPECT_EQ(fuse_mount_options(o), "fsname=d,subtype=anylinuxfs,default_permissions,allow_other,ro");
 }
 
+TEST(FuseMountOptions, IgnoringPermissionsLeavesTheChecksToTheServer) {
+  FuseOptions o{.mount_point = "/mnt/x", .fsname = "d", .kernel_permissions = false};
+  EXPECT_EQ(fuse_mount_options(o), "fsname=d,subtype=anylinuxfs");
+}
+
 TEST(FuseMountOptions, FsnameCannotInjectOptions) {
   FuseOptions o{.mount_point = "/mnt/x", .fsname = "a,allow_other\\b"};
   EXPECT_EQ(fuse_mount_options(o), "fsname=a\\,allow_other\\\\b,subtype=anylinuxfs,default_permissions");

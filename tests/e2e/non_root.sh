@@ -26,3 +26,20 @@ fsck_clean "$work/user.img"
 expect_eq "by the user" "$(image_cat "$work/user.img" /u.txt)" "user's file is in the image"
 owner=$(debugfs -R "stat /u.txt" "$work/user.img" 2>/dev/null | sed -n 's/.*User: *\([0-9]*\).*/\1/p')
 expect_eq "$uid" "$owner" "the file belongs to the user"
+
+# --ignore-permissions: a filesystem whose files belong to root is writable by the user.
+mkdir "$work/rootfs-seed"
+echo "root's" > "$work/rootfs-seed/root.txt"
+make_ext4 "$work/root.img" rootowned 64M "$work/rootfs-seed"
+chown "$user:" "$work/root.img"
+as_user "$ALFS" "$work/root.img" >/dev/null
+as_user sh -c "echo nope > '$home/mnt/rootowned/denied.txt'" 2>/dev/null && fail "a root-owned directory was writable"
+pass "without --ignore-permissions the root-owned top directory is not writable"
+as_user "$ALFS" unmount -w "$home/mnt/rootowned" >/dev/null
+as_user "$ALFS" --ignore-permissions "$work/root.img" >/dev/null
+as_user sh -c "echo 'despite root' > '$home/mnt/rootowned/allowed.txt' && echo more >> '$home/mnt/rootowned/root.txt'"
+expect_eq "despite root" "$(as_user cat "$home/mnt/rootowned/allowed.txt")" "--ignore-permissions: the user writes anywhere"
+as_user "$ALFS" unmount -w "$home/mnt/rootowned" >/dev/null
+fsck_clean "$work/root.img"
+expect_eq "root's
+more" "$(image_cat "$work/root.img" /root.txt)" "the root-owned file was changed"

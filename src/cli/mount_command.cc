@@ -19,6 +19,7 @@
 #include "common/deadline.h"
 #include "common/error.h"
 #include "common/process.h"
+#include "common/process.h"
 #include "host/config.h"
 #include "host/disk_ident.h"
 #include "host/disk_lock.h"
@@ -27,6 +28,7 @@
 #include "host/instance.h"
 #include "host/mount_point.h"
 #include "host/paths.h"
+#include "host/privileges.h"
 #include "host/secrets.h"
 #include "host/mount_options.h"
 #include "host/volume.h"
@@ -45,6 +47,29 @@ constexpr int kLuksRamMib = 2560;
 
 // The mount command gives up waiting after this; the supervisor's own deadlines are shorter.
 constexpr auto kReadyTimeout = 600s;
+
+// Under sudo the instance runs as the invoking user in a child; this root process only
+// waits for it and then removes what the user may not (the mount point root made,
+// a FUSE mount left behind by a killed instance). Returns in the child, as the user.
+void keep_root_for_cleanup(const SupervisorPlan& plan, Pipe& report) {
+  pid_t worker = ::fork();
+  if (worker < 0) throw SystemError("fork");
+  if (worker == 0) {
+    become_user(plan.user_uid, plan.user_gid);
+    return;
+  }
+  report.write.reset();
+  int status = 0;
+  while (::waitpid(worker, &status, 0) < 0 && errno == EINTR) {
+  }
+  const std::string& mp = plan.record.mount_point;
+  if (plan.record.created_mount_point) {
+    if (is_mount_point(mp)) run_command({"fusermount3", "-u", "-z", mp}, 30s);
+    ::rmdir(mp.c_str());
+  }
+  std::fflush(nullptr);
+  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
 
 // Runs the supervisor as a daemon (double fork, new session, stdio to the log).
 // Returns in the parent only, with the write end of `report` closed there.
@@ -69,6 +94,10 @@ void start_supervisor(SupervisorPlan plan, Pipe& report) {
     ::dup2(log_fd, STDERR_FILENO);
   }
   if (::chdir("/") != 0) ::_exit(1);
+  if (plan.drop_privileges) {
+    if (log_fd >= 0 && ::fchown(log_fd, plan.user_uid, plan.user_gid) != 0) std::perror("chown of the log");
+    keep_root_for_cleanup(plan, report);  // returns in the process that becomes the user
+  }
   int rc = 1;
   try {
     rc = run_supervisor(std::move(plan), std::move(report.write));
@@ -208,6 +237,7 @@ int mount_command(const MountArgs& given) {
   plan.record.supervisor_pid = ::getpid();  // until the supervisor records its own
   plan.instance_dir = registry.dir_of(plan.record.id);
   plan.instances_dir = paths.instances_dir;
+  make_user_dirs(paths, plan.instance_dir);  // the instance may run as the user: its directory is theirs
   registry.save(plan.record);
   mark_latest_logs(paths, plan.record.id);
 
@@ -257,6 +287,27 @@ int mount_command(const MountArgs& given) {
   // Whether used or not, no passphrase variable lives on in the supervisor or QEMU.
   scrub_secret_environment();
   plan.allow_other = is_root;
+  // Under sudo root only opens the disks and makes the mount point: the instance runs as
+  // the user, unless the kernel NFS client (root's) presents it or the user has no /dev/fuse.
+  if (is_root && paths.owner_uid != 0 && !presents_with_kernel_nfs(true) &&
+      user_can_access("/dev/fuse", R_OK | W_OK, paths.owner_uid, paths.owner_gid)) {
+    for (size_t i = 0; i < volume.disks.size(); ++i) {
+      for (int mode : read_only ? std::vector<int>{O_RDONLY} : std::vector<int>{O_RDONLY, O_RDWR}) {
+        plan.disk_fds.push_back(open_file(volume.disks[i].path, mode));
+        plan.vm.disks[i].fds.push_back(plan.disk_fds.back().get());
+      }
+    }
+    if (!fs::exists(mount_point)) {
+      make_dirs(mount_point);
+      if (::chown(mount_point.c_str(), paths.owner_uid, paths.owner_gid) != 0)
+        throw SystemError("cannot give the mount point " + mount_point + " to its user");
+      plan.record.created_mount_point = true;
+    }
+    plan.drop_privileges = true;
+    plan.user_uid = paths.owner_uid;
+    plan.user_gid = paths.owner_gid;
+    plan.allow_other = false;  // a user's FUSE mount may not (without user_allow_other)
+  }
   plan.bind_address = args.bind_address;
   plan.disk_locks = std::move(disk_locks);
 

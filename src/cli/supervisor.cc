@@ -179,10 +179,7 @@ class Supervisor {
 
   // The kernel's NFS client where the host has one and we are root; FUSE otherwise.
   std::unique_ptr<nfs::Presentation> present(const nfs::NfsTarget& target) {
-    const char* forced = std::getenv("ALFS_PRESENTATION");
-    std::string choice = forced ? forced : "auto";
-    bool kernel = choice == "kernel" ||
-                  (choice == "auto" && ::geteuid() == 0 && nfs::kernel_has_nfs_client(read_file("/proc/filesystems")));
+    bool kernel = presents_with_kernel_nfs(::geteuid() == 0);
     const std::string& mp = plan_.record.mount_point;
     if (kernel) {
       log("presenting through the kernel NFS client");
@@ -299,6 +296,13 @@ class Supervisor {
 };
 
 }  // namespace
+
+bool presents_with_kernel_nfs(bool root) {
+  const char* forced = std::getenv("ALFS_PRESENTATION");
+  std::string choice = forced ? forced : "auto";
+  return choice == "kernel" ||
+         (choice == "auto" && root && nfs::kernel_has_nfs_client(read_file("/proc/filesystems")));
+}
 
 int run_supervisor(SupervisorPlan plan, UniqueFd report) {
   // Signals are taken by the monitor thread through a signalfd.

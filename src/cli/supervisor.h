@@ -21,7 +21,17 @@ struct SupervisorPlan {
   bool allow_other = false;
   std::string bind_address = "127.0.0.1";  // -b: where the NFS forwards listen
   std::vector<UniqueFd> disk_locks;  // held for the instance's life (see host/disk_lock.h)
+  // Under sudo: the disks opened by root (their fds go to QEMU), and the user the
+  // instance runs as; root stays only in a process that cleans up after it.
+  std::vector<UniqueFd> disk_fds;
+  bool drop_privileges = false;
+  uid_t user_uid = 0;
+  gid_t user_gid = 0;
 };
+
+// The kernel's NFS client presents the export where the host has one and we are root
+// (ALFS_PRESENTATION=fuse|kernel forces a choice); FUSE otherwise.
+bool presents_with_kernel_nfs(bool root);
 
 // Messages on the report pipe to the waiting `mount` command, one per line.
 inline constexpr const char* kReportProgress = "progress ";

@@ -133,6 +133,7 @@ Process spawn(const SpawnOptions& options) {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
+    for (int fd : options.inherit_fds) ::fcntl(fd, F_SETFD, 0);
     ::execvpe(argv[0], argv.data(), envp.data());
     int err = errno;
     (void)!::write(exec_error.write.get(), &err, sizeof err);

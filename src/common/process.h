@@ -17,6 +17,7 @@ struct SpawnOptions {
   int stdout_fd = -1;                      // -1: inherit
   int stderr_fd = -1;                      // -1: inherit
   bool new_session = false;                // setsid() in the child
+  std::vector<int> inherit_fds;            // open in the child under the same numbers (O_CLOEXEC lifted)
 };
 
 // Exit status as a shell reports it: the exit code, or 128 + signal number.

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "common/error.h"
+#include "common/fd.h"
 
 namespace alfs {
 namespace {
@@ -38,6 +40,26 @@ TEST(RunCommand, ACommandIgnoringStdinStillFinishes) {
     RunResult r = run_command_with_input({"true"}, 5s, std::string(1 << 20, 'x'));
     EXPECT_TRUE(r.ok());
   }
+}
+
+TEST(Spawn, InheritedFdsKeepTheirNumbersOthersAreClosed) {
+  Pipe kept = make_pipe();
+  Pipe closed = make_pipe();
+  Pipe out = make_pipe();
+  SpawnOptions opts;
+  std::string k = std::to_string(kept.write.get()), c = std::to_string(closed.write.get());
+  opts.argv = {"sh", "-c", "echo kept >&" + k + "; { echo leaked >&" + c + "; } 2>/dev/null; echo done"};
+  opts.inherit_fds = {kept.write.get()};
+  opts.stdout_fd = out.write.get();
+  Process child = spawn(opts);
+  kept.write.reset();
+  closed.write.reset();
+  out.write.reset();
+  ASSERT_TRUE(child.wait_for(5s).has_value());
+  char buf[64] = {};
+  EXPECT_EQ(::read(kept.read.get(), buf, sizeof buf), 5);
+  EXPECT_STREQ(buf, "kept\n");
+  EXPECT_EQ(::read(closed.read.get(), buf, sizeof buf), 0) << "an fd not inherited stays closed in the child";
 }
 
 TEST(RunCommand, KillsAtTheDeadline) {

@@ -60,14 +60,22 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
 
   // Data disks first so they are /dev/vda, /dev/vdb, ... in the user's order; the root last.
   int index = 0;
-  auto add_disk = [&](const std::string& path, const std::string& format, bool read_only) {
+  auto add_disk = [&](const std::string& path, const std::string& format, bool read_only, const std::vector<int>& fds) {
     std::string id = "disk" + std::to_string(index++);
-    std::string drive = "file=" + qemu_escape(path) + ",format=" + format + ",if=none,id=" + id + ",cache=writeback";
+    std::string file = qemu_escape(path);
+    if (!fds.empty()) {
+      // Opened by our caller (root under sudo): QEMU, running as the user, gets the fds
+      // and dups the one whose access mode it asks for.
+      std::string set = std::to_string(index);
+      for (int fd : fds) a.insert(a.end(), {"-add-fd", "fd=" + std::to_string(fd) + ",set=" + set + ",opaque=" + id});
+      file = "/dev/fdset/" + set;
+    }
+    std::string drive = "file=" + file + ",format=" + format + ",if=none,id=" + id + ",cache=writeback";
     if (read_only) drive += ",readonly=on";
     a.insert(a.end(), {"-drive", drive, "-device", "virtio-blk-device,drive=" + id});
   };
-  for (const auto& d : spec.disks) add_disk(d.path, d.format, d.read_only);
-  add_disk(spec.rootfs, "raw", true);
+  for (const auto& d : spec.disks) add_disk(d.path, d.format, d.read_only, d.fds);
+  add_disk(spec.rootfs, "raw", true, {});
 
   a.insert(a.end(), {"-chardev", "socket,id=control,path=" + qemu_escape(spec.control_socket), "-device", "virtio-serial-device",
                      "-device", std::string("virtserialport,chardev=control,name=") + protocol::kPortName});
@@ -99,6 +107,7 @@ Process QemuBackend::start(const VmSpec& spec, int log_fd) {
   opts.stdin_fd = spec.terminal ? STDIN_FILENO : -1;
   opts.stdout_fd = spec.terminal ? STDOUT_FILENO : log_fd;
   opts.stderr_fd = log_fd;
+  for (const auto& d : spec.disks) opts.inherit_fds.insert(opts.inherit_fds.end(), d.fds.begin(), d.fds.end());
   return spawn(opts);
 }
 

@@ -92,6 +92,16 @@ TEST(QemuCommandLine, ExecPortIsAListeningSocketOnlyWhenAsked) {
             devices.end());
 }
 
+TEST(QemuCommandLine, ADiskOpenedByTheCallerIsPassedAsAnFdSet) {
+  VmSpec s = spec();
+  s.disks[1].fds = {7, 8};
+  auto argv = QemuBackend::command_line(s, {});
+  EXPECT_EQ(values_of(argv, "-add-fd"), (std::vector<std::string>{"fd=7,set=2,opaque=disk1", "fd=8,set=2,opaque=disk1"}));
+  auto drives = values_of(argv, "-drive");
+  EXPECT_EQ(drives[0], "file=/data/a.img,format=raw,if=none,id=disk0,cache=writeback");
+  EXPECT_EQ(drives[1], "file=/dev/fdset/2,format=qcow2,if=none,id=disk1,cache=writeback,readonly=on");
+}
+
 TEST(QemuCommandLine, TerminalIsAVirtioConsoleOnStdio) {
   VmSpec s = spec();
   EXPECT_TRUE(values_of(QemuBackend::command_line(s, {}), "-chardev").size() == 2u);

@@ -15,6 +15,9 @@ struct DiskAttachment {
   std::string path;
   bool read_only = false;
   std::string format = "raw";
+  // Opened by the caller (root under sudo) and passed to the VM instead of the path: one
+  // per access mode the VM may open it with (read-only, and read-write unless read_only).
+  std::vector<int> fds;
 };
 
 struct PortForward {

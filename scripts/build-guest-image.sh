@@ -5,6 +5,8 @@
 #   <out>/rootfs.img   read-only ext4 root with the storage tools and our agent as init
 #   <out>/manifest.txt what went in
 # Usage: build-guest-image.sh <out-dir> <agent-binary> <package-list>
+#   ALFS_EXTRA_PACKAGES  the user's packages (`anylinuxfs pkg add`), comma-separated
+#   ALFS_CA_BUNDLE       PEM certificates the guest trusts besides Debian's
 # Runs as root (mmdebstrap directory output keeps ownership only in root mode).
 set -eu
 out=$1 agent=$2 pkglist=$3
@@ -25,6 +27,10 @@ trap 'rm -rf "$work"' EXIT INT TERM
 root=$work/root
 
 pkgs=$(grep -v '^[[:space:]]*#' "$pkglist" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
+extra=${ALFS_EXTRA_PACKAGES:-}
+ca_bundle=${ALFS_CA_BUNDLE:-}
+[ -n "$extra" ] && pkgs="$pkgs,$extra"
+[ -n "$ca_bundle" ] && pkgs="$pkgs,ca-certificates"
 
 echo "[1/4] debootstrapping Debian bookworm (minbase + $(echo "$pkgs" | tr ',' '\n' | wc -l) packages + $kernel_pkg from backports)"
 # INITRD=No: the kernel boots without an initramfs (root is ext4 on virtio, both built in).
@@ -56,6 +62,16 @@ activation {
 LVM
 # The agent writes the exports itself; daemons must not start from init scripts.
 : > "$root/etc/exports"
+if [ -n "$ca_bundle" ]; then
+  # One certificate per file, as update-ca-certificates expects.
+  mkdir -p "$root/usr/local/share/ca-certificates/anylinuxfs"
+  awk -v dir="$root/usr/local/share/ca-certificates/anylinuxfs" '
+    /-----BEGIN CERTIFICATE-----/ { n++; file = sprintf("%s/user-%03d.crt", dir, n) }
+    file { print > file }
+    /-----END CERTIFICATE-----/ { close(file); file = "" }
+  ' "$ca_bundle"
+  chroot "$root" update-ca-certificates >/dev/null
+fi
 
 echo "[3/4] making the initrd"
 # Stage 1 loads what it needs to reach the root disk (virtio-mmio, virtio-blk, ext4:

@@ -52,5 +52,7 @@ struct ConfigArgs {
 
 int config_command(const ConfigArgs& args);
 int actions_command();
+// verb: add, del or list.
+int pkg_command(const std::string& verb, const std::vector<std::string>& packages);
 
 }  // namespace alfs::cli

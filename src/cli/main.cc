@@ -11,9 +11,9 @@ namespace {
 
 // `mount` is the default command: `anylinuxfs disk.img` means `anylinuxfs mount disk.img`.
 std::vector<std::string> with_default_command(int argc, char** argv) {
-  static const std::set<std::string> kCommands = {"mount", "unmount", "umount", "status", "log",  "dmesg",
-                                                   "stop",  "init",    "shell", "list", "vm", "help",   "-h",     "--help", "--version",
-                                                   "config", "actions"};
+  static const std::set<std::string> kCommands = {
+      "mount", "unmount", "umount", "status", "log",     "dmesg", "stop", "init", "shell",  "list",
+      "vm",    "config",  "actions", "pkg",   "apk",     "help",  "-h",   "--help", "--version"};
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && !kCommands.count(args.front())) args.insert(args.begin(), "mount");
   return args;
@@ -123,6 +123,18 @@ int main(int argc, char** argv) {
   app.add_subcommand("actions", "The custom actions of the config, with their descriptions")->callback([&] {
     rc = alfs::cli::actions_command();
   });
+
+  auto* pkg = app.add_subcommand("pkg", "Extra Debian packages in the guest image, kept across `init`");
+  pkg->alias("apk");
+  pkg->require_subcommand(1);
+  std::vector<std::string> packages;
+  for (const char* verb : {"add", "del", "list"}) {
+    auto* sub = pkg->add_subcommand(verb, std::string(verb) == "add"   ? "install packages into the guest image"
+                                          : std::string(verb) == "del" ? "remove packages from the guest image"
+                                                                       : "the packages added");
+    if (std::string(verb) != "list") sub->add_option("PACKAGES", packages, "Debian package names")->required();
+    sub->callback([&, verb] { rc = alfs::cli::pkg_command(verb, packages); });
+  }
 
   std::vector<std::string> args = with_default_command(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector

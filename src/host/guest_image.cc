@@ -4,12 +4,14 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/process.h"
+#include "host/config.h"
 
 namespace alfs {
 
@@ -35,8 +37,12 @@ bool complete(const GuestImage& image) {
 }  // namespace
 
 ImageInputs image_inputs(const Paths& paths) {
-  return ImageInputs{paths.share_dir + "/build-guest-image.sh", paths.share_dir + "/guest-packages.txt",
+  ImageInputs inputs{paths.share_dir + "/build-guest-image.sh", paths.share_dir + "/guest-packages.txt",
                      paths.agent_binary};
+  inputs.extra_packages = load_config(default_config_files(paths.home)).custom_packages;
+  std::sort(inputs.extra_packages.begin(), inputs.extra_packages.end());
+  if (std::string ca = paths.data_dir + "/ca-certificates.crt"; fs::is_regular_file(ca)) inputs.ca_bundle = ca;
+  return inputs;
 }
 
 std::string image_key(const ImageInputs& inputs) {
@@ -45,6 +51,9 @@ std::string image_key(const ImageInputs& inputs) {
     h = fnv1a(h, read_file(path));
     h = fnv1a(h, std::string_view("\0", 1));
   }
+  // Left out when absent, so the default image's key stays what it was.
+  for (const auto& package : inputs.extra_packages) h = fnv1a(h, "package " + package + '\0');
+  if (!inputs.ca_bundle.empty()) h = fnv1a(h, "ca " + read_file(inputs.ca_bundle) + '\0');
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   return hex;
@@ -85,6 +94,9 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   write_all(progress_fd, "anylinuxfs: building the guest image (Debian bookworm, about a minute)\n");
   SpawnOptions opts;
   opts.argv = {"sh", inputs.build_script, staging, inputs.agent_binary, inputs.package_list};
+  std::string extra;
+  for (const auto& package : inputs.extra_packages) extra += (extra.empty() ? "" : ",") + package;
+  opts.extra_env = {"ALFS_EXTRA_PACKAGES=" + extra, "ALFS_CA_BUNDLE=" + inputs.ca_bundle};
   opts.stdout_fd = progress_fd;
   opts.stderr_fd = progress_fd;
   Process build = spawn(opts);

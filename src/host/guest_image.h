@@ -1,11 +1,12 @@
 // The guest image (kernel, initrd, root filesystem), built from Debian packages by
 // share/anylinuxfs/build-guest-image.sh and cached under a key that hashes its
-// inputs, so it is rebuilt exactly when the script, the package list or the agent
-// change.
+// inputs, so it is rebuilt exactly when the script, the package list, the agent, the
+// user's extra packages or CA bundle change.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "host/paths.h"
 
@@ -24,8 +25,11 @@ struct ImageInputs {
   std::string build_script;  // paths of the files whose contents make the key
   std::string package_list;
   std::string agent_binary;
+  std::vector<std::string> extra_packages;  // the user's [guest] custom_packages (`pkg add`)
+  std::string ca_bundle;                    // ~/.anylinuxfs/ca-certificates.crt when it exists
 };
 
+// The files beside the binary, and the user's packages and CA bundle.
 ImageInputs image_inputs(const Paths& paths);
 
 // 16 hex digits over the inputs' contents; throws Error naming an unreadable input.

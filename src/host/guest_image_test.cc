@@ -35,7 +35,14 @@ TEST_F(GuestImageTest, KeyChangesWithEveryInput) {
   std::string k2 = image_key(inputs);
   EXPECT_NE(k2, k1);
   write_file_atomic(inputs.package_list, "kmod\nlvm2\n");
-  EXPECT_NE(image_key(inputs), k2);
+  std::string k3 = image_key(inputs);
+  EXPECT_NE(k3, k2);
+  inputs.extra_packages = {"borgbackup"};
+  std::string k4 = image_key(inputs);
+  EXPECT_NE(k4, k3) << "a package the user added";
+  inputs.ca_bundle = (dir / "ca.crt").string();
+  write_file_atomic(inputs.ca_bundle, "-----BEGIN CERTIFICATE-----\n");
+  EXPECT_NE(image_key(inputs), k4) << "the user's CA bundle";
 }
 
 TEST_F(GuestImageTest, MissingInputIsANamedError) {

@@ -1,0 +1,68 @@
+// pkg add|del|list (alias apk): extra Debian packages in the guest image, kept in the
+// user's config ([guest] custom_packages) so that every rebuild (`init`) has them.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <regex>
+
+#include "cli/commands.h"
+#include "cli/user_config.h"
+#include "common/error.h"
+#include "host/config_edit.h"
+#include "host/guest_image.h"
+#include "host/paths.h"
+
+namespace alfs::cli {
+
+namespace {
+
+// Debian policy 5.6.1: lower case letters, digits, + - . and at least two characters.
+void check_package_name(const std::string& name) {
+  static const std::regex kName("[a-z0-9][a-z0-9+.-]+");
+  if (!std::regex_match(name, kName)) throw Error("'" + name + "' is not a Debian package name");
+}
+
+std::string toml_array(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const auto& item : items) out += (out.size() > 1 ? ", " : "") + toml_string(item);
+  return out + "]";
+}
+
+}  // namespace
+
+int pkg_command(const std::string& verb, const std::vector<std::string>& packages) {
+  Paths paths = resolve_paths();
+  Config config = load_config(default_config_files(paths.home));
+  std::vector<std::string> wanted = config.custom_packages;
+  if (verb == "list") {
+    for (const auto& p : wanted) std::printf("%s\n", p.c_str());
+    return 0;
+  }
+  if (packages.empty()) throw Error("pkg " + verb + ": name the packages");
+  for (const auto& p : packages) {
+    check_package_name(p);
+    auto it = std::find(wanted.begin(), wanted.end(), p);
+    if (verb == "add" && it == wanted.end()) wanted.push_back(p);
+    if (verb == "del") {
+      if (it == wanted.end()) throw Error("'" + p + "' is not among the guest's extra packages (see `pkg list`)");
+      wanted.erase(it);
+    }
+  }
+  if (wanted == config.custom_packages) {
+    std::printf("nothing to change\n");
+    return 0;
+  }
+  ConfigChange change = change_user_config(paths, "guest", {{"custom_packages", toml_array(wanted)}});
+  try {
+    GuestImage image = ensure_guest_image(paths, /*rebuild=*/false, STDOUT_FILENO);
+    std::printf("guest image with %s ready in %s\n", toml_array(wanted).c_str(), image.dir.c_str());
+  } catch (const Error& e) {
+    // A package Debian does not have must not break every later mount.
+    undo_config_change(paths, change);
+    throw Error(std::string(e.what()) + "; " + change.file + " is left as it was");
+  }
+  return 0;
+}
+
+}  // namespace alfs::cli

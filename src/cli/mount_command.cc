@@ -238,6 +238,18 @@ int mount_command(const MountArgs& given) {
   plan.instance_dir = registry.dir_of(plan.record.id);
   plan.instances_dir = paths.instances_dir;
   make_user_dirs(paths, plan.instance_dir);  // the instance may run as the user: its directory is theirs
+  // Until the supervisor owns the instance, a failure here (a missing key file, a KVM
+  // probe error...) must leave no record, directory or mount point behind.
+  struct Unstarted {
+    const InstanceRegistry& registry;
+    const SupervisorPlan& plan;
+    bool started = false;
+    ~Unstarted() {
+      if (started) return;
+      registry.remove(plan.record.id);
+      if (plan.record.created_mount_point) ::rmdir(plan.record.mount_point.c_str());
+    }
+  } unstarted{registry, plan};
   registry.save(plan.record);
   mark_latest_logs(paths, plan.record.id);
 
@@ -312,6 +324,7 @@ int mount_command(const MountArgs& given) {
   plan.disk_locks = std::move(disk_locks);
 
   Pipe report = make_pipe();
+  unstarted.started = true;
   start_supervisor(std::move(plan), report);
   if (auto error = wait_for_ready(report.read, args.verbose)) {
     std::fprintf(stderr, "anylinuxfs: cannot mount %s: %s\n", args.disk.c_str(), error->c_str());

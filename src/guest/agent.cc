@@ -156,7 +156,14 @@ std::optional<GuestError> Agent::mount_source(const protocol::MountRequest& r, c
     if (auto e = step("mount", scan, 60s)) return e;
   }
   std::vector<std::string> mount = {"mount"};
-  if (!r.fstype.empty()) mount.insert(mount.end(), {"-t", mount_type_for(r.fstype)});
+  if (!r.fstype.empty()) {
+    // mount(8) quietly probes when the kernel lacks the type: -t must mean that type.
+    std::string t = mount_type_for(r.fstype);
+    if (!runner_.run({"sh", "-c", "grep -qw -- \"$1\" /proc/filesystems || command -v \"mount.$1\"", "sh", t}, 10s)
+             .ok())
+      return GuestError{"mount", "unknown filesystem type '" + r.fstype + "': the guest has no driver for it"};
+    mount.insert(mount.end(), {"-t", t});
+  }
   if (std::string opts = mount_options(r); !opts.empty()) mount.insert(mount.end(), {"-o", opts});
   mount.insert(mount.end(), {source, protocol::kGuestMountPoint});
   runner_.kernel_messages();  // only what the kernel says about this mount is worth quoting

@@ -162,6 +162,18 @@ TEST(AgentWithFakeRunner, MountFailureCarriesTheToolsOwnText) {
   EXPECT_FALSE(contains(runner.calls, "umount /mnt/disk")) << "nothing was mounted";
 }
 
+TEST(AgentWithFakeRunner, ATypeTheGuestHasNoDriverForIsRefused) {
+  FakeRunner runner;
+  runner.fail("sh -c", "");
+  protocol::MountRequest r = request();
+  r.fstype = "nosuchfs";
+  Agent agent(runner);
+  auto error = agent.mount(r);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->message, "unknown filesystem type 'nosuchfs': the guest has no driver for it");
+  EXPECT_FALSE(contains(runner.calls, "mount -t nosuchfs -o noatime /dev/vda /mnt/disk"));
+}
+
 TEST(AgentWithFakeRunner, AFailedMountQuotesTheKernel) {
   FakeRunner runner;
   runner.kernel = "kernel: an older message, not about this mount\n";

@@ -1,6 +1,7 @@
 #include "host/mount_point.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -168,6 +169,8 @@ void validate_mount_point(const std::string& given) {
       throw Error("mount point " + path + " cannot be created: " + parent + " is " + file_kind(st.st_mode) +
                   ", not a directory");
     }
+    if (::access(parent.c_str(), W_OK) != 0)
+      throw SystemError("mount point " + path + " cannot be created in " + parent);
     return;
   }
   if (!S_ISDIR(st.st_mode)) {

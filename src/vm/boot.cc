@@ -30,6 +30,9 @@ UniqueFd listen_unix(const std::string& path) {
   return s;
 }
 
+// A guest that does not come up may be a damaged image: say how to get a fresh one.
+constexpr const char* kImageHint = " (if the guest image is damaged, `anylinuxfs init` rebuilds it)";
+
 }  // namespace
 
 std::string qemu_complaint(const std::string& log_text) {
@@ -38,7 +41,7 @@ std::string qemu_complaint(const std::string& log_text) {
   while (pos < log_text.size()) {
     size_t nl = log_text.find('\n', pos);
     std::string line = log_text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    if (line.rfind("qemu-system", 0) == 0) out += (out.empty() ? "" : "; ") + line;
+    if (line.rfind("qemu-system", 0) == 0 || line.rfind("qemu: ", 0) == 0) out += (out.empty() ? "" : "; ") + line;
     if (nl == std::string::npos) break;
     pos = nl + 1;
   }
@@ -53,7 +56,11 @@ void BootedVm::check_alive() {
     } catch (const Error&) {
     }
     std::string why = qemu_complaint(text);
-    throw Error("the VM exited while starting (" + status->describe() + ")" + (why.empty() ? "" : ": " + why));
+    // QEMU's own complaint usually says what is wrong; unless it is about the image, no hint.
+    bool image = why.empty() || why.find("kernel") != std::string::npos || why.find("initrd") != std::string::npos ||
+                 why.find("rootfs") != std::string::npos;
+    throw Error("the VM exited while starting (" + status->describe() + ")" + (why.empty() ? "" : ": " + why) +
+                (image ? kImageHint : ""));
   }
 }
 
@@ -81,11 +88,11 @@ BootedVm BootedVm::boot(VmBackend& backend, const VmSpec& spec, int log_fd, cons
     auto r = vm.channel_->receive(hello_deadline);
     if (r.status == LineChannel::Status::kTimeout)
       throw Error("the guest did not start within " + std::to_string(timeouts.hello.count()) +
-                  " s (see `anylinuxfs dmesg` for its console)");
+                  " s (see `anylinuxfs dmesg` for its console)" + kImageHint);
     if (r.status == LineChannel::Status::kClosed) {
       vm.process_.wait_for(std::chrono::seconds(2));
       vm.check_alive();
-      throw Error("the guest closed its control channel while starting");
+      throw Error(std::string("the guest closed its control channel while starting") + kImageHint);
     }
     if (protocol::message_type(r.message) == "hello") {
       vm.kernel_ = r.message.value("kernel", std::string("?"));

@@ -83,6 +83,8 @@ TEST_F(BootTest, SilenceHitsTheHelloDeadline) {
 TEST(QemuComplaint, KeepsOnlyQemusOwnLines) {
   EXPECT_EQ(qemu_complaint("2026 starting\nqemu-system-x86_64: a\nother\nqemu-system-x86_64: b\n"),
             "qemu-system-x86_64: a; qemu-system-x86_64: b");
+  EXPECT_EQ(qemu_complaint("qemu: linux kernel too old to load a ram disk\n"),
+            "qemu: linux kernel too old to load a ram disk");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 
 #include "common/error.h"
@@ -182,7 +183,8 @@ std::string user_config_file(const std::string& home) {
 }
 
 std::vector<std::string> default_config_files(const std::string& home) {
-  std::vector<std::string> files = {"/etc/anylinuxfs.toml"};
+  const char* system = std::getenv("ALFS_SYSTEM_CONFIG");
+  std::vector<std::string> files = {system && *system ? system : "/etc/anylinuxfs.toml"};
   if (!home.empty()) files.push_back(user_config_file(home));
   return files;
 }

@@ -50,7 +50,8 @@ struct Config {
 // <home>/.anylinuxfs/config.toml
 std::string user_config_file(const std::string& home);
 
-// /etc/anylinuxfs.toml, then user_config_file(home) (left out when home is empty).
+// /etc/anylinuxfs.toml ($ALFS_SYSTEM_CONFIG when set), then user_config_file(home)
+// (left out when home is empty).
 std::vector<std::string> default_config_files(const std::string& home);
 
 // Reads `files` in order over the defaults; a missing file is skipped. Throws

@@ -242,12 +242,16 @@ TEST_F(ConfigTest, UnreadableFileIsAnError) {
 }
 
 TEST(ConfigFiles, DefaultFiles) {
+  ::unsetenv("ALFS_SYSTEM_CONFIG");
   EXPECT_THAT(default_config_files("/home/u"),
               ElementsAre("/etc/anylinuxfs.toml", "/home/u/.anylinuxfs/config.toml"));
   EXPECT_THAT(default_config_files("/home/u/"),
               ElementsAre("/etc/anylinuxfs.toml", "/home/u/.anylinuxfs/config.toml"));
   EXPECT_THAT(default_config_files(""), ElementsAre("/etc/anylinuxfs.toml"));
   EXPECT_EQ(user_config_file("/root"), "/root/.anylinuxfs/config.toml");
+  ::setenv("ALFS_SYSTEM_CONFIG", "/srv/alfs.toml", 1);
+  EXPECT_THAT(default_config_files("/home/u"), ElementsAre("/srv/alfs.toml", "/home/u/.anylinuxfs/config.toml"));
+  ::unsetenv("ALFS_SYSTEM_CONFIG");
 }
 
 }  // namespace

@@ -4,12 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <utility>
+#include <vector>
 
 #include "common/error.h"
+#include "host/instance.h"
 
 namespace alfs {
 
@@ -86,6 +90,20 @@ std::string console_log_file(const Paths& paths, const std::string& id) {
   return paths.logs_dir + "/" + id + ".console.log";
 }
 
+namespace {
+// Runs that may still write their logs: every instance directory (mounts, and the scratch
+// directories of `shell` and `list` VMs) but those of dead supervisors.
+std::set<std::string> running_runs(const Paths& paths) {
+  std::vector<InstanceRecord> stale;
+  InstanceRegistry(paths.instances_dir).list(&stale);
+  std::set<std::string> ids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(paths.instances_dir, ec)) ids.insert(entry.path().filename());
+  for (const auto& record : stale) ids.erase(record.id);
+  return ids;
+}
+}  // namespace
+
 void mark_latest_logs(const Paths& paths, const std::string& id) {
   for (const auto& [target, name] : {std::pair{log_file(paths, id), "latest.log"},
                                      std::pair{console_log_file(paths, id), "latest.console.log"}}) {
@@ -93,6 +111,35 @@ void mark_latest_logs(const Paths& paths, const std::string& id) {
     std::string tmp = link + ".new";
     ::unlink(tmp.c_str());
     if (::symlink(target.c_str(), tmp.c_str()) == 0) ::rename(tmp.c_str(), link.c_str());
+  }
+  prune_logs(paths.logs_dir, id, running_runs(paths), kKeptRuns);
+}
+
+void prune_logs(const std::string& logs_dir, const std::string& current, const std::set<std::string>& running,
+                size_t keep) {
+  std::map<std::string, fs::file_time_type> runs;  // id -> newest mtime of its logs
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(logs_dir, ec)) {
+    if (entry.is_symlink(ec) || !entry.is_regular_file(ec)) continue;  // latest.log and the like
+    std::string name = entry.path().filename();
+    std::string id;
+    if (name.ends_with(".console.log")) id = name.substr(0, name.size() - 12);
+    else if (name.ends_with(".log")) id = name.substr(0, name.size() - 4);
+    if (id.empty() || id == current) continue;
+    auto mtime = entry.last_write_time(ec);
+    if (ec) continue;
+    auto [it, added] = runs.emplace(id, mtime);
+    if (!added) it->second = std::max(it->second, mtime);
+  }
+  std::vector<std::pair<fs::file_time_type, std::string>> newest_first;
+  for (const auto& [id, mtime] : runs) newest_first.emplace_back(mtime, id);
+  std::sort(newest_first.rbegin(), newest_first.rend());
+  size_t others_kept = keep > 0 ? keep - 1 : 0;  // the current run is one of the `keep`
+  for (size_t i = others_kept; i < newest_first.size(); ++i) {
+    const std::string& id = newest_first[i].second;
+    if (running.contains(id)) continue;
+    fs::remove(logs_dir + "/" + id + ".log", ec);
+    fs::remove(logs_dir + "/" + id + ".console.log", ec);
   }
 }
 

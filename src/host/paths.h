@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
+#include <set>
 #include <string>
 
 namespace alfs {
@@ -31,8 +33,16 @@ void make_dirs(const std::string& path, int mode = 0755);
 // The host log and the guest console log of run `id`.
 std::string log_file(const Paths& paths, const std::string& id);
 std::string console_log_file(const Paths& paths, const std::string& id);
-// Points latest.log and latest.console.log (what `log` and `dmesg` show) at run `id`.
+// Points latest.log and latest.console.log (what `log` and `dmesg` show) at run `id`,
+// then prunes the logs to the kKeptRuns newest runs (keeping those of running instances).
 void mark_latest_logs(const Paths& paths, const std::string& id);
+
+inline constexpr size_t kKeptRuns = 10;
+
+// Removes <id>.log and <id>.console.log in `logs_dir` of every run but the `keep` newest
+// (by the newer of their mtimes; `current` counts as the newest) and those in `running`.
+void prune_logs(const std::string& logs_dir, const std::string& current, const std::set<std::string>& running,
+                size_t keep);
 
 // make_dirs, with what it creates owned by the invoking user.
 void make_user_dirs(const Paths& paths, const std::string& path, int mode = 0700);

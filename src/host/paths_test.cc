@@ -5,10 +5,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
+#include <string>
 
+#include "common/fd.h"
 #include "common/temp_dir.h"
+#include "host/instance.h"
 
 namespace alfs {
 namespace {
@@ -60,6 +65,72 @@ TEST(ResolvePaths, UnderSudoTheInvokingUsersHomeAndOwnership) {
   ASSERT_EQ(::stat((dir / "a" / "b").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, nobody->pw_uid) << "created for the invoking user";
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+// Log files of runs 1..n in `dir`, run i modified i minutes ago (run 1 the newest).
+std::set<std::string> make_runs(const fs::path& dir, int n) {
+  std::set<std::string> names;
+  auto now = fs::file_time_type::clock::now();
+  for (int i = 1; i <= n; ++i) {
+    for (const std::string& name : {std::to_string(i) + ".log", std::to_string(i) + ".console.log"}) {
+      write_file_atomic((dir / name).string(), "x");
+      fs::last_write_time(dir / name, now - std::chrono::minutes(i));
+      names.insert(name);
+    }
+  }
+  return names;
+}
+
+std::set<std::string> files_in(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename());
+  return names;
+}
+
+TEST(PruneLogs, KeepsTheNewestRunsTheCurrentOneAndRunningOnes) {
+  TempDir tmp("alfs-logs");
+  fs::path dir = tmp.path();
+  make_runs(dir, 12);
+  fs::create_symlink("1.log", dir / "latest.log");
+  write_file_atomic((dir / "shell-9.log").string(), "x");  // the current run, older than all
+  fs::last_write_time(dir / "shell-9.log", fs::file_time_type::clock::now() - std::chrono::hours(1));
+  // Run 11's console log is new: a run counts by its newer file.
+  fs::last_write_time(dir / "11.console.log", fs::file_time_type::clock::now());
+
+  prune_logs(dir.string(), "shell-9", {"12"}, 4);
+  EXPECT_EQ(files_in(dir), (std::set<std::string>{"latest.log", "shell-9.log", "1.log", "1.console.log", "2.log",
+                                                  "2.console.log", "11.log", "11.console.log", "12.log",
+                                                  "12.console.log"}));
+}
+
+TEST(PruneLogs, MarkingTheLatestRunPrunesAllButRunningInstances) {
+  TempDir tmp("alfs-logs");
+  Paths paths;
+  paths.logs_dir = tmp.file("logs");
+  paths.instances_dir = tmp.file("instances");
+  make_dirs(paths.logs_dir);
+  make_runs(paths.logs_dir, 12);
+  InstanceRegistry registry(paths.instances_dir);
+  InstanceRecord live{.id = "11", .supervisor_pid = ::getpid()}, dead{.id = "12", .supervisor_pid = 0};
+  registry.save(live);
+  registry.save(dead);
+  make_dirs(registry.dir_of("10"));  // a `shell` VM's scratch directory: no record
+
+  mark_latest_logs(paths, "13");
+  std::set<std::string> expected = {"latest.log", "latest.console.log"};
+  for (std::string id : {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"})
+    expected.insert({id + ".log", id + ".console.log"});
+  EXPECT_EQ(files_in(paths.logs_dir), expected);
+  EXPECT_EQ(fs::read_symlink(fs::path(paths.logs_dir) / "latest.log"), log_file(paths, "13"));
+}
+
+TEST(PruneLogs, NothingToDoWithFewRunsOrNoDirectory) {
+  TempDir tmp("alfs-logs");
+  fs::path dir = tmp.path();
+  std::set<std::string> all = make_runs(dir, 9);
+  prune_logs(dir.string(), "10", {}, kKeptRuns);
+  EXPECT_EQ(files_in(dir), all);
+  prune_logs((dir / "missing").string(), "10", {}, kKeptRuns);
 }
 
 }  // namespace

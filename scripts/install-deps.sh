@@ -6,7 +6,7 @@ packages="cmake g++ make pkg-config
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev libblkid-dev
   libfuse3-dev libnfs-dev libgtest-dev libgmock-dev
   qemu-system-x86 qemu-utils fuse3 mmdebstrap cpio xz-utils zstd
-  e2fsprogs dosfstools btrfs-progs fdisk util-linux ca-certificates bc tmux jq libnfs-utils iproute2 openssl"
+  e2fsprogs dosfstools btrfs-progs xfsprogs fdisk util-linux ca-certificates bc tmux jq libnfs-utils iproute2 openssl"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

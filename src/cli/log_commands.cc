@@ -37,14 +37,17 @@ int log_command(bool follow) {
   std::string file = latest("latest.log");
   UniqueFd fd = open_file(file, O_RDONLY);
   char buf[65536];
-  for (;;) {
+  // The supervisor's last line follows the removal of its instance: one more pass
+  // after it is gone takes that line too.
+  for (bool last_pass = !follow;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n > 0) {
       std::fwrite(buf, 1, static_cast<size_t>(n), stdout);
       continue;
     }
     std::fflush(stdout);
-    if (!follow || !instance_running(file)) break;
+    if (last_pass) break;
+    last_pass = !instance_running(file);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return 0;

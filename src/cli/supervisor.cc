@@ -223,7 +223,11 @@ class Supervisor {
         auto msg = vm_->channel().receive(Deadline(0ms));
         if (msg.status == LineChannel::Status::kMessage) log("guest: " + msg.message.dump());
         if (msg.status == LineChannel::Status::kClosed) {
-          log("the guest closed the control channel");
+          // A guest that panics (panic=-1, -no-reboot) takes QEMU with it at once.
+          if (auto status = vm_->process().wait_for(2s))
+            log("the VM exited unexpectedly (" + status->describe() + "); see `anylinuxfs dmesg`");
+          else
+            log("the guest closed the control channel");
           vm_lost();
           return;
         }

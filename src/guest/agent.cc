@@ -194,6 +194,10 @@ std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   nfsd_mounted_ = true;
   nfs_started_ = true;
   runner_.start_daemon({"rpcbind", "-f"});
+  // rpc.nfsd registers with rpcbind: a slow guest (TCG on a busy host) may not have it
+  // listening yet, and the registration is then refused.
+  for (int i = 0; i < 100 && !runner_.run({"test", "-S", "/run/rpcbind.sock"}, 5s).ok(); ++i)
+    std::this_thread::sleep_for(100ms);
   std::string client = r.export_client + ":" + export_path_;
   // What the driver actually gave (read-only after a fallback) is what the export offers.
   protocol::MountRequest as_mounted = r;
@@ -202,8 +206,13 @@ std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   runner_.start_daemon({"rpc.mountd", "-F", "-N", "4", "-p", std::to_string(protocol::kGuestMountdPort)});
   // NFSv3 only: the host client is v3 (libnfs' v4 writes are broken), and v3 needs
   // no grace period before writes.
-  if (auto e = step("nfs", {"rpc.nfsd", "-N", "4", "-p", std::to_string(protocol::kGuestNfsPort), "8"}, 30s))
-    return e;
+  std::optional<GuestError> nfsd;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(1s);
+    nfsd = step("nfs", {"rpc.nfsd", "-N", "4", "-p", std::to_string(protocol::kGuestNfsPort), "8"}, 30s);
+    if (!nfsd) break;
+  }
+  if (nfsd) return nfsd;
   return std::nullopt;
 }
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "guest/fake_runner.h"
 
 namespace alfs::guest {
@@ -172,6 +174,15 @@ TEST(AgentWithFakeRunner, ATypeTheGuestHasNoDriverForIsRefused) {
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->message, "unknown filesystem type 'nosuchfs': the guest has no driver for it");
   EXPECT_FALSE(contains(runner.calls, "mount -t nosuchfs -o noatime /dev/vda /mnt/disk"));
+}
+
+TEST(AgentWithFakeRunner, NfsdIsRetriedWhileRpcbindComesUp) {
+  FakeRunner runner;
+  runner.fail("rpc.nfsd -N 4", "rpc.nfsd: writing fd to kernel failed: errno 111 (Connection refused)\n", 2);
+  Agent agent(runner);
+  EXPECT_FALSE(agent.mount(request()).has_value());
+  EXPECT_EQ(std::count(runner.calls.begin(), runner.calls.end(), "rpc.nfsd -N 4 -p 2049 8"), 3);
+  EXPECT_LT(call_index(runner.calls, "test -S /run/rpcbind.sock"), call_index(runner.calls, "rpc.nfsd"));
 }
 
 TEST(AgentWithFakeRunner, AFailedMountQuotesTheKernel) {

@@ -19,6 +19,7 @@ struct MountArgs {
   std::string bind_address = "127.0.0.1";  // -b: NFS reachable on this address (0.0.0.0: everywhere)
   bool verbose = false;
   bool remount = false;     // -r: unmount the host's own mounts of the disks first
+  std::string backend;      // --backend qemu|krun|auto; empty: the config's vm.backend
 };
 
 int mount_command(const MountArgs& args);

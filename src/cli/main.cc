@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   mount_cmd->add_option("-a,--action", mount.action, "a custom action of the config (see `anylinuxfs actions`)");
   mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress");
   mount_cmd->add_flag("-r,--remount", mount.remount, "unmount the disk where the host itself has mounted it first");
+  mount_cmd->add_option("--backend", mount.backend, "VM backend: qemu, krun or auto (default: the config's vm.backend)")
+      ->check(CLI::IsMember({"auto", "qemu", "krun"}));
   mount_cmd->callback([&] {
     mount.one_passphrase_for_all = prompt_mode == "1";
     rc = alfs::cli::mount_command(mount);

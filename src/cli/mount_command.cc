@@ -33,7 +33,8 @@
 #include "host/mount_options.h"
 #include "host/volume.h"
 #include "vm/accel.h"
-#include "vm/qemu.h"
+#include "vm/backends.h"
+#include "vm/krun.h"
 
 namespace alfs::cli {
 
@@ -187,6 +188,8 @@ int mount_command(const MountArgs& given) {
     std::swap(args.disk, args.mount_point);
   Paths paths = resolve_paths();
   Config config = load_config(default_config_files(paths.home));
+  // First: a backend that cannot run stops the mount before anything is done.
+  std::unique_ptr<vm::VmBackend> backend = vm::make_backend(args.backend.empty() ? config.backend : args.backend);
   protocol::ActionScripts action = action_scripts(config, args.action);
   // A "diskless" action (no identifier) mounts nothing and exports a path of its own.
   bool diskless = args.disk.empty();
@@ -268,11 +271,15 @@ int mount_command(const MountArgs& given) {
     plan.vm.ram_mib = kLuksRamMib;
   }
   plan.vm.vcpus = config.num_vcpus;
-  plan.vm.accel = vm::choose_accel(image.dir + "/kvm-verdict", [&] {
-    if (args.verbose) std::fprintf(stderr, "anylinuxfs: checking whether the guest boots under KVM\n");
-    vm::QemuBackend backend;
-    return vm::guest_boots_under_kvm(backend, plan.vm, plan.instance_dir);
-  });
+  plan.backend = backend->name();
+  if (plan.backend == "krun") {
+    plan.vm.accel = vm::KrunBackend::accel();
+  } else {
+    plan.vm.accel = vm::choose_accel(image.dir + "/kvm-verdict", [&] {
+      if (args.verbose) std::fprintf(stderr, "anylinuxfs: checking whether the guest boots under KVM\n");
+      return vm::guest_boots_under_kvm(*backend, plan.vm, plan.instance_dir);
+    });
+  }
   plan.request.devices = volume.guest_devices;
   plan.request.volume_group = volume.volume_group;
   plan.request.logical_volume = volume.logical_volume;

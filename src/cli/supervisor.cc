@@ -22,6 +22,7 @@
 #include "host/mount_point.h"
 #include "nfs/kernel_nfs_mount.h"
 #include "nfs/nfs_fuse_bridge.h"
+#include "vm/backends.h"
 #include "vm/boot.h"
 #include "vm/qemu.h"
 
@@ -103,10 +104,11 @@ class Supervisor {
     plan_.vm.forwards = {{plan_.bind_address, ports[0], protocol::kGuestNfsPort},
                          {plan_.bind_address, ports[1], protocol::kGuestMountdPort}};
 
-    vm::QemuBackend backend;
-    progress("starting the VM (" + backend.name() + ", " + vm::to_string(plan_.vm.accel) + ")");
-    log("qemu: " + join_argv(vm::QemuBackend::command_line(plan_.vm, vm::read_host_facts())));
-    vm_.emplace(vm::BootedVm::boot(backend, plan_.vm, STDERR_FILENO, plan_.record.log_file, vm::BootTimeouts{},
+    std::unique_ptr<vm::VmBackend> backend = vm::make_backend(plan_.backend);
+    progress("starting the VM (" + backend->name() + ", " + vm::to_string(plan_.vm.accel) + ")");
+    if (backend->name() == "qemu")
+      log("qemu: " + join_argv(vm::QemuBackend::command_line(plan_.vm, vm::read_host_facts())));
+    vm_.emplace(vm::BootedVm::boot(*backend, plan_.vm, STDERR_FILENO, plan_.record.log_file, vm::BootTimeouts{},
                                    [this](pid_t pid) {
                                      plan_.record.vm_pid = pid;
                                      plan_.record.state = "starting";

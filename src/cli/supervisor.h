@@ -17,6 +17,7 @@ struct SupervisorPlan {
   std::string instance_dir;
   std::string instances_dir;
   vm::VmSpec vm;          // image, disks, ram, vcpus, accel (socket, console and forwards are filled in here)
+  std::string backend = "qemu";  // the VM backend `mount` chose (vm/backends.h)
   protocol::MountRequest request;
   bool allow_other = false;
   std::string bind_address = "127.0.0.1";  // -b: where the NFS forwards listen

@@ -7,11 +7,13 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "host/config.h"
 #include "host/guest_image.h"
 #include "host/instance.h"
 #include "host/paths.h"
 #include "vm/accel.h"
-#include "vm/qemu.h"
+#include "vm/backends.h"
+#include "vm/krun.h"
 
 namespace alfs::cli {
 
@@ -20,6 +22,7 @@ namespace fs = std::filesystem;
 std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::DiskAttachment> disks,
                                      bool terminal) {
   Paths paths = resolve_paths();
+  std::unique_ptr<vm::VmBackend> backend = vm::make_backend(load_config(default_config_files(paths.home)).backend);
   GuestImage image = ensure_guest_image(paths, false, STDERR_FILENO);
   make_user_dirs(paths, paths.logs_dir);
   std::string id = kind + "-" + std::to_string(::getpid());
@@ -40,10 +43,11 @@ std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::Di
   spec.control_socket = tool->scratch_ + "/control.sock";
   spec.console_log = tool->console_log_ = console_log_file(paths, id);
   spec.terminal = terminal;
-  vm::QemuBackend backend;
-  spec.accel = vm::choose_accel(image.dir + "/kvm-verdict",
-                                [&] { return vm::guest_boots_under_kvm(backend, spec, tool->scratch_); });
-  tool->vm_.emplace(vm::BootedVm::boot(backend, spec, log_fd.get(), log, vm::BootTimeouts{}));
+  spec.accel = backend->name() == "krun"
+                   ? vm::KrunBackend::accel()
+                   : vm::choose_accel(image.dir + "/kvm-verdict",
+                                      [&] { return vm::guest_boots_under_kvm(*backend, spec, tool->scratch_); });
+  tool->vm_.emplace(vm::BootedVm::boot(*backend, spec, log_fd.get(), log, vm::BootTimeouts{}));
   return tool;
 }
 

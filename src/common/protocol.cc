@@ -12,6 +12,7 @@ using nlohmann::json;
 
 namespace {
 constexpr size_t kMaxLine = 1 << 20;
+constexpr int kMaxDepth = 64;
 
 template <typename T>
 T field(const json& message, const char* name, T fallback) {
@@ -128,7 +129,19 @@ json to_json(const InspectRequest& r) { return json{{"type", "inspect"}, {"keys"
 InspectRequest inspect_request_from_json(const json& m) { return InspectRequest{keys_from_json(m)}; }
 
 json decode_line(std::string_view line) {
-  json message = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  // dump(), copies and comparisons recurse: a peer's deeply nested line would overflow
+  // the stack of whoever logs it. No message nests beyond a few levels.
+  struct TooDeep {};
+  auto depth_limit = [](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxDepth) throw TooDeep{};
+    return true;
+  };
+  json message;
+  try {
+    message = json::parse(line, depth_limit, /*allow_exceptions=*/false);
+  } catch (const TooDeep&) {
+    throw ProtocolError("malformed message: nested more than " + std::to_string(kMaxDepth) + " levels deep");
+  }
   if (message.is_discarded()) throw ProtocolError("malformed message: not JSON");
   if (!message.is_object()) throw ProtocolError("malformed message: not a JSON object");
   message_type(message);

@@ -22,14 +22,26 @@ std::string unescape(std::string_view value) {
   return out;
 }
 
+// A tool's JSON field, or "" (0) when it is missing or not what the tool prints.
+std::string text_field(const json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+uint64_t bytes_field(const json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
 void walk(const json& node, const std::string& parent, json& devices) {
-  std::string path = node.value("name", std::string());
+  if (!node.is_object()) return;
+  std::string path = text_field(node, "name");
   if (path.empty()) return;
   auto known = std::find_if(devices.begin(), devices.end(), [&](const json& d) { return d["path"] == path; });
   if (known == devices.end()) {
     devices.push_back({{"path", path},
-                       {"kind", node.value("type", std::string())},
-                       {"size", node.value("size", uint64_t{0})},
+                       {"kind", text_field(node, "type")},
+                       {"size", bytes_field(node, "size")},
                        {"parents", json::array()}});
     known = devices.end() - 1;
   }

@@ -93,5 +93,15 @@ TEST(InspectorWithFakeRunner, NoArraysIsNotAnError) {
   EXPECT_TRUE(Inspector(runner).inspect({})["errors"].empty());
 }
 
+// Found by fuzz/listing_fuzz.cc: a node or field unlike lsblk's threw a JSON exception out
+// of the agent (no report at all), and a float size was converted to an integer (UB).
+TEST(Inspector, LsblkNodesUnlikeLsblksAreSkipped) {
+  json devices = Inspector::devices_from_lsblk(json::parse(R"({"blockdevices": [0, "x", {"name": 7},
+    {"name": "/dev/vda", "type": ["disk"], "size": 1e300, "children": [null,
+       {"name": "/dev/vda1", "type": "part", "size": -1}]}]})"));
+  EXPECT_EQ(devices, json::parse(R"([{"path":"/dev/vda","kind":"","size":0,"parents":[]},
+    {"path":"/dev/vda1","kind":"part","size":0,"parents":["/dev/vda"]}])"));
+}
+
 }  // namespace
 }  // namespace alfs::guest

@@ -83,6 +83,20 @@ class FileReader {
     return static_cast<int>(n);
   }
 
+  // A string among `choices`.
+  template <size_t N>
+  std::string one_of(const std::string& name, const toml::node& node,
+                     const std::array<std::string_view, N>& choices) {
+    const auto* value = node.as_string();
+    std::string list;
+    for (std::string_view c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
+    if (value == nullptr) throw bad(node, name + " must be a string, one of " + list);
+    const std::string& text = value->get();
+    for (std::string_view c : choices)
+      if (text == c) return text;
+    throw bad(node, name + " must be one of " + list + " (got '" + text + "')");
+  }
+
   std::string string(const std::string& name, const toml::node& node) {
     const auto* value = node.as_string();
     if (value == nullptr) throw bad(node, name + " must be a string");
@@ -112,18 +126,12 @@ class FileReader {
     } else if (key == "num_vcpus") {
       config_.num_vcpus = integer(name, node, kMinVcpus, kMaxVcpus);
     } else if (key == "log_level") {
-      const auto* value = node.as_string();
-      std::string levels;
-      for (std::string_view level : kLogLevels) levels += (levels.empty() ? "" : ", ") + std::string(level);
-      if (value == nullptr) throw bad(node, name + " must be a string, one of " + levels);
-      const std::string& level = value->get();
-      bool known = false;
-      for (std::string_view l : kLogLevels) known = known || level == l;
-      if (!known) throw bad(node, name + " must be one of " + levels + " (got '" + level + "')");
-      config_.log_level = level;
+      config_.log_level = one_of(name, node, kLogLevels);
+    } else if (key == "backend") {
+      config_.backend = one_of(name, node, kVmBackends);
     } else {
       throw Error(where(file_, key.source()) + "unknown key " + name +
-                  " (known: ram_size_mib, num_vcpus, log_level)");
+                  " (known: ram_size_mib, num_vcpus, log_level, backend)");
     }
     config_.origin[name] = file_;
   }

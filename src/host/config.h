@@ -5,6 +5,7 @@
 //   ram_size_mib = 512     # 128..65536
 //   num_vcpus = 1          # 1..64
 //   log_level = "info"     # error, warn, info, debug, trace
+//   backend = "auto"       # auto, qemu, krun (vm/backends.h)
 //   [guest]
 //   custom_packages = ["btrfs-progs"]
 //   [custom_actions.<name>]   # name: letters, digits, '_', '-'
@@ -23,6 +24,7 @@ namespace alfs {
 inline constexpr int kMinRamSizeMib = 128, kMaxRamSizeMib = 65536;
 inline constexpr int kMinVcpus = 1, kMaxVcpus = 64;
 inline constexpr std::array<std::string_view, 5> kLogLevels = {"error", "warn", "info", "debug", "trace"};
+inline constexpr std::array<std::string_view, 3> kVmBackends = {"auto", "qemu", "krun"};
 
 // [custom_actions.<name>]: scripts run in the guest with /bin/sh -c around the mount.
 struct CustomAction {
@@ -40,6 +42,7 @@ struct Config {
   int ram_size_mib = 512;
   int num_vcpus = 1;
   std::string log_level = "info";
+  std::string backend = "auto";
   std::vector<std::string> custom_packages;
   std::map<std::string, CustomAction> custom_actions;  // by name; a later file's action replaces an earlier one
   // The file each effective value came from, by its dotted key ("vm.num_vcpus",

@@ -52,6 +52,12 @@ size_t after_last_value(std::string_view text, const toml::table& table) {
   return next_line(text, offset_of(text, last));
 }
 
+// Whether `node` is written as one value (`key = ...`) whose text can be replaced: not a
+// table made of a [header] or dotted keys, nor an array of [[tables]].
+bool is_value_text(const toml::node& node) {
+  return !(node.is_table() && !node.as_table()->is_inline()) && !node.is_array_of_tables();
+}
+
 // Inserts `line` (without its newline) at `offset`, the start of a line or the end of the text.
 void insert_line(std::string& text, size_t offset, const std::string& line) {
   if (offset == text.size() && !text.empty() && !text.ends_with('\n')) {
@@ -77,8 +83,10 @@ std::string set_toml_value(std::string_view text, const std::string& file, const
   const toml::node* node = root.get(table);
   const toml::table* t = node ? node->as_table() : nullptr;
   if (node != nullptr && t == nullptr) throw Error(file + ": " + table + " is not a table");
-  if (t != nullptr && t->get(key) != nullptr) {
-    const toml::source_region& old = t->get(key)->source();
+  if (const toml::node* existing = t ? t->get(key) : nullptr; existing && !is_value_text(*existing)) {
+    throw Error(file + ": cannot set " + table + "." + key + ": it is a table, not a value");
+  } else if (existing) {
+    const toml::source_region& old = existing->source();
     size_t begin = offset_of(text, old.begin);
     result.replace(begin, offset_of(text, old.end) - begin, value);
   } else if (t != nullptr && t->is_inline()) {
@@ -104,6 +112,7 @@ std::vector<std::pair<std::string, std::string>> config_values(const Config& con
       {"vm.ram_size_mib", std::to_string(config.ram_size_mib)},
       {"vm.num_vcpus", std::to_string(config.num_vcpus)},
       {"vm.log_level", toml_string(config.log_level)},
+      {"vm.backend", toml_string(config.backend)},
       {"guest.custom_packages", "[" + packages + "]"},
   };
 }

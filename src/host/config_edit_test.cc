@@ -120,6 +120,21 @@ TEST(SetTomlValue, Errors) {
   }
 }
 
+// Found by fuzz/config_fuzz.cc: the key named a table (of dotted keys, or with a header of
+// its own), whose text was replaced by the value, garbling the file.
+TEST(SetTomlValue, AKeyThatIsATableIsAnError) {
+  for (std::string text : {"vm.log_level.x = 'warn'\n", "[vm.log_level]\nx = 1\n", "[[vm.log_level]]\nx = 1\n"}) {
+    try {
+      set(text, "log_level", "\"debug\"");
+      FAIL() << "expected an error for " << text;
+    } catch (const Error& e) {
+      EXPECT_STREQ(e.what(), "config.toml: cannot set vm.log_level: it is a table, not a value") << text;
+    }
+  }
+  // An inline table is one value: replaced as any other.
+  EXPECT_EQ(set("vm.log_level = { x = 1 } # was\n", "log_level", "\"debug\""), "vm.log_level = \"debug\" # was\n");
+}
+
 TEST(TomlString, QuotesAndEscapes) {
   EXPECT_EQ(toml_string("info"), "\"info\"");
   EXPECT_EQ(toml_string("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
@@ -135,12 +150,14 @@ TEST(DescribeConfig, ValuesWithTheirOrigins) {
             "vm.ram_size_mib = 512                             # default\n"
             "vm.num_vcpus = 2                                  # /root/.anylinuxfs/config.toml\n"
             "vm.log_level = \"info\"                             # default\n"
+            "vm.backend = \"auto\"                               # default\n"
             "guest.custom_packages = [\"btrfs-progs\", \"zstd\"]   # /etc/anylinuxfs.toml\n"
             "custom_actions: 2 (see `anylinuxfs actions`)\n");
   EXPECT_EQ(describe_config(Config{}),
             "vm.ram_size_mib = 512        # default\n"
             "vm.num_vcpus = 1             # default\n"
             "vm.log_level = \"info\"        # default\n"
+            "vm.backend = \"auto\"          # default\n"
             "guest.custom_packages = []   # default\n"
             "custom_actions: 0 (see `anylinuxfs actions`)\n");
 }

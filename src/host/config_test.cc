@@ -49,6 +49,7 @@ TEST_F(ConfigTest, DefaultsWithoutFiles) {
   EXPECT_EQ(c.ram_size_mib, 512);
   EXPECT_EQ(c.num_vcpus, 1);
   EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.backend, "auto");
   EXPECT_TRUE(c.custom_packages.empty());
 }
 
@@ -58,12 +59,14 @@ TEST_F(ConfigTest, ReadsAllKeys) {
                         "ram_size_mib = 2048\n"
                         "num_vcpus = 4\n"
                         "log_level = \"debug\"\n"
+                        "backend = \"krun\"\n"
                         "[guest]\n"
                         "custom_packages = [\"btrfs-progs\", \"zfsutils-linux=2.1.11-1\"]\n");
   Config c = load_config({f});
   EXPECT_EQ(c.ram_size_mib, 2048);
   EXPECT_EQ(c.num_vcpus, 4);
   EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.backend, "krun");
   EXPECT_THAT(c.custom_packages, ElementsAre("btrfs-progs", "zfsutils-linux=2.1.11-1"));
 }
 
@@ -196,16 +199,23 @@ TEST_F(ConfigTest, OutOfRange) {
   EXPECT_EQ(error_of("[vm]\nlog_level = \"verbose\"\n"),
             path("config.toml") +
                 ":2: vm.log_level must be one of error, warn, info, debug, trace (got 'verbose')");
+  EXPECT_EQ(error_of("[vm]\nbackend = \"vbox\"\n"),
+            path("config.toml") + ":2: vm.backend must be one of auto, qemu, krun (got 'vbox')");
+  EXPECT_EQ(error_of("[vm]\nbackend = 1\n"),
+            path("config.toml") + ":2: vm.backend must be a string, one of auto, qemu, krun");
   EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"a b\"]\n"),
             path("config.toml") + ":2: element 1 of guest.custom_packages is not a package name: 'a b'");
   EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"\"]\n"),
             path("config.toml") + ":2: element 1 of guest.custom_packages is not a package name: ''");
   EXPECT_EQ(error_of("[vm]\nram_size_mib = 128\nnum_vcpus = 64\nlog_level = \"trace\"\n"), "(no error)");
+  for (const char* backend : {"auto", "qemu", "krun"})
+    EXPECT_EQ(error_of("[vm]\nbackend = \"" + std::string(backend) + "\"\n"), "(no error)");
 }
 
 TEST_F(ConfigTest, UnknownKeys) {
   EXPECT_EQ(error_of("[vm]\n\nramsize = 1\n"),
-            path("config.toml") + ":3: unknown key vm.ramsize (known: ram_size_mib, num_vcpus, log_level)");
+            path("config.toml") +
+                ":3: unknown key vm.ramsize (known: ram_size_mib, num_vcpus, log_level, backend)");
   EXPECT_EQ(error_of("[guest]\npackages = []\n"),
             path("config.toml") + ":2: unknown key guest.packages (known: custom_packages)");
   EXPECT_EQ(error_of("[vn]\nnum_vcpus = 1\n"),

@@ -23,6 +23,9 @@ struct ListedVolume {
   // An encrypted container opened with `list -d`: what it holds.
   std::string inside_type;
   std::string inside_name;
+  // The partition table's name for the partition's type, as diskutil gives it ("Linux
+  // Filesystem", "Microsoft Basic Data"); macOS only. Shown when `type` is unknown.
+  std::string partition_type;
   friend bool operator==(const ListedVolume&, const ListedVolume&) = default;
 };
 

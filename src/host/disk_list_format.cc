@@ -116,6 +116,8 @@ std::string format_table(const std::vector<ListedDisk>& disks) {
     for (const ListedVolume& v : disk.volumes) {
       // An opened container shows what it holds: "crypto_LUKS: ext4" and the inner label.
       std::string type = v.inside_type.empty() ? v.type : v.type + ": " + v.inside_type;
+      // Unknown content shows the partition's type instead, as diskutil does ("Linux Filesystem").
+      if (type.empty()) type = v.partition_type;
       std::string name = v.name.empty() ? v.inside_name : v.name;
       rows += row(v.index, type, name, v.size_bytes, v.index == 0 ? mark : 0, v.identifier);
     }
@@ -143,6 +145,7 @@ std::string format_json(const std::vector<ListedDisk>& disks) {
                      {"name", v.name},
                      {"size_bytes", v.size_bytes},
                      {"identifier", v.identifier}};
+      if (!v.partition_type.empty()) volume["partition_type"] = v.partition_type;
       if (!v.inside_type.empty()) volume["inside"] = {{"type", v.inside_type}, {"name", v.inside_name}};
       volumes.push_back(std::move(volume));
     }

@@ -1,10 +1,14 @@
 #include "host/guest_listing.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <map>
 #include <optional>
 #include <set>
+#include <type_traits>
 
+#include "common/error.h"
 
 namespace alfs {
 
@@ -18,6 +22,49 @@ struct GuestDevice {
   std::vector<std::string> parents;
 };
 
+// The report's parts, read before any disk is touched: a report unlike the one
+// guest/inspector.h sends is an Error, which `list` shows on the disks it concerns.
+struct Report {
+  std::map<std::string, GuestDevice> devices;
+  std::vector<std::pair<std::string, std::string>> errors;  // (device, message)
+  std::vector<std::array<std::string, 3>> volumes;          // (vg, lv, device)
+};
+
+Error malformed(const std::string& why) { return Error("malformed report from the guest: " + why); }
+
+// `name` of the object `what`: `fallback` when absent or null.
+template <typename T>
+T field(const json& object, const char* name, T fallback, const char* what) {
+  if (!object.is_object()) throw malformed(std::string(what) + " is not an object");
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return fallback;
+  bool ok = true;
+  if constexpr (std::is_same_v<T, uint64_t>) ok = it->is_number_unsigned();
+  if constexpr (std::is_same_v<T, std::string>) ok = it->is_string();
+  if constexpr (std::is_same_v<T, json>) ok = it->is_array();
+  if constexpr (std::is_same_v<T, std::vector<std::string>>)
+    ok = it->is_array() && std::all_of(it->begin(), it->end(), [](const json& e) { return e.is_string(); });
+  if (!ok) throw malformed("\"" + std::string(name) + "\" of " + what + " has the wrong type");
+  return it->get<T>();
+}
+
+Report read_report(const json& report) {
+  Report r;
+  for (const auto& d : field(report, "devices", json::array(), "the report")) {
+    r.devices[field(d, "path", std::string(), "a device")] = {
+        field(d, "kind", std::string(), "a device"), field(d, "fstype", std::string(), "a device"),
+        field(d, "label", std::string(), "a device"), field(d, "size", uint64_t{0}, "a device"),
+        field(d, "parents", std::vector<std::string>(), "a device")};
+  }
+  for (const auto& e : field(report, "errors", json::array(), "the report"))
+    r.errors.emplace_back(field(e, "device", std::string(), "an error"), field(e, "message", std::string(), "an error"));
+  for (const auto& v : field(report, "volumes", json::array(), "the report")) {
+    r.volumes.push_back({field(v, "vg", std::string(), "a volume"), field(v, "lv", std::string(), "a volume"),
+                         field(v, "device", std::string(), "a volume")});
+  }
+  return r;
+}
+
 // "/dev/vdb2" -> (1, 2); "/dev/vdb" -> (1, 0); anything else: nothing. (`list` attaches
 // at most 26 disks, so one letter.)
 std::optional<std::pair<size_t, int>> attached_position(const std::string& path) {
@@ -25,21 +72,20 @@ std::optional<std::pair<size_t, int>> attached_position(const std::string& path)
   if (path.rfind(prefix, 0) != 0 || path.size() <= prefix.size()) return std::nullopt;
   char letter = path[prefix.size()];
   if (letter < 'a' || letter > 'z') return std::nullopt;
-  std::string rest = path.substr(prefix.size() + 1);
-  if (!rest.empty() && rest.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  return std::make_pair(static_cast<size_t>(letter - 'a'), rest.empty() ? 0 : std::stoi(rest));
+  std::string_view rest = std::string_view(path).substr(prefix.size() + 1);
+  if (rest.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  int partition = 0;
+  // A number too big for a partition is none of the host's.
+  if (!rest.empty() && std::from_chars(rest.data(), rest.data() + rest.size(), partition).ec != std::errc())
+    return std::nullopt;
+  return std::make_pair(static_cast<size_t>(letter - 'a'), partition);
 }
 
 class Mapper {
  public:
-  Mapper(std::vector<ListedDisk>& disks, const std::vector<size_t>& attached, const json& report)
-      : disks_(disks), attached_(attached) {
-    for (const auto& d : report.value("devices", json::array())) {
-      GuestDevice g{d.value("kind", ""), d.value("fstype", ""), d.value("label", ""), d.value("size", uint64_t{0}),
-                    d.value("parents", std::vector<std::string>())};
-      devices_[d.value("path", "")] = g;
-    }
-  }
+  Mapper(std::vector<ListedDisk>& disks, const std::vector<size_t>& attached,
+         std::map<std::string, GuestDevice> devices)
+      : disks_(disks), attached_(attached), devices_(std::move(devices)) {}
 
   const std::map<std::string, GuestDevice>& devices() const { return devices_; }
 
@@ -101,10 +147,10 @@ class Mapper {
 
 std::vector<std::string> apply_inspection(std::vector<ListedDisk>& disks, const std::vector<size_t>& attached,
                                           const json& report) {
-  Mapper map(disks, attached, report);
+  Report r = read_report(report);
+  Mapper map(disks, attached, std::move(r.devices));
   std::vector<std::string> warnings;
-  for (const auto& e : report.value("errors", json::array())) {
-    std::string device = e.value("device", ""), message = e.value("message", "");
+  for (auto& [device, message] : r.errors) {
     auto pos = attached_position(device);
     ListedDisk* disk = pos ? map.disk_of(pos->first) : nullptr;
     if (!disk) {
@@ -131,7 +177,7 @@ std::vector<std::string> apply_inspection(std::vector<ListedDisk>& disks, const 
     if (device.kind.rfind("raid", 0) != 0) continue;
     std::set<std::string> parents(device.parents.begin(), device.parents.end());
     auto members = map.members(parents);
-    if (!members) {
+    if (!members || parents.empty()) {
       warnings.push_back("RAID array " + path + " is on devices that cannot be named from the host");
       continue;
     }
@@ -144,8 +190,7 @@ std::vector<std::string> apply_inspection(std::vector<ListedDisk>& disks, const 
   }
   // Volume groups: one synthetic disk each, a row per logical volume.
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> groups;  // vg -> (lv, device)
-  for (const auto& v : report.value("volumes", json::array()))
-    groups[v.value("vg", "")].emplace_back(v.value("lv", ""), v.value("device", ""));
+  for (const auto& [vg, lv, device] : r.volumes) groups[vg].emplace_back(lv, device);
   for (const auto& [vg, lvs] : groups) {
     std::set<std::string> pvs;
     for (const auto& [lv, device] : lvs)

@@ -1,7 +1,9 @@
 #include "host/guest_listing.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "host/disk_list_format.h"
 
 namespace alfs {
@@ -73,6 +75,44 @@ TEST(GuestListing, PartitionMembersAndAVolumeGroupOverTwoDisks) {
   EXPECT_EQ(disks[1].error, "/dev/sdc: No key available with this passphrase.");
   ASSERT_EQ(disks.size(), 3u);
   EXPECT_EQ(disks[2].volumes[0].identifier, "lvm:big:a.img@s2:/dev/sdc1:data");
+}
+
+// Found by fuzz/listing_fuzz.cc: a report field of the wrong type (or a float where a
+// size goes) escaped as a JSON exception, "unexpected error" for `list`.
+TEST(GuestListing, AMalformedReportIsAnErrorAndChangesNothing) {
+  for (const char* text : {R"({"devices":[{"path":["/dev/vda"]}]})", R"({"devices":[{"path":"/dev/vda","size":1.5e300}]})",
+                           R"({"devices":[0]})", R"({"errors":{"device":"/dev/vda"}})", R"({"volumes":[{"vg":7}]})",
+                           R"([])"}) {
+    std::vector<ListedDisk> disks = {image("a.img", "ext4")};
+    std::vector<ListedDisk> before = disks;
+    try {
+      apply_inspection(disks, {0}, json::parse(text));
+      FAIL() << "expected an error for " << text;
+    } catch (const Error& e) {
+      EXPECT_THAT(e.what(), ::testing::StartsWith("malformed report from the guest: ")) << text;
+    }
+    ASSERT_EQ(disks.size(), 1u);
+    EXPECT_EQ(disks[0].volumes, before[0].volumes);
+    EXPECT_EQ(disks[0].error, "");
+  }
+}
+
+// Found with the fuzzer's: a partition number too big for an int threw std::out_of_range.
+TEST(GuestListing, AHugePartitionNumberIsNoHostDevice) {
+  std::vector<ListedDisk> disks = {image("a.img", "ext4")};
+  json r = json::parse(R"({"errors":[{"device":"/dev/vda99999999999","message":"odd"}]})");
+  EXPECT_EQ(apply_inspection(disks, {0}, r), std::vector<std::string>{"odd"});
+  EXPECT_EQ(disks[0].error, "");
+}
+
+// Found by fuzz/listing_fuzz.cc: an array without members was listed as "raid:", which
+// `mount` refuses.
+TEST(GuestListing, AnArrayWithoutMembersIsAWarning) {
+  std::vector<ListedDisk> disks = {image("a.img", "linux_raid_member")};
+  json r = json::parse(R"({"devices":[{"path":"/dev/md0","kind":"raid1","size":100,"parents":[]}]})");
+  EXPECT_EQ(apply_inspection(disks, {0}, r),
+            std::vector<std::string>{"RAID array /dev/md0 is on devices that cannot be named from the host"});
+  EXPECT_EQ(disks.size(), 1u);
 }
 
 }  // namespace

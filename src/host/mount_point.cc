@@ -75,13 +75,13 @@ std::string decode_mountinfo_field(std::string_view field) {
 
 }  // namespace
 
-std::string default_mount_base(bool is_root, const std::string& home) {
-  if (is_root) return "/mnt";
+std::string default_mount_base(bool is_root, const std::string& home, const std::string& dir) {
+  if (is_root) return "/" + dir;
   if (home.empty()) throw Error("cannot choose a default mount point: HOME is not set (give a mount point)");
   if (home.front() != '/') {
     throw Error("cannot choose a default mount point: HOME (" + home + ") is not an absolute path");
   }
-  return join(home, "mnt");
+  return join(home, dir);
 }
 
 std::string choose_mount_point(const std::string& base, const std::string& name,

@@ -12,8 +12,9 @@
 
 namespace alfs {
 
-// "/mnt" for root, "<home>/mnt" otherwise; throws when a non-root user has no home.
-std::string default_mount_base(bool is_root, const std::string& home);
+// "/mnt" for root, "<home>/mnt" otherwise (`dir` "Volumes" on macOS); throws when a
+// non-root user has no home.
+std::string default_mount_base(bool is_root, const std::string& home, const std::string& dir = "mnt");
 
 // base/name, or base/name-1, base/name-2, ... the first that `is_taken` rejects not.
 // Throws after 1000 attempts rather than looping forever.

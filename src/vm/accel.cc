@@ -17,12 +17,15 @@ constexpr const char* kBoots = "kvm-boots";
 constexpr const char* kFails = "kvm-fails";
 }  // namespace
 
-Accel choose_accel(const std::string& verdict_file, const std::function<bool()>& probe) {
+Accel choose_accel(const std::string& verdict_file, const std::function<bool()>& probe, HostOs os) {
   const char* forced = std::getenv("ALFS_ACCEL");
   std::string value = forced ? forced : "auto";
-  if (value == "kvm") return Accel::kKvm;
+  bool macos = os == HostOs::kMacos;
   if (value == "tcg") return Accel::kTcg;
-  if (value != "auto") throw Error("ALFS_ACCEL='" + value + "': expected kvm, tcg or auto");
+  if (value == (macos ? "hvf" : "kvm")) return macos ? Accel::kHvf : Accel::kKvm;
+  if (value != "auto")
+    throw Error("ALFS_ACCEL='" + value + "': expected " + (macos ? "hvf" : "kvm") + ", tcg or auto");
+  if (macos) return Accel::kHvf;
   if (!UniqueFd(::open("/dev/kvm", O_RDWR | O_CLOEXEC))) return Accel::kTcg;
   std::ifstream cached(verdict_file);
   std::string verdict;

@@ -4,16 +4,19 @@
 #include <functional>
 #include <string>
 
+#include "vm/qemu.h"
 #include "vm/vm_backend.h"
 
 namespace alfs::vm {
 
-// $ALFS_ACCEL "kvm" or "tcg" forces one; "auto" (or unset) decides: KVM when
-// /dev/kvm opens read-write and a boot probe showed the guest booting under it.
-// On nested hosts /dev/kvm can exist yet fail to run the Debian kernel, so the
-// probe is a real boot. It runs once (`probe()`), and its verdict is cached in
+// $ALFS_ACCEL "kvm" (Linux), "hvf" (macOS) or "tcg" forces one; "auto" (or unset)
+// decides. macOS: HVF (Hypervisor.framework is part of every Mac the guest runs on).
+// Linux: KVM when /dev/kvm opens read-write and a boot probe showed the guest booting
+// under it. On nested hosts /dev/kvm can exist yet fail to run the Debian kernel, so
+// the probe is a real boot. It runs once (`probe()`), and its verdict is cached in
 // `verdict_file` when that is writable. Throws Error on a bad $ALFS_ACCEL.
-Accel choose_accel(const std::string& verdict_file, const std::function<bool()>& probe);
+Accel choose_accel(const std::string& verdict_file, const std::function<bool()>& probe,
+                   HostOs os = read_host_facts().os);
 
 // Boots the guest of `spec` (its kernel, initrd and root; no disks, no network)
 // under KVM, in `scratch_dir`; true when the agent said hello within 20 s.

@@ -52,6 +52,38 @@ TEST(ChooseAccelWithFakeProbe, BadValueIsANamedError) {
   }
 }
 
+TEST(ChooseAccelWithFakeProbe, MacosAutoIsHvfWithoutProbing) {
+  int probes = 0;
+  auto probe = [&] { return ++probes, true; };
+  {
+    EnvGuard g(nullptr);
+    EXPECT_EQ(choose_accel("/nonexistent/verdict", probe, HostOs::kMacos), Accel::kHvf);
+  }
+  {
+    EnvGuard g("tcg");
+    EXPECT_EQ(choose_accel("/nonexistent/verdict", probe, HostOs::kMacos), Accel::kTcg);
+  }
+  {
+    EnvGuard g("hvf");
+    EXPECT_EQ(choose_accel("/nonexistent/verdict", probe, HostOs::kMacos), Accel::kHvf);
+  }
+  EXPECT_EQ(probes, 0);
+}
+
+TEST(ChooseAccelWithFakeProbe, EachOsRefusesTheOthersAccelerator) {
+  {
+    EnvGuard g("kvm");
+    EXPECT_THROW(choose_accel("/nonexistent", [] { return true; }, HostOs::kMacos), Error);
+  }
+  EnvGuard g("hvf");
+  try {
+    choose_accel("/nonexistent", [] { return true; }, HostOs::kLinux);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "ALFS_ACCEL='hvf': expected kvm, tcg or auto");
+  }
+}
+
 class ProbeCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -41,7 +41,8 @@ std::string qemu_complaint(const std::string& log_text) {
   while (pos < log_text.size()) {
     size_t nl = log_text.find('\n', pos);
     std::string line = log_text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    if (line.rfind("qemu-system", 0) == 0 || line.rfind("qemu: ", 0) == 0) out += (out.empty() ? "" : "; ") + line;
+    if (line.starts_with("qemu-system") || line.starts_with("qemu: ") || line.starts_with("libkrun: "))
+      out += (out.empty() ? "" : "; ") + line;
     if (nl == std::string::npos) break;
     pos = nl + 1;
   }

@@ -44,7 +44,8 @@ class BootedVm {
   std::string log_file_;
 };
 
-// The lines QEMU wrote about itself ("qemu-system-x86_64: ..."), joined with "; ".
+// The lines the VM process wrote about itself, QEMU's ("qemu-system-x86_64: ...") or
+// the libkrun backend's ("libkrun: ..."), joined with "; ".
 std::string qemu_complaint(const std::string& log_text);
 
 }  // namespace alfs::vm

@@ -1,18 +1,45 @@
 #include "vm/qemu.h"
 
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "common/error.h"
 #include "common/protocol.h"
 
 namespace alfs::vm {
 
-std::string to_string(Accel accel) { return accel == Accel::kKvm ? "kvm" : "tcg"; }
+std::string to_string(Accel accel) {
+  switch (accel) {
+    case Accel::kKvm: return "kvm";
+    case Accel::kHvf: return "hvf";
+    case Accel::kTcg: break;
+  }
+  return "tcg";
+}
+
+HostFacts host_facts_from_uname(std::string_view sysname, std::string_view machine) {
+  HostFacts facts;
+  if (sysname == "Darwin") {
+    facts.os = HostOs::kMacos;
+  } else if (sysname != "Linux") {
+    throw Error("unsupported host OS " + std::string(sysname) + ": anylinuxfs runs on Linux and macOS");
+  }
+  // Linux says aarch64 where macOS says arm64.
+  if (machine == "aarch64" || machine == "arm64") {
+    facts.arch = HostArch::kArm64;
+  } else if (machine != "x86_64") {
+    throw Error("unsupported host architecture " + std::string(machine) + ": the guest image exists for x86_64 and arm64");
+  }
+  return facts;
+}
 
 HostFacts read_host_facts() {
-  HostFacts facts;
+  utsname names{};
+  if (::uname(&names) != 0) throw SystemError("uname");
+  HostFacts facts = host_facts_from_uname(names.sysname, names.machine);
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
   while (std::getline(cpuinfo, line)) {
@@ -38,20 +65,27 @@ std::string qemu_escape(const std::string& value) {
 }  // namespace
 
 std::string QemuBackend::kernel_command_line(const VmSpec& spec, const HostFacts& host) {
+  bool arm64 = host.arch == HostArch::kArm64;
+  // The serial port: the 16550 of microvm, the PL011 of virt.
   // panic=-1 reboots at once on a guest panic, and -no-reboot turns that into QEMU exiting.
-  std::string cmdline = "console=ttyS0 quiet loglevel=4 panic=-1 alfs_root=LABEL=" + spec.root_label;
-  // Under TCG the kernel cannot always calibrate the TSC against the PIT (1 boot in 4 hung).
-  if (spec.accel == Accel::kTcg && host.cpu_khz > 0) cmdline += " tsc_early_khz=" + std::to_string(host.cpu_khz);
+  std::string cmdline = std::string("console=") + (arm64 ? "ttyAMA0" : "ttyS0") +
+                        " quiet loglevel=4 panic=-1 alfs_root=LABEL=" + spec.root_label;
+  // Under TCG an x86 kernel cannot always calibrate the TSC against the PIT (1 boot in 4 hung).
+  if (!arm64 && spec.accel == Accel::kTcg && host.cpu_khz > 0)
+    cmdline += " tsc_early_khz=" + std::to_string(host.cpu_khz);
   return cmdline;
 }
 
 std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const HostFacts& host) {
-  std::vector<std::string> a = {"qemu-system-x86_64", "-name", spec.name, "-M", "microvm,x-option-roms=off"};
-  if (spec.accel == Accel::kKvm) {
-    a.insert(a.end(), {"-accel", "kvm", "-cpu", "host"});
+  // virt has virtio-mmio transports as microvm does, so the devices below are the same.
+  bool arm64 = host.arch == HostArch::kArm64;
+  std::vector<std::string> a = {arm64 ? "qemu-system-aarch64" : "qemu-system-x86_64", "-name", spec.name, "-M",
+                                arm64 ? "virt" : "microvm,x-option-roms=off"};
+  if (spec.accel == Accel::kTcg) {
+    // The 6.12 x86 kernel double-faults on cmpxchg16b under TCG.
+    a.insert(a.end(), {"-accel", "tcg,thread=multi", "-cpu", arm64 ? "max" : "max,-cx16"});
   } else {
-    // The 6.12 kernel double-faults on cmpxchg16b under TCG.
-    a.insert(a.end(), {"-accel", "tcg,thread=multi", "-cpu", "max,-cx16"});
+    a.insert(a.end(), {"-accel", to_string(spec.accel), "-cpu", "host"});
   }
   a.insert(a.end(), {"-m", std::to_string(spec.ram_mib), "-smp", std::to_string(spec.vcpus), "-nodefaults",
                      "-no-user-config", "-display", "none", "-no-reboot"});

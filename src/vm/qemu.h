@@ -1,14 +1,26 @@
-// QEMU backend: -M microvm, virtio-mmio devices, TCG or KVM.
+// QEMU backend: virtio-mmio devices on -M microvm (x86_64: TCG or KVM) or -M virt
+// (arm64: TCG, KVM, or HVF on macOS).
 #pragma once
+
+#include <string_view>
 
 #include "vm/vm_backend.h"
 
 namespace alfs::vm {
 
+enum class HostArch { kX86_64, kArm64 };
+enum class HostOs { kLinux, kMacos };
+
 struct HostFacts {
   long cpu_khz = 0;  // for tsc_early_khz under TCG; 0: unknown
+  HostArch arch = HostArch::kX86_64;
+  HostOs os = HostOs::kLinux;
 };
+// uname(2) and /proc/cpuinfo (absent on macOS: cpu_khz 0). Throws Error on a host
+// the guest image does not exist for.
 HostFacts read_host_facts();
+// The OS and architecture of uname's sysname and machine ("Darwin", "arm64").
+HostFacts host_facts_from_uname(std::string_view sysname, std::string_view machine);
 
 class QemuBackend : public VmBackend {
  public:

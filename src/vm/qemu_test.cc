@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 
 namespace alfs::vm {
 namespace {
@@ -69,6 +70,77 @@ TEST(QemuCommandLine, KvmUsesTheHostCpuAndNoTscOverride) {
   EXPECT_EQ(values_of(argv, "-cpu"), std::vector<std::string>{"host"});
   EXPECT_EQ(values_of(argv, "-append").at(0).find("tsc_early_khz"), std::string::npos);
 }
+
+// Everything before the first -chardev: binary, machine, accelerator, CPU, kernel.
+std::vector<std::string> head(const std::vector<std::string>& argv) {
+  return {argv.begin(), std::find(argv.begin(), argv.end(), "-chardev")};
+}
+
+constexpr HostFacts kMacArm64{0, HostArch::kArm64, HostOs::kMacos};
+
+TEST(QemuCommandLine, MacArm64UsesVirtWithHvfAndThePl011Console) {
+  VmSpec s = spec();
+  s.kernel = "/img/Image";
+  s.accel = Accel::kHvf;
+  EXPECT_EQ(head(QemuBackend::command_line(s, kMacArm64)),
+            (std::vector<std::string>{"qemu-system-aarch64", "-name", "anylinuxfs-test", "-M", "virt", "-accel", "hvf",
+                                      "-cpu", "host", "-m", "512", "-smp", "1", "-nodefaults", "-no-user-config",
+                                      "-display", "none", "-no-reboot", "-kernel", "/img/Image", "-initrd",
+                                      "/img/initrd.img", "-append",
+                                      "console=ttyAMA0 quiet loglevel=4 panic=-1 alfs_root=LABEL=alfs-guest-root"}));
+}
+
+TEST(QemuCommandLine, Arm64UsesTheSameVirtioMmioDevicesAsX86) {
+  VmSpec s = spec();
+  s.accel = Accel::kHvf;
+  s.exec_socket = "/run/i/exec.sock";
+  s.terminal = true;
+  auto arm = QemuBackend::command_line(s, kMacArm64);
+  s.accel = Accel::kKvm;
+  auto x86 = QemuBackend::command_line(s, {});
+  EXPECT_EQ(values_of(arm, "-device"), values_of(x86, "-device"));
+  EXPECT_EQ(values_of(arm, "-drive"), values_of(x86, "-drive"));
+  EXPECT_EQ(values_of(arm, "-chardev"), values_of(x86, "-chardev"));
+  EXPECT_EQ(values_of(arm, "-netdev"), values_of(x86, "-netdev"));
+  EXPECT_EQ(values_of(arm, "-device").at(0), "virtio-blk-device,drive=disk0");
+}
+
+TEST(QemuCommandLine, Arm64TcgHasNoX86Workarounds) {
+  HostFacts linux_arm64{2000000, HostArch::kArm64, HostOs::kLinux};
+  auto argv = QemuBackend::command_line(spec(), linux_arm64);
+  EXPECT_EQ(argv.at(0), "qemu-system-aarch64");
+  EXPECT_EQ(values_of(argv, "-accel"), std::vector<std::string>{"tcg,thread=multi"});
+  EXPECT_EQ(values_of(argv, "-cpu"), std::vector<std::string>{"max"});
+  EXPECT_EQ(values_of(argv, "-append").at(0).find("tsc_early_khz"), std::string::npos);
+}
+
+TEST(QemuCommandLine, X86_64HostsKeepMicrovmAndTheSerialConsole) {
+  for (Accel accel : {Accel::kTcg, Accel::kKvm}) {
+    VmSpec s = spec();
+    s.accel = accel;
+    auto argv = QemuBackend::command_line(s, HostFacts{2596124});
+    EXPECT_EQ(std::vector<std::string>(argv.begin(), argv.begin() + 5),
+              (std::vector<std::string>{"qemu-system-x86_64", "-name", "anylinuxfs-test", "-M",
+                                        "microvm,x-option-roms=off"}));
+    EXPECT_EQ(values_of(argv, "-append").at(0).rfind("console=ttyS0 ", 0), 0u);
+  }
+}
+
+TEST(HostFacts, FromUname) {
+  HostFacts mac = host_facts_from_uname("Darwin", "arm64");
+  EXPECT_EQ(mac.os, HostOs::kMacos);
+  EXPECT_EQ(mac.arch, HostArch::kArm64);
+  HostFacts linux_arm = host_facts_from_uname("Linux", "aarch64");
+  EXPECT_EQ(linux_arm.os, HostOs::kLinux);
+  EXPECT_EQ(linux_arm.arch, HostArch::kArm64);
+  HostFacts pc = host_facts_from_uname("Linux", "x86_64");
+  EXPECT_EQ(pc.os, HostOs::kLinux);
+  EXPECT_EQ(pc.arch, HostArch::kX86_64);
+  EXPECT_THROW(host_facts_from_uname("Linux", "riscv64"), Error);
+  EXPECT_THROW(host_facts_from_uname("FreeBSD", "amd64"), Error);
+}
+
+TEST(HostFacts, ThisHostIsKnown) { EXPECT_NO_THROW(read_host_facts()); }
 
 TEST(QemuCommandLine, ControlChannelIsANamedVirtioSerialPort) {
   auto argv = QemuBackend::command_line(spec(), {});

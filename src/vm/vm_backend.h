@@ -1,4 +1,4 @@
-// One interface for every way of running the guest (QEMU now; libkrun later).
+// One interface for every way of running the guest: QEMU (qemu.h), libkrun (krun.h).
 #pragma once
 
 #include <string>
@@ -8,7 +8,7 @@
 
 namespace alfs::vm {
 
-enum class Accel { kTcg, kKvm };
+enum class Accel { kTcg, kKvm, kHvf };  // kHvf: macOS Hypervisor.framework
 std::string to_string(Accel accel);
 
 struct DiskAttachment {
@@ -38,7 +38,7 @@ struct VmSpec {
   std::string exec_socket;             // empty: none; else a socket QEMU listens on for `vm exec`/`vm attach`
   std::vector<PortForward> forwards;   // empty: no network at all
   bool terminal = false;               // the host terminal (QEMU's stdio) on the guest's /dev/hvc0
-  Accel accel = Accel::kTcg;
+  Accel accel = Accel::kTcg;           // QEMU's choice; libkrun always uses the hypervisor
 };
 
 class VmBackend {

@@ -1,0 +1,17 @@
+// Which VM backend runs the guest: `--backend` and the `[vm] backend` config key.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "vm/vm_backend.h"
+
+namespace alfs::vm {
+
+// "qemu", "krun" (throws Error when libkrun does not load), or "auto": the first that
+// works, libkrun before QEMU on macOS, where it is the Rust tool's backend; on Linux QEMU
+// only, as the guest agent speaks virtio-serial, which libkrun does not offer. Throws
+// Error for another name.
+std::unique_ptr<VmBackend> make_backend(const std::string& name);
+
+}  // namespace alfs::vm

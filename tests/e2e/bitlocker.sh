@@ -4,7 +4,11 @@
 # fixtures hold no usable filesystem, so the test writes an NTFS inside the
 # unlocked volume first (in the guest), then mounts it through anylinuxfs.
 . "$(dirname "$0")/lib.sh"
-fixtures=$(cd "$(dirname "$0")/../../../shared/fixtures/bitlocker" && pwd)
+# Beside the repository (../shared), wherever the clone is; ALFS_FIXTURES overrides.
+fixtures=${ALFS_FIXTURES:-$(dirname "$0")/../../../shared/fixtures}/bitlocker
+[ -d "$fixtures" ] || fixtures=/work/shared/fixtures/bitlocker
+[ -f "$fixtures/images.conf" ] || fail "the BitLocker fixtures are not at $fixtures (set ALFS_FIXTURES)"
+fixtures=$(cd "$fixtures" && pwd)
 conf="$fixtures/images.conf"
 value() { sed -n "/^\[$1\]/,/^\$/s/^$2=//p" "$conf"; }
 image=bitlk-aes-xts-128

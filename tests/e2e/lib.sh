@@ -53,8 +53,14 @@ fsck_clean() {  # image
 # Contents of a file inside an ext4 image, read by debugfs (no mount needed).
 image_cat() { debugfs -R "cat $2" "$1" 2>/dev/null; }
 
-# Alive and not a zombie (an orphan's zombie may linger where PID 1 does not reap).
-alive() { [ -r "/proc/$1/stat" ] && ! grep -q ') Z ' "/proc/$1/stat"; }
+# Our process (anylinuxfs or its QEMU) is alive and not a zombie (an orphan's zombie may
+# linger where PID 1 does not reap). The name check matters: pid_max may be small
+# (32768 here) and a pid is soon reused by another process.
+alive() {
+  local stat cmdline
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) && cmdline=$(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null) || return 1
+  [[ $stat != *") Z "* && $cmdline == *anylinuxfs* ]]
+}
 
 no_instances_left() {
   expect_eq "" "$("$ALFS" status)" "no instance left running"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 
 #include "common/protocol.h"
 #include "guest/agent.h"
@@ -46,16 +47,25 @@ void wipe_secrets(json& message) {
   }
 }
 
-void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& kernel_log) {
-  alfs::protocol::MountRequest request;
+// Decodes a request that may carry secrets; the message's copies are wiped either way.
+// A malformed one is answered with a "protocol" error.
+template <typename Request>
+std::optional<Request> decode_request(LineChannel& channel, json& message, Request (*decode)(const json&)) {
   try {
-    request = alfs::protocol::mount_request_from_json(message);
+    Request request = decode(message);
     wipe_secrets(message);
+    return request;
   } catch (const std::exception& e) {
     wipe_secrets(message);
     send_quietly(channel, {{"type", "error"}, {"step", "protocol"}, {"message", e.what()}});
-    return;
+    return std::nullopt;
   }
+}
+
+void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& kernel_log) {
+  auto decoded = decode_request(channel, message, &alfs::protocol::mount_request_from_json);
+  if (!decoded) return;
+  alfs::protocol::MountRequest request = std::move(*decoded);
 
   alfs::guest::ProcessRunner runner;
   alfs::guest::Agent agent(runner);
@@ -112,17 +122,10 @@ void serve_shell(LineChannel& channel, const json& message) {
 }
 
 void serve_inspect(LineChannel& channel, json& message) {
-  alfs::protocol::InspectRequest request;
-  try {
-    request = alfs::protocol::inspect_request_from_json(message);
-    wipe_secrets(message);
-  } catch (const std::exception& e) {
-    wipe_secrets(message);
-    send_quietly(channel, {{"type", "error"}, {"step", "protocol"}, {"message", e.what()}});
-    return;
-  }
+  auto request = decode_request(channel, message, &alfs::protocol::inspect_request_from_json);
+  if (!request) return;
   alfs::guest::ProcessRunner runner;
-  send_quietly(channel, alfs::guest::Inspector(runner).inspect(std::move(request)));
+  send_quietly(channel, alfs::guest::Inspector(runner).inspect(std::move(*request)));
 }
 
 void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log) {

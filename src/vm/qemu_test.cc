@@ -53,6 +53,15 @@ TEST(QemuCommandLine, NoForwardsMeansNoNetworkDevice) {
   EXPECT_TRUE(values_of(argv, "-netdev").empty());
 }
 
+// A panicking microvm guest must take QEMU with it (-no-reboot): only a triple fault resets it.
+TEST(QemuCommandLine, X86GuestRebootsByTripleFault) {
+  auto argv = QemuBackend::command_line(spec(), {});
+  EXPECT_NE(argv.end(), std::find(argv.begin(), argv.end(), "-no-reboot"));
+  std::string append = values_of(argv, "-append").at(0);
+  EXPECT_NE(append.find(" panic=-1 "), std::string::npos);
+  EXPECT_NE(append.find(" reboot=t"), std::string::npos);
+}
+
 TEST(QemuCommandLine, TcgGetsTheCpuAndTscWorkarounds) {
   auto argv = QemuBackend::command_line(spec(), HostFacts{2596124});
   EXPECT_EQ(values_of(argv, "-accel"), std::vector<std::string>{"tcg,thread=multi"});

@@ -91,7 +91,7 @@ img=$work/ext4.img
 "$ALFS" "$img" "$work/mnt" >/dev/null
 echo before > "$work/mnt/before-panic.txt"
 sync "$work/mnt/before-panic.txt"
-"$ALFS" vm exec sh -c 'echo c > /proc/sysrq-trigger' >/dev/null 2>&1 || true
+timeout 60 "$ALFS" vm exec sh -c 'echo c > /proc/sysrq-trigger' >/dev/null 2>&1 || true
 for _ in $(seq 60); do [ -z "$("$ALFS" status)" ] && break; sleep 0.5; done
 expect_eq "" "$("$ALFS" status)" "panic: the instance ended"
 expect_contains "$("$ALFS" log)" "the VM exited unexpectedly" "panic: the log says the VM died"

@@ -7,3 +7,5 @@ set -eu
 cd build
 # e2e tests hold a resource lock: they never run two VMs at once.
 ctest --output-on-failure -j2 "$@"
+# Then the fuzz smoke: each libFuzzer target (fuzz/README.md) for 60 s, about 4 minutes.
+../fuzz/run.sh 60

@@ -40,15 +40,31 @@ bool is_own_header(std::string_view text, const toml::source_region& source, con
   return name == table || name == "\"" + table + "\"" || name == "'" + table + "'";
 }
 
-// Where a new key of `table` goes: the line after its last value, or after its header.
-size_t after_last_value(std::string_view text, const toml::table& table) {
-  toml::source_position last = table.source().begin;
+// Whether `source` (of a table) starts with a [header], rather than a dotted key.
+bool at_header(std::string_view text, const toml::source_region& source) {
+  size_t offset = offset_of(text, source.begin);
+  return offset < text.size() && text[offset] == '[';
+}
+
+// Moves `last` to the end of `table`'s last value written among its keys.
+void last_value_end(std::string_view text, const toml::table& table, toml::source_position& last) {
   for (auto&& [key, value] : table) {
-    // A [table.sub] or [[table.sub]] stands elsewhere, after headers of its own.
-    if ((value.is_table() && !value.as_table()->is_inline()) || value.is_array_of_tables()) continue;
+    // A [table.sub] or [[table.sub]] stands elsewhere, after headers of its own; a table
+    // made of dotted keys (`sub.key = ...`) stands among the others, its values with them.
+    if (value.is_array_of_tables()) continue;
+    if (value.is_table() && !value.as_table()->is_inline()) {
+      if (!at_header(text, value.source())) last_value_end(text, *value.as_table(), last);
+      continue;
+    }
     const toml::source_position& end = value.source().end;
     if (std::pair(end.line, end.column) > std::pair(last.line, last.column)) last = end;
   }
+}
+
+// Where a new key of `table` goes: the line after its last value, or after its header.
+size_t after_last_value(std::string_view text, const toml::table& table) {
+  toml::source_position last = table.source().begin;
+  last_value_end(text, table, last);
   return next_line(text, offset_of(text, last));
 }
 
@@ -94,7 +110,7 @@ std::string set_toml_value(std::string_view text, const std::string& file, const
                 "; write it as a [" + table + "] table");
   } else if (t != nullptr && is_own_header(text, t->source(), table)) {
     insert_line(result, after_last_value(text, *t), assignment);
-  } else if (t != nullptr && text[offset_of(text, t->source().begin)] != '[') {
+  } else if (t != nullptr && !at_header(text, t->source())) {
     // Made of dotted keys before the first header: one more of them.
     insert_line(result, after_last_value(text, *t), table + "." + assignment);
   } else {

@@ -135,6 +135,14 @@ TEST(SetTomlValue, AKeyThatIsATableIsAnError) {
   EXPECT_EQ(set("vm.log_level = { x = 1 } # was\n", "log_level", "\"debug\""), "vm.log_level = \"debug\" # was\n");
 }
 
+// Found by fuzz/config_fuzz.cc: the values of a sub-table made of dotted keys did not
+// count, so a new key could land inside one written over several lines.
+TEST(SetTomlValue, ValuesOfDottedSubTablesCount) {
+  EXPECT_EQ(set("vm.extra.list = [\n  1,\n]\n", "num_vcpus", "4"), "vm.extra.list = [\n  1,\n]\nvm.num_vcpus = 4\n");
+  EXPECT_EQ(set("[vm]\nextra.list = [\n  1,\n]\n[vm.sub]\nx = 1\n", "num_vcpus", "4"),
+            "[vm]\nextra.list = [\n  1,\n]\nnum_vcpus = 4\n[vm.sub]\nx = 1\n");
+}
+
 TEST(TomlString, QuotesAndEscapes) {
   EXPECT_EQ(toml_string("info"), "\"info\"");
   EXPECT_EQ(toml_string("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");

@@ -105,8 +105,9 @@ class Mapper {
   }
 
   // The identifier `mount` takes for a member device: an attached disk or partition,
-  // or the encrypted container an opened mapping came from.
-  std::optional<std::string> host_identifier(const std::string& path) {
+  // or the encrypted container an opened mapping came from (followed `depth` times at
+  // most: a report whose mappings form a cycle names nothing).
+  std::optional<std::string> host_identifier(const std::string& path, int depth = 8) {
     if (auto pos = attached_position(path)) {
       ListedDisk* disk = disk_of(pos->first);
       if (!disk) return std::nullopt;
@@ -114,8 +115,8 @@ class Mapper {
       return pos->second == 0 ? disk->path : disk->path + "@s" + std::to_string(pos->second);
     }
     auto it = devices_.find(path);
-    if (it != devices_.end() && it->second.kind == "crypt" && it->second.parents.size() == 1)
-      return host_identifier(it->second.parents.front());
+    if (depth > 0 && it != devices_.end() && it->second.kind == "crypt" && it->second.parents.size() == 1)
+      return host_identifier(it->second.parents.front(), depth - 1);
     return std::nullopt;
   }
 

@@ -115,5 +115,17 @@ TEST(GuestListing, AnArrayWithoutMembersIsAWarning) {
   EXPECT_EQ(disks.size(), 1u);
 }
 
+// Found writing fuzz/listing_fuzz.cc: opened mappings that are each other's source sent
+// the naming of an array's members into endless recursion (a stack overflow).
+TEST(GuestListing, ACycleOfMappingsNamesNothing) {
+  std::vector<ListedDisk> disks = {image("a.img", "crypto_LUKS")};
+  json r = json::parse(R"({"devices":[
+    {"path":"/dev/mapper/x","kind":"crypt","size":100,"parents":["/dev/mapper/y"]},
+    {"path":"/dev/mapper/y","kind":"crypt","size":100,"parents":["/dev/mapper/x"]},
+    {"path":"/dev/md0","kind":"raid1","size":100,"parents":["/dev/mapper/x"]}]})");
+  EXPECT_EQ(apply_inspection(disks, {0}, r),
+            std::vector<std::string>{"RAID array /dev/md0 is on devices that cannot be named from the host"});
+}
+
 }  // namespace
 }  // namespace alfs

@@ -7,6 +7,9 @@
 # Usage: build-guest-image.sh <out-dir> <agent-binary> <package-list>
 #   ALFS_EXTRA_PACKAGES  the user's packages (`anylinuxfs pkg add`), comma-separated
 #   ALFS_CA_BUNDLE       PEM certificates the guest trusts besides Debian's
+#   ALFS_WITH_ZFS=1      the ZFS variant: OpenZFS from bookworm-backports contrib, its
+#                        modules built by zfs-dkms for the image's kernel (about 8 minutes,
+#                        once per kernel and ZFS version: kept in ALFS_ZFS_CACHE)
 # Runs as root (mmdebstrap directory output keeps ownership only in root mode).
 set -eu
 out=$1 agent=$2 pkglist=$3
@@ -23,7 +26,15 @@ for tool in mmdebstrap mkfs.ext4 cpio xz; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/alfs-image.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+# mmdebstrap mounts the host's /dev/pts, /dev/shm, /proc and /sys into the root while
+# it works; if it is stopped halfway they may stay: unmount them, and never let rm cross
+# into another filesystem.
+cleanup() {
+  findmnt -rn -o TARGET | grep "^$work/" | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 root=$work/root
 
 pkgs=$(grep -v '^[[:space:]]*#' "$pkglist" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
@@ -31,6 +42,39 @@ extra=${ALFS_EXTRA_PACKAGES:-}
 ca_bundle=${ALFS_CA_BUNDLE:-}
 [ -n "$extra" ] && pkgs="$pkgs,$extra"
 [ -n "$ca_bundle" ] && pkgs="$pkgs,ca-certificates"
+components=main
+zfs_hook=true
+if [ "${ALFS_WITH_ZFS:-0}" = 1 ]; then
+  # OpenZFS's tools come from bookworm-backports contrib (they must match the 6.12
+  # kernel's modules). The modules are compiled by zfs-dkms against the kernel's headers
+  # only when ALFS_ZFS_CACHE has none for this kernel and ZFS version; then dkms, the
+  # compilers and headers go again, so the image carries only what runs.
+  headers_pkg=$(echo "$kernel_pkg" | sed 's/^linux-image-/linux-headers-/')
+  for p in zfsutils-linux libnvpair3linux libuutil3linux libzfs6linux libzpool6linux; do
+    pkgs="$pkgs,$p/bookworm-backports"
+  done
+  components="main contrib"
+  zfs_cache=${ALFS_ZFS_CACHE:?ALFS_ZFS_CACHE names where the compiled ZFS modules are kept}
+  export zfs_cache headers_pkg
+  zfs_hook='set -e
+    kver=$(ls "$1/lib/modules" | sort -V | tail -n 1)
+    zver=$(chroot "$1" dpkg-query -W -f="\${Version}" zfsutils-linux)
+    cached="$zfs_cache/zfs-$zver-$kver.tar"
+    if [ ! -f "$cached" ]; then
+      echo "      compiling the ZFS $zver modules for $kver (once: they are kept in $zfs_cache)"
+      chroot "$1" apt-get install -y -q --no-install-recommends "zfs-dkms/bookworm-backports" "$headers_pkg/bookworm-backports" >/dev/null
+      built="$1/lib/modules/$kver/updates/dkms"
+      [ -n "$(ls "$built"/zfs.ko* 2>/dev/null)" ] || { echo "zfs-dkms built no module for $kver" >&2; exit 1; }
+      mkdir -p "$zfs_cache"
+      tar -C "$built" -cf "$cached.partial" . && mv "$cached.partial" "$cached"
+      # apt never auto-removes the running kernel'"'"'s headers: they are named here.
+      chroot "$1" apt-get purge -y -q zfs-dkms dkms "$headers_pkg" "^linux-headers-" "^linux-kbuild-" >/dev/null
+      chroot "$1" apt-get autoremove --purge -y -q >/dev/null
+    fi
+    mkdir -p "$1/lib/modules/$kver/extra/zfs"
+    tar -C "$1/lib/modules/$kver/extra/zfs" -xf "$cached"
+    chroot "$1" depmod "$kver"'
+fi
 
 echo "[1/4] debootstrapping Debian bookworm (minbase + $(echo "$pkgs" | tr ',' '\n' | wc -l) packages + $kernel_pkg from backports)"
 # INITRD=No: the kernel boots without an initramfs (root is ext4 on virtio, both built in).
@@ -40,10 +84,11 @@ INITRD=No mmdebstrap --variant=minbase --mode=root --quiet \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-exclude=/usr/share/info/*' \
   --include="$pkgs,$kernel_pkg/bookworm-backports" \
+  --customize-hook="$zfs_hook" \
   --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*' \
   bookworm "$root" \
-  "deb $mirror bookworm main" \
-  "deb $mirror bookworm-backports main"
+  "deb $mirror bookworm $components" \
+  "deb $mirror bookworm-backports $components"
 
 echo "[2/4] installing the agent as init"
 kver=$(ls "$root"/lib/modules | sort -V | tail -n 1)

@@ -39,7 +39,7 @@ int unmount_command(const std::string& target, bool wait);
 int stop_command(const std::string& target, bool force);
 int log_command(bool follow);
 int dmesg_command();
-int init_command();
+int init_command(std::optional<bool> with_zfs);
 int shell_command(const std::string& command, const std::vector<std::string>& disks);
 int vm_exec_command(const std::string& target, const std::vector<std::string>& argv);
 int vm_attach_command(const std::string& target);

@@ -79,7 +79,15 @@ int main(int argc, char** argv) {
   stop_cmd->add_flag("-f,--force", force, "kill the VM without a clean unmount");
   stop_cmd->callback([&] { rc = alfs::cli::stop_command(target, force); });
 
-  app.add_subcommand("init", "(Re)build the guest image")->callback([&] { rc = alfs::cli::init_command(); });
+  bool with_zfs = false, without_zfs = false;
+  auto* init = app.add_subcommand("init", "(Re)build the guest image");
+  auto* zfs_on = init->add_flag("--with-zfs", with_zfs, "the variant with OpenZFS (kept in the config: [guest] zfs)");
+  init->add_flag("--without-zfs", without_zfs, "the default image again")->excludes(zfs_on);
+  init->callback([&] {
+    std::optional<bool> zfs;
+    if (with_zfs || without_zfs) zfs = with_zfs;
+    rc = alfs::cli::init_command(zfs);
+  });
 
   std::string shell_cmd;
   std::vector<std::string> shell_disks;

@@ -296,6 +296,11 @@ int mount_command(const MountArgs& given) {
     auto secrets = collect_secrets(names, system_secret_sources(args.key_file, args.one_passphrase_for_all));
     for (size_t n = 0; n < encrypted.size(); ++n)
       plan.request.keys.push_back({volume.guest_devices[encrypted[n]], std::move(secrets[n])});
+  } else if (volume.probes.front().fstype == "zfs_member") {
+    // Which datasets are encrypted only the guest sees: a passphrase goes along when
+    // given (-k, ALFS_PASSPHRASE), and the guest says when one was needed.
+    if (auto secret = given_secret(1, system_secret_sources(args.key_file, false)))
+      plan.request.keys.push_back({volume.guest_devices.front(), std::move(*secret)});
   }
   plan.request.fstype = fstype;
   plan.request.options = guest_mount_options(args.options, fstype, paths.owner_uid, paths.owner_gid);

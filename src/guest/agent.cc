@@ -12,12 +12,6 @@ using namespace std::chrono_literals;
 using protocol::GuestError;
 
 namespace {
-std::string trim(const std::string& s) {
-  auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return "";
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
-
 // "  a\n  b " -> "a, b"; "none" when empty.
 std::string words(const std::string& text) {
   std::string out, word;
@@ -35,6 +29,7 @@ std::string mount_type_for(const std::string& fstype) { return fstype == "exfat"
 std::string module_for(const std::string& fstype) {
   if (fstype == "ntfs" || fstype == "ntfs-3g" || fstype == "exfat") return "fuse";
   if (fstype == "ext2" || fstype == "ext3") return "ext4";
+  if (fstype == "zfs_member") return "zfs";
   return fstype;
 }
 }  // namespace
@@ -45,27 +40,19 @@ std::string Agent::mount_options(const protocol::MountRequest& r) {
   return opts;
 }
 
-std::string Agent::export_options(const protocol::MountRequest& r) {
+std::string Agent::export_options(const protocol::MountRequest& r, int fsid) {
   // sync: the host's acknowledged writes are on the disk. no_root_squash: the host
   // client acts with the invoking user's uid. insecure: forwarded connections come
   // from unprivileged ports. fsid: needed when the filesystem has no block device (FUSE).
   // --ignore-permissions: every client is root in the guest, so the invoking user can
   // write anywhere on a filesystem whose files belong to others.
   std::string squash = r.squash_to_root ? "all_squash,anonuid=0,anongid=0" : "no_root_squash";
-  return std::string(r.read_only ? "ro" : "rw") + ",sync," + squash + ",insecure,no_subtree_check,fsid=1";
+  return std::string(r.read_only ? "ro" : "rw") + ",sync," + squash + ",insecure,no_subtree_check,fsid=" + std::to_string(fsid);
 }
 
 std::optional<GuestError> Agent::step(const std::string& name, const std::vector<std::string>& argv,
                                       std::chrono::milliseconds timeout) {
-  try {
-    RunResult result = runner_.run(argv, timeout);
-    if (result.ok()) return std::nullopt;
-    std::string text = trim(result.output);
-    if (text.empty()) text = argv[0] + " failed with " + result.status.describe();
-    return GuestError{name, text};
-  } catch (const std::exception& e) {
-    return GuestError{name, e.what()};
-  }
+  return run_step(runner_, name, argv, timeout);
 }
 
 std::optional<GuestError> Agent::assemble(protocol::MountRequest& r, std::string& source) {
@@ -73,6 +60,11 @@ std::optional<GuestError> Agent::assemble(protocol::MountRequest& r, std::string
     auto key = std::find_if(r.keys.begin(), r.keys.end(),
                             [&](const protocol::UnlockKey& k) { return k.device == r.devices[i]; });
     if (key == r.keys.end()) continue;
+    if (query({"blkid", "-o", "value", "-s", "TYPE", r.devices[i]}) == "zfs_member") {
+      zfs_secret_ = std::move(key->secret);
+      protocol::wipe(key->secret);
+      continue;
+    }
     std::string name = "alfs-crypt" + std::to_string(i);
     if (auto e = unlock_device(runner_, r.devices[i], name, key->secret, false)) return e;
     opened_.push_back(name);
@@ -131,15 +123,19 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
   }
 
   action_ = r.action;
-  script_env_ = {"ALFS_VM_MOUNT_POINT=" + std::string(protocol::kGuestMountPoint), "ALFS_VM_DEVICE=" + source,
+  bool pool = type == "zfs_member";
+  // A pool's datasets are mounted below the alternate root.
+  std::string mount_point = pool ? kZfsAltroot : protocol::kGuestMountPoint;
+  script_env_ = {"ALFS_VM_MOUNT_POINT=" + mount_point, "ALFS_VM_DEVICE=" + source,
                  "ALFS_VM_FSTYPE=" + type, "ALFS_DISK=" + r.disk, "ALFS_ACTION=" + r.action.name};
   script_env_.insert(script_env_.end(), r.action.environment.begin(), r.action.environment.end());
   if (auto e = script("before_mount", action_.before_mount)) return e;
   scripts_started_ = true;
   if (!diskless)
-    if (auto e = mount_source(r, source, type)) return e;
+    if (auto e = pool ? mount_pool(r) : mount_source(r, source, type)) return e;
   if (auto e = script("after_mount", action_.after_mount)) return e;
-  export_path_ = action_.override_nfs_export.empty() ? protocol::kGuestMountPoint : action_.override_nfs_export;
+  std::string mounted_root = pool ? zfs_.root() : protocol::kGuestMountPoint;
+  export_path_ = action_.override_nfs_export.empty() ? mounted_root : action_.override_nfs_export;
   if (diskless) {
     volume_.fstype = query({"findmnt", "-n", "-o", "FSTYPE", "-T", export_path_});
     volume_.read_only = r.read_only;
@@ -189,6 +185,15 @@ std::optional<GuestError> Agent::mount_source(const protocol::MountRequest& r, c
   return std::nullopt;
 }
 
+std::optional<GuestError> Agent::mount_pool(const protocol::MountRequest& r) {
+  auto failed = zfs_.open(r.devices, r.read_only, r.options, zfs_secret_);
+  if (failed) return failed;
+  volume_.fstype = "zfs";
+  volume_.label = zfs_.name();
+  volume_.read_only = r.read_only;
+  return std::nullopt;
+}
+
 std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   if (auto e = step("nfs", {"mount", "-t", "nfsd", "nfsd", "/proc/fs/nfsd"}, 10s)) return e;
   nfsd_mounted_ = true;
@@ -203,6 +208,16 @@ std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   protocol::MountRequest as_mounted = r;
   as_mounted.read_only = r.read_only || volume_.read_only;
   if (auto e = step("nfs", {"exportfs", "-i", "-o", export_options(as_mounted), client}, 10s)) return e;
+  // A pool's other datasets are filesystems of their own: each needs its own fsid, and
+  // nohide lets an NFSv3 client step into it from the parent's directory.
+  if (export_path_ == zfs_.root()) {
+    int fsid = 2;
+    for (const auto& path : zfs_.nested())
+      if (auto e = step("nfs", {"exportfs", "-i", "-o", export_options(as_mounted, fsid++) + ",nohide",
+                                r.export_client + ":" + path},
+                        10s))
+        return e;
+  }
   runner_.start_daemon({"rpc.mountd", "-F", "-N", "4", "-p", std::to_string(protocol::kGuestMountdPort)});
   // NFSv3 only: the host client is v3 (libnfs' v4 writes are broken), and v3 needs
   // no grace period before writes.
@@ -236,14 +251,7 @@ std::optional<GuestError> Agent::script(const std::string& name, const std::stri
                               result.status.describe() + (output.empty() ? "" : ": " + output)};
 }
 
-std::string Agent::query(const std::vector<std::string>& argv) {
-  try {
-    RunResult result = runner_.run(argv, 10s);
-    return result.ok() ? trim(result.output) : "";
-  } catch (const std::exception&) {
-    return "";
-  }
-}
+std::string Agent::query(const std::vector<std::string>& argv) { return run_query(runner_, argv); }
 
 bool Agent::shutdown() {
   if (nfs_started_) {
@@ -264,6 +272,7 @@ bool Agent::shutdown() {
     }
     scripts_started_ = false;
   }
+  if (zfs_.imported()) zfs_.close();
   if (mounted_) {
     // The kernel may still hold the export briefly after nfsd stops: retry a few times.
     for (int attempt = 0; attempt < 20 && mounted_; ++attempt) {
@@ -273,20 +282,22 @@ bool Agent::shutdown() {
     if (mounted_) runner_.log("cannot unmount " + std::string(protocol::kGuestMountPoint));
   }
   // Take the storage stack down in the reverse order of assembly.
-  if (!active_vg_.empty() && !mounted_) {
+  bool held = mounted_ || zfs_.imported();
+  if (!active_vg_.empty() && !held) {
     runner_.run({"vgchange", "-an", active_vg_}, 60s);
     active_vg_.clear();
   }
-  if (raid_assembled_ && !mounted_) {
+  if (raid_assembled_ && !held) {
     runner_.run({"mdadm", "--stop", kRaidDevice}, 60s);
     raid_assembled_ = false;
   }
-  while (!opened_.empty() && !mounted_ && active_vg_.empty() && !raid_assembled_) {
+  while (!opened_.empty() && !held && active_vg_.empty() && !raid_assembled_) {
     runner_.run({"cryptsetup", "close", opened_.back()}, 60s);
     opened_.pop_back();
   }
+  protocol::wipe(zfs_secret_);  // given for a pool that was never opened
   runner_.run({"sync"}, 60s);
-  return !mounted_;
+  return !held;
 }
 
 }  // namespace alfs::guest

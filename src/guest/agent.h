@@ -8,6 +8,7 @@
 
 #include "common/protocol.h"
 #include "guest/runner.h"
+#include "guest/zfs.h"
 
 namespace alfs::guest {
 
@@ -27,7 +28,7 @@ struct MountedVolume {
 
 class Agent {
  public:
-  explicit Agent(Runner& runner) : runner_(runner) {}
+  explicit Agent(Runner& runner) : runner_(runner), zfs_(runner) {}
 
   // Runs every step: unlock encrypted devices, assemble RAID, activate LVM, mount,
   // export. On the first failure returns which step failed and the tool's own error
@@ -48,8 +49,8 @@ class Agent {
   // Where custom action scripts' output goes (the host's instance log); the runner's log by default.
   void set_output_sink(std::function<void(const std::string&)> sink) { output_ = std::move(sink); }
 
-  // The exports(5) options for a request.
-  static std::string export_options(const protocol::MountRequest& request);
+  // The exports(5) options for a request; `fsid` tells the exported filesystems apart.
+  static std::string export_options(const protocol::MountRequest& request, int fsid = 1);
   // The mount(8) -o value: the user's options, plus "ro" when read-only.
   static std::string mount_options(const protocol::MountRequest& request);
 
@@ -68,6 +69,8 @@ class Agent {
   std::optional<protocol::GuestError> mount_source(const protocol::MountRequest& request, const std::string& source,
                                                    const std::string& type);
   std::optional<protocol::GuestError> serve_nfs(const protocol::MountRequest& request);
+  // A ZFS pool instead of mount_source().
+  std::optional<protocol::GuestError> mount_pool(const protocol::MountRequest& request);
 
   // Runs one of the action's scripts (`step` names it); its output goes to the sink.
   std::optional<protocol::GuestError> script(const std::string& step, const std::string& text);
@@ -83,6 +86,8 @@ class Agent {
   std::vector<std::string> opened_;  // dm-crypt mappings, to close at shutdown
   bool raid_assembled_ = false;
   std::string active_vg_;
+  ZfsPool zfs_;
+  std::string zfs_secret_;  // a ZFS pool's key (its datasets' encryption is known only here)
   bool mounted_ = false;
   bool nfsd_mounted_ = false;
   bool nfs_started_ = false;

@@ -4,6 +4,36 @@
 
 namespace alfs::guest {
 
+using namespace std::chrono_literals;
+
+std::string trim(const std::string& s) {
+  auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+std::optional<protocol::GuestError> run_step(Runner& runner, const std::string& name,
+                                             const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  try {
+    RunResult result = runner.run(argv, timeout);
+    if (result.ok()) return std::nullopt;
+    std::string text = trim(result.output);
+    if (text.empty()) text = argv[0] + " failed with " + result.status.describe();
+    return protocol::GuestError{name, text};
+  } catch (const std::exception& e) {
+    return protocol::GuestError{name, e.what()};
+  }
+}
+
+std::string run_query(Runner& runner, const std::vector<std::string>& argv) {
+  try {
+    RunResult result = runner.run(argv, 10s);
+    return result.ok() ? trim(result.output) : "";
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
 RunResult ProcessRunner::run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   log("run: " + join_argv(argv));
   RunResult result = run_command(argv, timeout);

@@ -7,7 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include <optional>
+
 #include "common/process.h"
+#include "common/protocol.h"
 #include "guest/system.h"
 
 namespace alfs::guest {
@@ -31,6 +34,15 @@ class Runner {
   // What the kernel logged since the previous call, one "kernel: ..." line each.
   virtual std::string kernel_messages() = 0;
 };
+
+// Runs one command of a step; on failure, the error to report: the step's name and the
+// tool's own words.
+std::optional<protocol::GuestError> run_step(Runner& runner, const std::string& name,
+                                             const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+// A query's output, trimmed; empty when it failed.
+std::string run_query(Runner& runner, const std::vector<std::string>& argv);
+// Without the surrounding blanks and line ends.
+std::string trim(const std::string& text);
 
 class ProcessRunner : public Runner {
  public:

@@ -4,14 +4,6 @@ namespace alfs::guest {
 
 using namespace std::chrono_literals;
 
-namespace {
-std::string trim(const std::string& s) {
-  auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return "";
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
-}  // namespace
-
 std::optional<protocol::GuestError> unlock_device(Runner& runner, const std::string& device, const std::string& name,
                                                   std::string& secret, bool read_only) {
   std::vector<std::string> open = {"cryptsetup", "open"};

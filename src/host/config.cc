@@ -83,6 +83,12 @@ class FileReader {
     return static_cast<int>(n);
   }
 
+  bool boolean(const std::string& name, const toml::node& node) {
+    const auto* value = node.as_boolean();
+    if (value == nullptr) throw bad(node, name + " must be true or false");
+    return value->get();
+  }
+
   // A string among `choices`.
   template <size_t N>
   std::string one_of(const std::string& name, const toml::node& node,
@@ -138,9 +144,12 @@ class FileReader {
 
   void apply_guest(const toml::key& key, const toml::node& node) {
     std::string name = "guest." + std::string(key.str());
-    if (key != "custom_packages")
-      throw Error(where(file_, key.source()) + "unknown key " + name + " (known: custom_packages)");
-    config_.custom_packages = strings(name, node, "a package name", is_package_name);
+    if (key == "custom_packages")
+      config_.custom_packages = strings(name, node, "a package name", is_package_name);
+    else if (key == "zfs")
+      config_.zfs = boolean(name, node);
+    else
+      throw Error(where(file_, key.source()) + "unknown key " + name + " (known: custom_packages, zfs)");
     config_.origin[name] = file_;
   }
 

@@ -8,6 +8,7 @@
 //   backend = "auto"       # auto, qemu, krun (vm/backends.h)
 //   [guest]
 //   custom_packages = ["btrfs-progs"]
+//   zfs = false            # the image variant with OpenZFS (`init --with-zfs`)
 //   [custom_actions.<name>]   # name: letters, digits, '_', '-'
 //   description = "..."        # and the CustomAction fields below, by their names
 #pragma once
@@ -44,6 +45,7 @@ struct Config {
   std::string log_level = "info";
   std::string backend = "auto";
   std::vector<std::string> custom_packages;
+  bool zfs = false;
   std::map<std::string, CustomAction> custom_actions;  // by name; a later file's action replaces an earlier one
   // The file each effective value came from, by its dotted key ("vm.num_vcpus",
   // "custom_actions.<name>"); a key not in it has its built-in default.

@@ -130,6 +130,7 @@ std::vector<std::pair<std::string, std::string>> config_values(const Config& con
       {"vm.log_level", toml_string(config.log_level)},
       {"vm.backend", toml_string(config.backend)},
       {"guest.custom_packages", "[" + packages + "]"},
+      {"guest.zfs", config.zfs ? "true" : "false"},
   };
 }
 

@@ -160,6 +160,7 @@ TEST(DescribeConfig, ValuesWithTheirOrigins) {
             "vm.log_level = \"info\"                             # default\n"
             "vm.backend = \"auto\"                               # default\n"
             "guest.custom_packages = [\"btrfs-progs\", \"zstd\"]   # /etc/anylinuxfs.toml\n"
+            "guest.zfs = false                                 # default\n"
             "custom_actions: 2 (see `anylinuxfs actions`)\n");
   EXPECT_EQ(describe_config(Config{}),
             "vm.ram_size_mib = 512        # default\n"
@@ -167,6 +168,7 @@ TEST(DescribeConfig, ValuesWithTheirOrigins) {
             "vm.log_level = \"info\"        # default\n"
             "vm.backend = \"auto\"          # default\n"
             "guest.custom_packages = []   # default\n"
+            "guest.zfs = false            # default\n"
             "custom_actions: 0 (see `anylinuxfs actions`)\n");
 }
 

@@ -51,6 +51,7 @@ TEST_F(ConfigTest, DefaultsWithoutFiles) {
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.backend, "auto");
   EXPECT_TRUE(c.custom_packages.empty());
+  EXPECT_FALSE(c.zfs);
 }
 
 TEST_F(ConfigTest, ReadsAllKeys) {
@@ -61,8 +62,10 @@ TEST_F(ConfigTest, ReadsAllKeys) {
                         "log_level = \"debug\"\n"
                         "backend = \"krun\"\n"
                         "[guest]\n"
-                        "custom_packages = [\"btrfs-progs\", \"zfsutils-linux=2.1.11-1\"]\n");
+                        "custom_packages = [\"btrfs-progs\", \"zfsutils-linux=2.1.11-1\"]\n"
+                        "zfs = true\n");
   Config c = load_config({f});
+  EXPECT_TRUE(c.zfs);
   EXPECT_EQ(c.ram_size_mib, 2048);
   EXPECT_EQ(c.num_vcpus, 4);
   EXPECT_EQ(c.log_level, "debug");
@@ -185,6 +188,7 @@ TEST_F(ConfigTest, WrongTypeNamesFileLineAndKey) {
   EXPECT_EQ(error_of("[guest]\ncustom_packages = [\n  \"a\",\n  7,\n]\n"),
             path("config.toml") + ":4: element 2 of guest.custom_packages must be a string");
   EXPECT_EQ(error_of("vm = 3\n"), path("config.toml") + ":1: vm must be a table");
+  EXPECT_EQ(error_of("[guest]\nzfs = \"yes\"\n"), path("config.toml") + ":2: guest.zfs must be true or false");
 }
 
 TEST_F(ConfigTest, OutOfRange) {
@@ -217,7 +221,7 @@ TEST_F(ConfigTest, UnknownKeys) {
             path("config.toml") +
                 ":3: unknown key vm.ramsize (known: ram_size_mib, num_vcpus, log_level, backend)");
   EXPECT_EQ(error_of("[guest]\npackages = []\n"),
-            path("config.toml") + ":2: unknown key guest.packages (known: custom_packages)");
+            path("config.toml") + ":2: unknown key guest.packages (known: custom_packages, zfs)");
   EXPECT_EQ(error_of("[vn]\nnum_vcpus = 1\n"),
             path("config.toml") + ":1: unknown key vn (known: vm, guest, custom_actions)");
 }

@@ -1,7 +1,7 @@
 // The guest image (kernel, initrd, root filesystem), built from Debian packages by
 // share/anylinuxfs/build-guest-image.sh and cached under a key that hashes its
 // inputs, so it is rebuilt exactly when the script, the package list, the agent, the
-// user's extra packages or CA bundle change.
+// user's extra packages, CA bundle or choice of the ZFS variant change.
 #pragma once
 
 #include <optional>
@@ -27,6 +27,7 @@ struct ImageInputs {
   std::string agent_binary;
   std::vector<std::string> extra_packages;  // the user's [guest] custom_packages (`pkg add`)
   std::string ca_bundle;                    // ~/.anylinuxfs/ca-certificates.crt when it exists
+  bool zfs = false;                         // [guest] zfs: the variant with OpenZFS
 };
 
 // The files beside the binary, and the user's packages and CA bundle.

@@ -1,13 +1,17 @@
 #include "host/guest_image.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include <filesystem>
 
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/temp_dir.h"
+#include "host/paths.h"
 
 namespace alfs {
 namespace {
@@ -42,7 +46,10 @@ TEST_F(GuestImageTest, KeyChangesWithEveryInput) {
   EXPECT_NE(k4, k3) << "a package the user added";
   inputs.ca_bundle = (dir / "ca.crt").string();
   write_file_atomic(inputs.ca_bundle, "-----BEGIN CERTIFICATE-----\n");
-  EXPECT_NE(image_key(inputs), k4) << "the user's CA bundle";
+  std::string k5 = image_key(inputs);
+  EXPECT_NE(k5, k4) << "the user's CA bundle";
+  inputs.zfs = true;
+  EXPECT_NE(image_key(inputs), k5) << "the ZFS variant";
 }
 
 TEST_F(GuestImageTest, MissingInputIsANamedError) {
@@ -64,6 +71,48 @@ TEST_F(GuestImageTest, AnIncompleteImageIsNotFound) {
   auto image = find_image((dir / "root").string(), "k");
   ASSERT_TRUE(image.has_value());
   EXPECT_EQ(image->rootfs, (dir / "root/k/rootfs.img").string());
+}
+
+// ensure_guest_image with a fake build script that makes empty image files: which
+// images a build keeps beside itself.
+TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
+  if (::geteuid() != 0) GTEST_SKIP() << "building an image needs root";
+  Paths paths;
+  paths.owner_uid = ::getuid();
+  paths.owner_gid = ::getgid();
+  paths.home = (dir / "home").string();
+  paths.data_dir = paths.home + "/.anylinuxfs";
+  paths.image_root = (dir / "images").string();
+  paths.share_dir = (dir / "share").string();
+  paths.agent_binary = inputs.agent_binary;
+  fs::create_directories(paths.data_dir);
+  fs::create_directories(paths.share_dir);
+  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
+  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
+                    "mkdir -p \"$1\" && for f in vmlinuz initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+                    "echo \"$ALFS_WITH_ZFS\" > \"$1/zfs\"\n");
+  const char* saved = std::getenv("ALFS_SYSTEM_CONFIG");
+  ::setenv("ALFS_SYSTEM_CONFIG", (dir / "no-system.toml").c_str(), 1);
+  // An image of an older build (no variant file: the default) and the ZFS module cache.
+  fs::create_directories(paths.image_root + "/0000000000000000");
+  write_file_atomic(paths.image_root + "/0000000000000000/manifest.txt", "old");
+  fs::create_directories(paths.image_root + "/zfs-modules");
+  UniqueFd null = open_file("/dev/null", O_WRONLY);
+
+  GuestImage plain = ensure_guest_image(paths, false, null.get());
+  EXPECT_EQ(read_file(plain.dir + "/zfs"), "0\n");
+  EXPECT_FALSE(fs::exists(paths.image_root + "/0000000000000000")) << "an older default image goes";
+  write_file_atomic(paths.data_dir + "/config.toml", "[guest]\nzfs = true\n");
+  GuestImage zfs = ensure_guest_image(paths, false, null.get());
+  EXPECT_NE(zfs.key, plain.key);
+  EXPECT_EQ(read_file(zfs.dir + "/zfs"), "1\n");
+  EXPECT_TRUE(fs::exists(plain.dir + "/rootfs.img")) << "the default image stays beside the ZFS one";
+  EXPECT_TRUE(fs::exists(paths.image_root + "/zfs-modules")) << "the module cache is no image";
+  write_file_atomic(paths.data_dir + "/config.toml", "[guest]\nzfs = false\n");
+  EXPECT_EQ(ensure_guest_image(paths, false, null.get()).dir, plain.dir);
+  EXPECT_TRUE(fs::exists(zfs.dir + "/rootfs.img"));
+
+  if (saved) ::setenv("ALFS_SYSTEM_CONFIG", saved, 1); else ::unsetenv("ALFS_SYSTEM_CONFIG");
 }
 
 }  // namespace

@@ -14,24 +14,24 @@ extern char** environ;
 
 namespace alfs {
 
-std::vector<std::string> collect_secrets(const std::vector<std::string>& drives, const SecretSources& sources) {
-  std::vector<std::string> secrets;
-  std::optional<std::string> key;
+std::optional<std::string> given_secret(size_t drive_number, const SecretSources& sources) {
   if (!sources.key_file.empty()) {
     try {
-      key = read_file(sources.key_file);
+      return read_file(sources.key_file);
     } catch (const Error& e) {
       throw Error(std::string("key file: ") + e.what());
     }
   }
+  if (auto own = sources.env("ALFS_PASSPHRASE" + std::to_string(drive_number))) return own;
+  return sources.env("ALFS_PASSPHRASE");
+}
+
+std::vector<std::string> collect_secrets(const std::vector<std::string>& drives, const SecretSources& sources) {
+  std::vector<std::string> secrets;
   std::optional<std::string> shared_answer;
   for (size_t i = 0; i < drives.size(); ++i) {
-    if (key) {
-      secrets.push_back(*key);
-    } else if (auto own = sources.env("ALFS_PASSPHRASE" + std::to_string(i + 1))) {
-      secrets.push_back(*own);
-    } else if (auto common = sources.env("ALFS_PASSPHRASE")) {
-      secrets.push_back(*common);
+    if (auto given = given_secret(i + 1, sources)) {
+      secrets.push_back(std::move(*given));
     } else if (sources.one_for_all) {
       if (!shared_answer) shared_answer = sources.ask("Passphrase for all drives: ");
       secrets.push_back(*shared_answer);

@@ -19,6 +19,10 @@ struct SecretSources {
   bool one_for_all = false;  // -p 1: one prompt for all drives (-p a: one each)
 };
 
+// The secret given for drive N (1-based) without asking: the key file,
+// $ALFS_PASSPHRASE<N> or $ALFS_PASSPHRASE; nothing when none is set.
+std::optional<std::string> given_secret(size_t drive_number, const SecretSources& sources);
+
 // One secret per encrypted drive, in order. Drive N (1-based) takes, first found:
 // the key file, $ALFS_PASSPHRASE<N>, $ALFS_PASSPHRASE, or an answer at the prompt.
 std::vector<std::string> collect_secrets(const std::vector<std::string>& drives, const SecretSources& sources);

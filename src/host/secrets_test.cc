@@ -60,6 +60,17 @@ TEST(CollectSecretsWithFakeSources, AKeyFileUnlocksEveryDriveByteForByte) {
   EXPECT_THROW(collect_secrets({"a"}, f.get(false, dir.file("missing"))), Error);
 }
 
+// A ZFS pool's passphrase is taken when given, never asked for (its encryption is only
+// known inside the guest).
+TEST(GivenSecretWithFakeSources, NeverAsks) {
+  FakeSources f;
+  EXPECT_EQ(given_secret(1, f.get()), std::nullopt);
+  f.env = {{"ALFS_PASSPHRASE", "common"}, {"ALFS_PASSPHRASE2", "second"}};
+  EXPECT_EQ(given_secret(1, f.get()), "common");
+  EXPECT_EQ(given_secret(2, f.get()), "second");
+  EXPECT_TRUE(f.prompts.empty());
+}
+
 TEST(ScrubSecretEnvironment, ValuesAreOverwrittenAndRemoved) {
   ::setenv("ALFS_PASSPHRASE3", "hunter2", 1);
   char* value = std::getenv("ALFS_PASSPHRASE3");

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/error.h"
@@ -80,13 +81,22 @@ Volume resolve_volume(const DiskIdent& ident, const std::string& fstype_override
     std::string given = to_string(DiskRef{ref.path, 0});
     std::string path = fs::absolute(ref.path).lexically_normal().string();
     ProbeResult probe;
+    int partition = ref.partition;
     if (fs::is_directory(path)) throw Error(given + " is a directory, not a disk or disk image");
     // qcow2 content is invisible to libblkid: the guest probes it.
     std::string format = fs::is_regular_file(path) ? image_format(path) : "raw";
     if (format == "raw") {
-      probe = ref.partition > 0 ? probe_partition(path, ref.partition).content : probe_path(path);
-      if (ref.partition == 0 && probe.fstype.empty() && !probe.part_table.empty() && fstype_override.empty())
-        throw Error(partition_table_error(given, probe, list_partitions(path)));
+      probe = partition > 0 ? probe_partition(path, partition).content : probe_path(path);
+      if (partition == 0 && probe.fstype.empty() && !probe.part_table.empty() && fstype_override.empty()) {
+        // A disk given whole to ZFS was partitioned by ZFS itself (the data, then a small
+        // reserved partition): the disk stands for its pool member.
+        auto parts = list_partitions(path);
+        auto member = std::find_if(parts.begin(), parts.end(),
+                                   [](const PartitionInfo& p) { return p.content.fstype == "zfs_member"; });
+        if (member == parts.end()) throw Error(partition_table_error(given, probe, parts));
+        partition = member->number;
+        probe = member->content;
+      }
       if (probe.fstype == "LVM2_member" && v.volume_group.empty())
         throw Error(to_string(ref) + " is an LVM physical volume: mount a logical volume of it as lvm:<vg>:" +
                     to_string(ref) + ":<lv>");
@@ -94,7 +104,7 @@ Volume resolve_volume(const DiskIdent& ident, const std::string& fstype_override
         throw Error(to_string(ref) + " is a RAID member: mount the array as raid:" + to_string(ref) + "[:<disk>...]");
     }
     v.disks.push_back({path, format});
-    v.guest_devices.push_back(guest_device_name(i, ref.partition));
+    v.guest_devices.push_back(guest_device_name(i, partition));
     v.drive_names.push_back(to_string(ref));
     v.probes.push_back(probe);
   }
@@ -109,7 +119,9 @@ Volume resolve_volume(const DiskIdent& ident, const std::string& fstype_override
     // An md member's label is "<host>:<array name>".
     v.name = first.label.empty() ? "raid" : first.label.substr(first.label.find(':') + 1);
   } else {
-    v.name = volume_name(is_container_type(first.fstype) ? ProbeResult{} : first, v.disks.front().path);
+    // A pool is known by its name (the label of its members).
+    bool named = !is_container_type(first.fstype) || first.fstype == "zfs_member";
+    v.name = volume_name(named ? first : ProbeResult{}, v.disks.front().path);
   }
   return v;
 }

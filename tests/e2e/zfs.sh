@@ -1,7 +1,7 @@
 #!/bin/bash
 # ZFS (the image variant `init --with-zfs`, [guest] zfs = true): a pool with a child
 # dataset and a natively encrypted one mounts with every dataset under the mount point;
-# its passphrase comes from ALFS_PASSPHRASE (none or a wrong one: a clear error); -o ro;
+# its passphrase comes from ALFS_PASSPHRASE or -k (none or a wrong one: a clear error); -o ro;
 # a mirror over two images; after unmount the pool imports cleanly and a scrub finds no
 # error. The default image says how to get ZFS. The images are named whole: the pool
 # member is their first partition, as on a disk given whole to ZFS.
@@ -44,8 +44,10 @@ echo secret > "$work/mnt/secret/new.txt"
 expect_eq child "$(cat "$work/mnt/data/new.txt")" "write and read back in a child dataset"
 zfs_home "$ALFS" unmount -w "$work/mnt" >/dev/null
 
-ALFS_PASSPHRASE=zfspass12 zfs_home "$ALFS" -o ro "$work/pool.img" "$work/mnt" >/dev/null
+printf 'zfspass12\n' > "$work/key"
+zfs_home "$ALFS" -o ro -k "$work/key" "$work/pool.img" "$work/mnt" >/dev/null
 expect_eq top "$(cat "$work/mnt/top.txt")" "read-only: the data is there"
+expect_eq secret "$(cat "$work/mnt/secret/new.txt")" "a key file (-k) unlocks the encrypted dataset"
 if echo x 2>/dev/null > "$work/mnt/data/ro.txt"; then fail "a write to a read-only pool succeeded"; fi
 pass "read-only: writes fail"
 zfs_home "$ALFS" unmount -w "$work/mnt" >/dev/null

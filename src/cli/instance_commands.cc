@@ -27,7 +27,7 @@ void clean_stale(const InstanceRegistry& registry) {
   std::vector<InstanceRecord> stale;
   registry.list(&stale);
   for (const auto& r : stale) {
-    if (process_alive(r.vm_pid)) continue;  // the guest is still shutting down by itself
+    if (process_alive(r.vm_pid, r.vm_start)) continue;  // the guest is still shutting down by itself
     if (is_mount_point(r.mount_point)) run_command({"fusermount3", "-u", "-z", r.mount_point}, 30s);
     if (r.created_mount_point) ::rmdir(r.mount_point.c_str());
     registry.remove(r.id);
@@ -39,9 +39,9 @@ std::vector<InstanceRecord> targets(const InstanceRegistry& registry, const std:
   return {registry.choose(target)};
 }
 
-bool wait_until_gone(pid_t pid, std::chrono::seconds timeout) {
+bool wait_until_gone(pid_t pid, uint64_t start, std::chrono::seconds timeout) {
   Deadline deadline(timeout);
-  while (process_alive(pid)) {
+  while (process_alive(pid, start)) {
     if (deadline.expired()) return false;
     std::this_thread::sleep_for(50ms);
   }
@@ -82,7 +82,7 @@ int unmount_command(const std::string& target, bool wait) {
       rc = 1;
       continue;
     }
-    if (wait && !wait_until_gone(r.supervisor_pid, kShutdownTimeout)) {
+    if (wait && !wait_until_gone(r.supervisor_pid, r.supervisor_start, kShutdownTimeout)) {
       std::fprintf(stderr, "anylinuxfs: %s: the VM did not shut down within %lld s (see `anylinuxfs log`)\n",
                    r.mount_point.c_str(), static_cast<long long>(kShutdownTimeout.count()));
       rc = 1;
@@ -101,7 +101,7 @@ int stop_command(const std::string& target, bool force) {
   for (const auto& r : instances) {
     if (!force) {
       ::kill(r.supervisor_pid, SIGTERM);
-      if (!wait_until_gone(r.supervisor_pid, kShutdownTimeout)) {
+      if (!wait_until_gone(r.supervisor_pid, r.supervisor_start, kShutdownTimeout)) {
         std::fprintf(stderr, "anylinuxfs: %s did not stop within %lld s; `anylinuxfs stop -f %s` kills it\n",
                      r.mount_point.c_str(), static_cast<long long>(kShutdownTimeout.count()),
                      r.mount_point.c_str());
@@ -112,10 +112,10 @@ int stop_command(const std::string& target, bool force) {
       // No clean unmount in the guest: the filesystem is left as after a power cut.
       // The supervisor sees its VM die, reaps it and releases the mount point; if it
       // does not within 10 s it is killed too and its leftovers are cleaned here.
-      if (process_alive(r.vm_pid)) ::kill(r.vm_pid, SIGKILL);
-      if (!wait_until_gone(r.supervisor_pid, 10s)) {
+      if (process_alive(r.vm_pid, r.vm_start)) ::kill(r.vm_pid, SIGKILL);
+      if (!wait_until_gone(r.supervisor_pid, r.supervisor_start, 10s)) {
         ::kill(r.supervisor_pid, SIGKILL);
-        wait_until_gone(r.supervisor_pid, 10s);
+        wait_until_gone(r.supervisor_pid, r.supervisor_start, 10s);
       }
       if (is_mount_point(r.mount_point)) run_command({"fusermount3", "-u", "-z", r.mount_point}, 30s);
       if (r.created_mount_point) ::rmdir(r.mount_point.c_str());

@@ -238,6 +238,7 @@ int mount_command(const MountArgs& given) {
   plan.record.log_file = log_file(paths, plan.record.id);
   plan.record.console_log = console_log_file(paths, plan.record.id);
   plan.record.supervisor_pid = ::getpid();  // until the supervisor records its own
+  plan.record.supervisor_start = process_start_time(::getpid());
   plan.instance_dir = registry.dir_of(plan.record.id);
   plan.instances_dir = paths.instances_dir;
   make_user_dirs(paths, plan.instance_dir);  // the instance may run as the user: its directory is theirs

@@ -98,6 +98,7 @@ class Supervisor {
     plan_.record.nfs_port = ports[0];
     plan_.record.mountd_port = ports[1];
     plan_.record.supervisor_pid = ::getpid();
+    plan_.record.supervisor_start = process_start_time(::getpid());
     plan_.vm.control_socket = plan_.instance_dir + "/control.sock";
     plan_.vm.exec_socket = plan_.instance_dir + "/exec.sock";
     plan_.vm.console_log = plan_.record.console_log;
@@ -111,6 +112,7 @@ class Supervisor {
     vm_.emplace(vm::BootedVm::boot(*backend, plan_.vm, STDERR_FILENO, plan_.record.log_file, vm::BootTimeouts{},
                                    [this](pid_t pid) {
                                      plan_.record.vm_pid = pid;
+                                     plan_.record.vm_start = process_start_time(pid);
                                      plan_.record.state = "starting";
                                      registry_.save(plan_.record);
                                    }));

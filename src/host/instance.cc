@@ -1,7 +1,9 @@
 #include "host/instance.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/error.h"
 #include "common/fd.h"
@@ -27,6 +29,8 @@ std::string to_json_text(const InstanceRecord& r) {
          {"state", r.state},
          {"supervisor_pid", r.supervisor_pid},
          {"vm_pid", r.vm_pid},
+         {"supervisor_start", r.supervisor_start},
+         {"vm_start", r.vm_start},
          {"nfs_port", r.nfs_port},
          {"mountd_port", r.mountd_port},
          {"created_mount_point", r.created_mount_point},
@@ -67,6 +71,8 @@ InstanceRecord instance_from_json_text(const std::string& text) {
     r.state = j.value("state", "");
     r.supervisor_pid = j.value("supervisor_pid", 0);
     r.vm_pid = j.value("vm_pid", 0);
+    r.supervisor_start = j.value("supervisor_start", uint64_t{0});
+    r.vm_start = j.value("vm_start", uint64_t{0});
     r.nfs_port = j.value("nfs_port", 0);
     r.mountd_port = j.value("mountd_port", 0);
     r.created_mount_point = j.value("created_mount_point", false);
@@ -78,17 +84,37 @@ InstanceRecord instance_from_json_text(const std::string& text) {
   }
 }
 
-bool process_alive(pid_t pid) {
-  if (pid <= 0) return false;
-  // A zombie is gone for our purposes (its parent may never reap it).
+namespace {
+// The fields of /proc/<pid>/stat after the command name (which may hold spaces and
+// parentheses): [0] is the state (field 3), [19] the start time (field 22).
+std::optional<std::vector<std::string>> stat_fields(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
   std::string stat;
   try {
     stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   } catch (const Error&) {
-    return false;
+    return std::nullopt;
   }
   auto close_paren = stat.rfind(')');
-  return close_paren == std::string::npos || close_paren + 2 >= stat.size() || stat[close_paren + 2] != 'Z';
+  if (close_paren == std::string::npos) return std::nullopt;
+  std::vector<std::string> fields;
+  std::istringstream in(stat.substr(close_paren + 1));
+  for (std::string field; in >> field;) fields.push_back(field);
+  return fields;
+}
+}  // namespace
+
+uint64_t process_start_time(pid_t pid) {
+  auto fields = stat_fields(pid);
+  if (!fields || fields->size() < 20) return 0;
+  return std::strtoull((*fields)[19].c_str(), nullptr, 10);
+}
+
+bool process_alive(pid_t pid, uint64_t start) {
+  auto fields = stat_fields(pid);
+  // A zombie is gone for our purposes (its parent may never reap it).
+  if (!fields || fields->size() < 20 || (*fields)[0] == "Z") return false;
+  return start == 0 || std::strtoull((*fields)[19].c_str(), nullptr, 10) == start;
 }
 
 void InstanceRegistry::save(const InstanceRecord& record) const {
@@ -111,7 +137,7 @@ std::vector<InstanceRecord> InstanceRegistry::list(std::vector<InstanceRecord>* 
     } catch (const Error&) {
       continue;  // being written for the first time, or not ours
     }
-    if (process_alive(record.supervisor_pid)) {
+    if (process_alive(record.supervisor_pid, record.supervisor_start)) {
       live.push_back(record);
     } else if (stale) {
       stale->push_back(record);

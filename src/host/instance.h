@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,10 @@ struct InstanceRecord {
   std::string state;         // starting, ready, stopping
   pid_t supervisor_pid = 0;
   pid_t vm_pid = 0;
+  // Their start times (process_start_time): a pid soon names another process once its
+  // own has ended (pid_max may be 32768). 0: unknown, the pid alone decides.
+  uint64_t supervisor_start = 0;
+  uint64_t vm_start = 0;
   int nfs_port = 0;
   int mountd_port = 0;
   bool created_mount_point = false;
@@ -58,6 +63,10 @@ class InstanceRegistry {
   std::string dir_;
 };
 
-bool process_alive(pid_t pid);
+// When the process started, in clock ticks after boot (/proc/<pid>/stat); 0 when it is gone.
+uint64_t process_start_time(pid_t pid);
+
+// `pid` runs and is not a zombie; with `start`, it is still the process that started then.
+bool process_alive(pid_t pid, uint64_t start = 0);
 
 }  // namespace alfs

@@ -41,9 +41,11 @@ TEST(InstanceRecord, StatusLineIsTheSpecsFormat) {
 TEST(InstanceRecord, JsonRoundTripAndGarbage) {
   InstanceRecord r = record("a", 7);
   r.nfs_port = 41000;
+  r.supervisor_start = 123456789012ULL;
   InstanceRecord back = instance_from_json_text(to_json_text(r));
   EXPECT_EQ(back.status_line(), r.status_line());
   EXPECT_EQ(back.nfs_port, 41000);
+  EXPECT_EQ(back.supervisor_start, 123456789012ULL);
   EXPECT_THROW(instance_from_json_text("{"), Error);
   EXPECT_THROW(instance_from_json_text("{}"), Error);
 }
@@ -112,6 +114,25 @@ TEST_F(InstanceRegistryTest, ListsLiveInstancesAndSeparatesStaleOnes) {
   EXPECT_EQ(stale[0].id, "dead");
   registry.remove("dead");
   EXPECT_FALSE(fs::exists(dir / "dead"));
+}
+
+// pid_max may be 32768: a supervisor's pid soon names another process, which must not
+// pass for it (nor be killed as its VM).
+TEST_F(InstanceRegistryTest, APidReusedByAnotherProcessIsNotTheInstance) {
+  uint64_t start = process_start_time(::getpid());
+  ASSERT_GT(start, 0u);
+  EXPECT_TRUE(process_alive(::getpid(), start));
+  EXPECT_TRUE(process_alive(::getpid()));
+  EXPECT_FALSE(process_alive(::getpid(), start + 1));
+  EXPECT_EQ(process_start_time(0x7ffffff0), 0u);
+  InstanceRegistry registry(dir.string());
+  InstanceRecord reused = record("reused", ::getpid());
+  reused.supervisor_start = start + 1;
+  registry.save(reused);
+  std::vector<InstanceRecord> stale;
+  EXPECT_TRUE(registry.list(&stale).empty());
+  ASSERT_EQ(stale.size(), 1u);
+  EXPECT_EQ(stale[0].id, "reused");
 }
 
 TEST_F(InstanceRegistryTest, FindsByMountPointOrDisk) {

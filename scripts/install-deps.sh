@@ -1,5 +1,7 @@
 #!/bin/sh
-# Installs what anylinuxfs needs to build, test and run, from Debian's archive only.
+# Installs what anylinuxfs needs to build, test and run, from Debian's archive only;
+# with --bench also the peers bench/peers.sh measures it against: fuse2fs, and
+# guestmount (libguestfs) with what its appliance needs.
 # Safe to run again: it installs only what is missing.
 set -eu
 packages="cmake g++ make pkg-config
@@ -8,6 +10,10 @@ packages="cmake g++ make pkg-config
   clang libclang-rt-14-dev
   qemu-system-x86 qemu-utils fuse3 mmdebstrap cpio xz-utils zstd
   e2fsprogs dosfstools btrfs-progs xfsprogs fdisk util-linux ca-certificates bc tmux jq libnfs-utils iproute2 openssl"
+# linux-image-amd64: supermin builds libguestfs's appliance from a kernel in /boot,
+# which a container or microVM host may not have. libguestfs-xfs: xfsprogs inside the
+# appliance (only recommended by libguestfs0, and we install no recommends).
+[ "${1:-}" = --bench ] && packages="$packages fuse2fs libguestfs-tools libguestfs-xfs linux-image-amd64 file"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

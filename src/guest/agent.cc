@@ -103,12 +103,12 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
   if (!r.volume_group.empty()) modprobe.push_back("dm_mod");
   if (auto e = step("modules", modprobe, 30s)) return e;
 
-  if (auto e = step("network", {"ip", "link", "set", "lo", "up"}, 10s)) return e;
-  if (auto e = step("network", {"ip", "addr", "add", kGuestAddress, "dev", "eth0"}, 10s)) return e;
-  if (auto e = step("network", {"ip", "link", "set", "eth0", "up"}, 10s)) return e;
-  // Replies to clients that QEMU shows with their own address (a -b peer) need a route;
+  // One ip process for the four (a process start costs under TCG). The default route:
+  // replies to clients that QEMU shows with their own address (a -b peer) need it;
   // QEMU's restrict=on still drops anything the guest starts itself.
-  if (auto e = step("network", {"ip", "route", "add", "default", "via", kGuestGateway}, 10s)) return e;
+  std::string network = std::string("link set lo up\n") + "addr add " + kGuestAddress + " dev eth0\n" +
+                        "link set eth0 up\n" + "route add default via " + kGuestGateway + "\n";
+  if (auto e = run_step(runner_, "network", {"ip", "-batch", "-"}, 10s, network)) return e;
 
   // A "diskless" custom action has nothing to mount: it exports a path of its own.
   bool diskless = r.devices.empty();
@@ -198,6 +198,11 @@ std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   if (auto e = step("nfs", {"mount", "-t", "nfsd", "nfsd", "/proc/fs/nfsd"}, 10s)) return e;
   nfsd_mounted_ = true;
   nfs_started_ = true;
+  // nfsd starts its (NFSv4) client tracking even for v3 alone, and waits a second for
+  // nfsdcld before it falls back to a slow usermode helper: with nfsdcld running, its
+  // start takes 0.2 s instead of 1.5 s here, and it skips the grace period.
+  if (auto e = step("nfs", {"mount", "-t", "rpc_pipefs", "rpc_pipefs", "/run/rpc_pipefs"}, 10s)) return e;
+  runner_.start_daemon({"nfsdcld", "-F"});
   runner_.start_daemon({"rpcbind", "-f"});
   // rpc.nfsd registers with rpcbind: a slow guest (TCG on a busy host) may not have it
   // listening yet, and the registration is then refused.
@@ -262,6 +267,7 @@ bool Agent::shutdown() {
   }
   if (nfsd_mounted_) {
     runner_.run({"umount", "/proc/fs/nfsd"}, 10s);
+    runner_.run({"umount", "/run/rpc_pipefs"}, 10s);
     nfsd_mounted_ = false;
   }
   if (scripts_started_) {

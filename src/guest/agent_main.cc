@@ -23,10 +23,7 @@ using nlohmann::json;
 
 namespace {
 
-void log(const std::string& line) {
-  std::fprintf(stdout, "anylinuxfs-agent: %s\n", line.c_str());
-  std::fflush(stdout);
-}
+void log(const std::string& line) { alfs::guest::agent_log(line); }
 
 // Sends without letting a vanished host stop the shutdown.
 void send_quietly(LineChannel& channel, const json& message) {

@@ -244,7 +244,7 @@ TEST(AgentWithFakeRunner, UnlocksWithTheSecretOnStdinAndMountsTheMapping) {
   r.keys = {{"/dev/vda", "s3cret pass"}};
   ASSERT_EQ(agent.mount(r), std::nullopt);
   EXPECT_TRUE(contains(runner.calls, "cryptsetup open /dev/vda alfs-crypt0 --key-file=-"));
-  EXPECT_EQ(runner.inputs, std::vector<std::string>{"s3cret pass"});
+  EXPECT_EQ(runner.inputs.back(), "s3cret pass");  // after the network's commands
   for (const auto& call : runner.calls) EXPECT_EQ(call.find("s3cret"), std::string::npos) << call;
   EXPECT_TRUE(contains(runner.calls, "mount -o noatime /dev/mapper/alfs-crypt0 /mnt/disk"));
   runner.calls.clear();
@@ -309,14 +309,46 @@ TEST(AgentWithFakeRunner, AMissingVolumeGroupListsTheOnesThatExist) {
   EXPECT_EQ(error->message, "Volume group \"vgx\" not found (volume groups found: vg0)");
 }
 
+// nfsdcld must be up (its pipe open) when rpc.nfsd starts nfsd, or nfsd waits a second
+// for it and falls back to a slow usermode helper.
+TEST(AgentWithFakeRunner, NfsdcldRunsBeforeNfsdStarts) {
+  FakeRunner runner;
+  Agent agent(runner);
+  ASSERT_EQ(agent.mount(request()), std::nullopt);
+  auto at = [&](const std::string& prefix) {
+    return std::find_if(runner.calls.begin(), runner.calls.end(),
+                        [&](const std::string& c) { return c.rfind(prefix, 0) == 0; });
+  };
+  ASSERT_NE(at("daemon nfsdcld -F"), runner.calls.end());
+  EXPECT_LT(at("mount -t rpc_pipefs rpc_pipefs /run/rpc_pipefs"), at("daemon nfsdcld -F"));
+  EXPECT_LT(at("daemon nfsdcld -F"), at("rpc.nfsd -N 4"));
+}
+
+TEST(AgentWithFakeRunner, TheNetworkIsConfiguredByOneIpProcess) {
+  FakeRunner runner;
+  Agent agent(runner);
+  ASSERT_EQ(agent.mount(request()), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls, "ip -batch -"));
+  EXPECT_EQ(runner.inputs, std::vector<std::string>{"link set lo up\naddr add 10.0.2.15/24 dev eth0\n"
+                                                    "link set eth0 up\nroute add default via 10.0.2.2\n"});
+  FakeRunner failing;
+  failing.fail("ip -batch", "Command failed -:2\n");
+  Agent broken(failing);
+  auto error = broken.mount(request());
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->step, "network");
+  EXPECT_EQ(error->message, "Command failed -:2");
+}
+
 TEST(AgentWithFakeRunner, ShutdownStopsNfsBeforeUnmountingAndSyncs) {
   FakeRunner runner;
   Agent agent(runner);
   ASSERT_EQ(agent.mount(request()), std::nullopt);
   runner.calls.clear();
   EXPECT_TRUE(agent.shutdown());
-  std::vector<std::string> expected = {"rpc.nfsd 0", "exportfs -ua", "stop daemons", "umount /proc/fs/nfsd",
-                                       "umount /mnt/disk", "sync"};
+  std::vector<std::string> expected = {"rpc.nfsd 0",           "exportfs -ua",     "stop daemons",
+                                       "umount /proc/fs/nfsd", "umount /run/rpc_pipefs", "umount /mnt/disk",
+                                       "sync"};
   EXPECT_EQ(runner.calls, expected);
 }
 

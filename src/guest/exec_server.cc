@@ -71,8 +71,7 @@ void serve_request(LineChannel& channel, const nlohmann::json& message) {
     try {
       serve_request(channel, r.message);
     } catch (const std::exception& e) {
-      std::fprintf(stdout, "anylinuxfs-agent: exec: %s\n", e.what());
-      std::fflush(stdout);
+      agent_log(std::string("exec: ") + e.what());
       try {
         channel.send({{"type", "error"}, {"step", "exec"}, {"message", e.what()}});
       } catch (const std::exception&) {

@@ -13,9 +13,10 @@ std::string trim(const std::string& s) {
 }
 
 std::optional<protocol::GuestError> run_step(Runner& runner, const std::string& name,
-                                             const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+                                             const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                                             std::optional<std::string_view> input) {
   try {
-    RunResult result = runner.run(argv, timeout);
+    RunResult result = input ? runner.run_with_input(argv, timeout, *input) : runner.run(argv, timeout);
     if (result.ok()) return std::nullopt;
     std::string text = trim(result.output);
     if (text.empty()) text = argv[0] + " failed with " + result.status.describe();
@@ -69,10 +70,7 @@ void ProcessRunner::stop_daemons() {
   }
 }
 
-void ProcessRunner::log(const std::string& line) {
-  std::fprintf(stdout, "anylinuxfs-agent: %s\n", line.c_str());
-  std::fflush(stdout);
-}
+void ProcessRunner::log(const std::string& line) { agent_log(line); }
 
 std::string ProcessRunner::kernel_messages() {
   std::string out;

@@ -35,10 +35,11 @@ class Runner {
   virtual std::string kernel_messages() = 0;
 };
 
-// Runs one command of a step; on failure, the error to report: the step's name and the
-// tool's own words.
+// Runs one command of a step (with `input` on its stdin when given); on failure, the
+// error to report: the step's name and the tool's own words.
 std::optional<protocol::GuestError> run_step(Runner& runner, const std::string& name,
-                                             const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+                                             const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                                             std::optional<std::string_view> input = std::nullopt);
 // A query's output, trimmed; empty when it failed.
 std::string run_query(Runner& runner, const std::vector<std::string>& argv);
 // Without the surrounding blanks and line ends.

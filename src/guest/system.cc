@@ -21,11 +21,19 @@ namespace alfs::guest {
 
 namespace fs = std::filesystem;
 
+void agent_log(const std::string& line) {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  std::fprintf(stdout, "[%5lld.%06ld] anylinuxfs-agent: %s\n", static_cast<long long>(now.tv_sec), now.tv_nsec / 1000,
+               line.c_str());
+  std::fflush(stdout);
+}
+
 namespace {
 void mount_fs(const char* source, const char* target, const char* type, const char* data = nullptr) {
   ::mkdir(target, 0755);
   if (::mount(source, target, type, MS_NOSUID | MS_NODEV, data) != 0 && errno != EBUSY)
-    std::fprintf(stderr, "anylinuxfs-agent: mount %s on %s: %m\n", type, target);
+    agent_log(std::string("mount ") + type + " on " + target + ": " + std::strerror(errno));
 }
 }  // namespace
 
@@ -40,7 +48,7 @@ void setup_base_system() {
   // Pseudo-terminals for `vm attach` (device nodes: no MS_NODEV here).
   ::mkdir("/dev/pts", 0755);
   if (::mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=0666,mode=0620") != 0 && errno != EBUSY)
-    std::fprintf(stderr, "anylinuxfs-agent: mount devpts on /dev/pts: %m\n");
+    agent_log(std::string("mount devpts on /dev/pts: ") + std::strerror(errno));
   mount_fs("tmpfs", "/run", "tmpfs", "mode=0755");
   mount_fs("tmpfs", "/tmp", "tmpfs", "mode=1777");
   // nfs-utils keeps its state (etab, rmtab) here; the root is read-only.
@@ -50,6 +58,9 @@ void setup_base_system() {
     if (fd >= 0) ::close(fd);
   }
   ::mkdir("/run/rpcbind", 0755);
+  // nfsdcld's pipe to nfsd, and its client database.
+  ::mkdir("/run/rpc_pipefs", 0755);
+  ::mkdir("/var/lib/nfs/nfsdcld", 0700);
   // LVM tools write metadata backups here; the shell makes volume groups.
   mount_fs("tmpfs", "/etc/lvm/archive", "tmpfs", "mode=0700");
   mount_fs("tmpfs", "/etc/lvm/backup", "tmpfs", "mode=0700");

@@ -12,6 +12,10 @@
 
 namespace alfs::guest {
 
+// One line of the agent on the console, stamped like the kernel's own lines (seconds
+// since boot) so that `anylinuxfs dmesg` reads as one timeline of where the time goes.
+void agent_log(const std::string& line);
+
 // proc, sys, dev, and tmpfs where the read-only root needs writable state.
 void setup_base_system();
 

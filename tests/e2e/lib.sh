@@ -8,7 +8,8 @@ cleanup() {
   local rc=$?
   if [ $rc -ne 0 ]; then
     echo "--- host log"; "$ALFS" log 2>&1 | tail -n 40 || true
-    echo "--- guest console"; "$ALFS" dmesg 2>&1 | grep -v '^\[' | tail -n 30 || true
+    # The agent's lines, not the kernel's (both are stamped "[seconds] ").
+    echo "--- guest console"; "$ALFS" dmesg 2>&1 | awk '!/^\[[ 0-9.]+\] / || /\] anylinuxfs-agent: /' | tail -n 30 || true
   fi
   "$ALFS" stop -f >/dev/null 2>&1 || true
   if declare -F test_cleanup >/dev/null; then test_cleanup || true; fi

@@ -297,7 +297,7 @@ int mount_command(const MountArgs& given) {
     auto secrets = collect_secrets(names, system_secret_sources(args.key_file, args.one_passphrase_for_all));
     for (size_t n = 0; n < encrypted.size(); ++n)
       plan.request.keys.push_back({volume.guest_devices[encrypted[n]], std::move(secrets[n])});
-  } else if (volume.probes.front().fstype == "zfs_member") {
+  } else if (!volume.probes.empty() && volume.probes.front().fstype == "zfs_member") {
     // Which datasets are encrypted only the guest sees: a passphrase goes along when
     // given (-k, ALFS_PASSPHRASE), and the guest says when one was needed.
     if (auto secret = given_secret(1, system_secret_sources(args.key_file, false)))

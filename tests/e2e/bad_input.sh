@@ -108,8 +108,10 @@ leftovers "disk already in use"
 expect_failure "unmount of nothing" "no anylinuxfs instance is mounted at or from" "$ALFS" unmount "$work/mnt"
 expect_failure "vm exec without an instance" "no anylinuxfs instance is running" "$ALFS" vm exec true
 mkdir -p "$work/image"
-# A copy of the current image with a damaged kernel.
-key_dir=$(ls -d "${ALFS_IMAGE_DIR:?the tests share one image}"/*/ | grep -v partial | head -n1)
+# A copy of the current image (the one the last mount booted: the cache may also hold
+# the ZFS variant) with a damaged kernel.
+kernel=$("$ALFS" log | grep -o -- '-kernel [^ ]*' | tail -n1 | cut -d' ' -f2)
+key_dir=$(dirname "${kernel:?no kernel in the log of the last mount}")
 cp -r "$key_dir" "$work/image/"
 echo "not a kernel" > "$work/image/$(basename "$key_dir")/vmlinuz"
 expect_failure "corrupt guest image" "anylinuxfs init" env ALFS_IMAGE_DIR="$work/image" "$ALFS" "$work/disk.img" "$work/mnt"

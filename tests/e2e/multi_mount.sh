@@ -20,9 +20,8 @@ status=$("$ALFS" status)
 expect_eq 2 "$(echo "$status" | wc -l)" "status shows both"
 expect_contains "$status" "$work/a.img on $a (ext4, rw, vm pid" "status line of a"
 expect_contains "$status" "$work/b.img on $b (ext4, rw, vm pid" "status line of b"
-ports=$(for id in $(ls ~/.anylinuxfs/instances); do
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["nfs_port"], r["mountd_port"])' \
-    ~/.anylinuxfs/instances/$id/instance.json; done | tr ' ' '\n' | sort -u | wc -l)
+ports=$("$ALFS" status --json | python3 -c 'import json,sys
+for r in json.load(sys.stdin)["instances"]: print(r["nfs_port"]); print(r["mountd_port"])' | sort -u | wc -l)
 expect_eq 4 "$ports" "each instance has its own two ports"
 
 # vm exec: the guest's view of the right disk, the command's exit status and stderr.

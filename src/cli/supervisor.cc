@@ -38,6 +38,7 @@ namespace {
 constexpr auto kMountTimeout = 300s;
 constexpr auto kStopTimeout = 60s;
 constexpr auto kPowerOffGrace = 15s;
+constexpr auto kLostGrace = 2s;
 
 void log(const std::string& line) {
   std::time_t now = std::time(nullptr);
@@ -202,6 +203,7 @@ class Supervisor {
   void serve() {
     std::thread monitor([this] { monitor_loop(); });
     int rc = presentation_->run();
+    served_ = true;
     log("the mount point was unmounted (presentation returned " + std::to_string(rc) + ")");
     stopping_ = true;
     monitor.join();
@@ -247,7 +249,16 @@ class Supervisor {
   // The guest is gone under a live mount: release the mount point so nothing hangs on it.
   void vm_lost() {
     clean_ = false;
-    presentation_->request_exit();
+    presentation_->release_now();
+    // A call in flight to the dead guest holds the serving thread until its NFS
+    // timeout; with the mount point released and the VM gone there is nothing left
+    // to save, so the instance ends without waiting for it.
+    Deadline grace(kLostGrace);
+    while (!served_ && !grace.expired()) std::this_thread::sleep_for(50ms);
+    if (served_) return;
+    log("the NFS client is still waiting on the dead guest: ending without it");
+    cleanup();
+    std::_Exit(1);
   }
 
   // Asks the guest to unmount and power off; escalates past the deadlines.
@@ -298,6 +309,7 @@ class Supervisor {
   std::optional<vm::BootedVm> vm_;
   std::unique_ptr<nfs::Presentation> presentation_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> served_{false};  // presentation_->run() has returned
   std::string export_path_;  // what the guest exports: the mount, or an action's path
   bool guest_failed_ = false;
   bool clean_ = true;

@@ -52,11 +52,20 @@ int KernelNfsMount::run() {
   for (;;) {
     pollfd pfd{exit_event_.get(), POLLIN, 0};
     if (::poll(&pfd, 1, 500) > 0) {
-      run_command({"umount", "-l", mount_point_}, 30s);
+      detach();
       return 0;
     }
     if (!still_mounted_()) return 0;
   }
+}
+
+void KernelNfsMount::release_now() {
+  detach();
+  request_exit();
+}
+
+void KernelNfsMount::detach() {
+  if (!detached_.exchange(true)) run_command({"umount", "-l", mount_point_}, 30s);
 }
 
 void KernelNfsMount::request_exit() {

@@ -3,6 +3,7 @@
 // path its end-to-end tests exercise; this one is covered by unit tests).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,9 +35,13 @@ class KernelNfsMount : public Presentation {
 
   int run() override;
   void request_exit() override;
+  void release_now() override;
 
  private:
+  void detach();
+
   std::string mount_point_;
+  std::atomic<bool> detached_{false};
   std::function<bool()> still_mounted_;
   UniqueFd exit_event_;
 };

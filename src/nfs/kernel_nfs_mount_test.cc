@@ -42,6 +42,14 @@ TEST(KernelNfsMountWithFakeMountCheck, RequestExitEndsRun) {
   stopper.join();
 }
 
+TEST(KernelNfsMountWithFakeMountCheck, ReleaseNowEndsRunWithoutUnmountingAgain) {
+  std::atomic<int> checks{0};
+  KernelNfsMount mount("/nonexistent-alfs-mp", [&] { return ++checks < 1000; });
+  mount.release_now();
+  EXPECT_EQ(mount.run(), 0);
+  EXPECT_EQ(checks.load(), 0);  // the exit was waiting before the first check
+}
+
 TEST(KernelNfsMount, WithoutAServerMountFailsWithMountsOwnText) {
   NfsTarget t;
   t.nfs_port = 1;

@@ -11,10 +11,13 @@
 #include <nfsc/libnfs.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -25,8 +28,11 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/process.h"
 
 namespace alfs::nfs {
+
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -154,7 +160,7 @@ class Bridge final : public NfsFuseBridge {
 
   ~Bridge() override {
     if (fuse_ == nullptr) return;
-    fuse_unmount(fuse_);  // lazy; a no-op when run() already unmounted
+    if (!detached_) fuse_unmount(fuse_);  // lazy; a no-op when run() already unmounted
     // Unlinks the .fuse_hidden files of files unlinked while open, so nfs_ (destroyed
     // after this body) must still be there.
     fuse_destroy(fuse_);
@@ -186,10 +192,26 @@ class Bridge final : public NfsFuseBridge {
     }
     std::free(buf.mem);
     // Closes /dev/fuse (pending and later accesses fail instead of hanging) and
-    // detaches the mount lazily.
-    fuse_unmount(fuse_);
+    // detaches the mount lazily. After release_now(), fuse_destroy() closes it.
+    if (!detached_) fuse_unmount(fuse_);
     return result;
   }
+
+  void release_now() override {
+    if (!detached_.exchange(true)) {
+      // By path, as libfuse would; its own unmount also closes /dev/fuse, which the
+      // serving thread may be using right now.
+      if (::geteuid() == 0) {
+        ::umount2(mount_point_.c_str(), MNT_DETACH);
+      } else {
+        run_command({"fusermount3", "-u", "-q", "-z", "--", mount_point_}, 10s);
+      }
+    }
+    request_exit();
+  }
+
+  // The guest is gone: calls would only wait for their timeouts.
+  bool lost() const { return detached_; }
 
   void request_exit() override {
     const int saved_errno = errno;  // may run in a signal handler
@@ -294,6 +316,7 @@ class Bridge final : public NfsFuseBridge {
   NfsContextPtr nfs_;
   std::string mount_point_;
   UniqueFd wake_;  // eventfd written by request_exit()
+  std::atomic<bool> detached_{false};  // by release_now()
   fuse* fuse_ = nullptr;
   std::optional<Credentials> credentials_;
 };
@@ -347,6 +370,8 @@ int op_mkdir(const char* path, mode_t mode) {
 
 int op_unlink(const char* path) {
   Bridge& b = Bridge::for_request();
+  // fuse_destroy() unlinks the .fuse_hidden files of files unlinked while open.
+  if (b.lost()) return -EIO;
   return status(nfs_unlink(b.nfs(), path));
 }
 

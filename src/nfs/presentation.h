@@ -22,6 +22,10 @@ class Presentation {
   virtual int run() = 0;
   // Thread- and signal-safe: makes run() return soon.
   virtual void request_exit() = 0;
+  // The guest is gone: detaches the mount point at once, even while run() is stuck in
+  // a call to the dead guest, then makes run() return. After it, neither run() nor
+  // the destructor unmounts by path: another instance may be mounted there by then.
+  virtual void release_now() = 0;
 };
 
 }  // namespace alfs::nfs

@@ -1,6 +1,7 @@
 #include "common/protocol.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -166,7 +167,10 @@ void LineChannel::send(const json& message) {
   // non-blocking, and a write that cannot proceed within the deadline gives up.
   Deadline deadline(std::chrono::seconds(5));
   while (!rest.empty()) {
-    ssize_t n = ::write(fd_, rest.data(), rest.size());
+    // A socket (vsock, the host's unix socket) whose peer is gone must fail the write, not
+    // kill the writer with SIGPIPE; a virtio port is no socket.
+    ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == ENOTSOCK) n = ::write(fd_, rest.data(), rest.size());
     if (n >= 0) {
       rest.remove_prefix(static_cast<size_t>(n));
       continue;

@@ -1,5 +1,6 @@
 // The control protocol between the host supervisor and the guest agent:
-// one JSON object per line over the virtio-serial port "anylinuxfs.control".
+// one JSON object per line over the virtio-serial port "anylinuxfs.control" (QEMU)
+// or vsock port 1024 (libkrun).
 //
 //   guest -> host  {"type":"hello","kernel":"6.12..."}     agent is up, waits for a request
 //   host  -> guest {"type":"mount", ...MountRequest}
@@ -14,6 +15,7 @@
 // When the host side closes the channel the guest shuts down as if told "stop".
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -27,6 +29,10 @@ namespace alfs::protocol {
 inline constexpr const char* kPortName = "anylinuxfs.control";
 // A second port for `vm exec` / `vm attach` of a running instance (see guest/exec_server.h).
 inline constexpr const char* kExecPortName = "anylinuxfs.exec";
+// The same two channels over vsock (libkrun), which relays these guest ports to the
+// host's control and exec sockets: the guest connects to the first, listens on the second.
+inline constexpr uint32_t kControlVsockPort = 1024;
+inline constexpr uint32_t kExecVsockPort = 1025;
 inline constexpr const char* kGuestMountPoint = "/mnt/disk";
 inline constexpr int kGuestNfsPort = 2049;
 inline constexpr int kGuestMountdPort = 20048;

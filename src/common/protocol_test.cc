@@ -118,5 +118,11 @@ TEST(LineChannel, SendWritesOneLine) {
   EXPECT_EQ(message_type(r.message), "stop");
 }
 
+TEST(LineChannel, SendingToAGoneSocketPeerThrowsInsteadOfRaisingSigpipe) {
+  SocketPair s;
+  s.b.reset();
+  EXPECT_THROW(LineChannel(s.a.get()).send({{"type", "stop"}}), SystemError);
+}
+
 }  // namespace
 }  // namespace alfs::protocol

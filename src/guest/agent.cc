@@ -104,10 +104,10 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
   if (auto e = step("modules", modprobe, 30s)) return e;
 
   // One ip process for the four (a process start costs under TCG). The default route:
-  // replies to clients that QEMU shows with their own address (a -b peer) need it;
-  // QEMU's restrict=on still drops anything the guest starts itself.
-  std::string network = std::string("link set lo up\n") + "addr add " + kGuestAddress + " dev eth0\n" +
-                        "link set eth0 up\n" + "route add default via " + kGuestGateway + "\n";
+  // replies to clients that QEMU or gvproxy show with their own address (a -b peer) need
+  // it; QEMU's restrict=on still drops anything the guest starts itself.
+  std::string network = "link set lo up\naddr add " + network_.address + " dev eth0\nlink set eth0 up\n" +
+                        "route add default via " + network_.gateway + "\n";
   if (auto e = run_step(runner_, "network", {"ip", "-batch", "-"}, 10s, network)) return e;
 
   // A "diskless" custom action has nothing to mount: it exports a path of its own.

@@ -6,15 +6,13 @@
 #include <functional>
 #include <optional>
 
+#include "common/boot_params.h"
 #include "common/protocol.h"
 #include "guest/runner.h"
 #include "guest/zfs.h"
 
 namespace alfs::guest {
 
-// The guest's address on QEMU's user network; the host's forwards arrive from 10.0.2.2.
-inline constexpr const char* kGuestAddress = "10.0.2.15/24";
-inline constexpr const char* kGuestGateway = "10.0.2.2";
 // Where an assembled RAID array appears.
 inline constexpr const char* kRaidDevice = "/dev/md/alfs";
 
@@ -28,7 +26,9 @@ struct MountedVolume {
 
 class Agent {
  public:
-  explicit Agent(Runner& runner) : runner_(runner), zfs_(runner) {}
+  // `network`: the guest's address and gateway, as the host's VM backend set them up.
+  explicit Agent(Runner& runner, GuestNetwork network = qemu_user_network())
+      : runner_(runner), network_(std::move(network)), zfs_(runner) {}
 
   // Runs every step: unlock encrypted devices, assemble RAID, activate LVM, mount,
   // export. On the first failure returns which step failed and the tool's own error
@@ -76,6 +76,7 @@ class Agent {
   std::optional<protocol::GuestError> script(const std::string& step, const std::string& text);
 
   Runner& runner_;
+  GuestNetwork network_;
   std::function<void(const std::string&)> output_;
   MountedVolume volume_;
   protocol::ActionScripts action_;

@@ -10,12 +10,16 @@
 #include <cstdio>
 #include <optional>
 
+#include "common/boot_params.h"
+#include "common/fd.h"
+#include "common/process.h"
 #include "common/protocol.h"
 #include "guest/agent.h"
 #include "guest/exec_server.h"
 #include "guest/inspector.h"
 #include "guest/shell.h"
 #include "guest/system.h"
+#include "guest/transport.h"
 
 using namespace std::chrono_literals;
 using alfs::protocol::LineChannel;
@@ -59,13 +63,14 @@ std::optional<Request> decode_request(LineChannel& channel, json& message, Reque
   }
 }
 
-void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& kernel_log) {
+void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& kernel_log,
+                 const alfs::BootParams& params, alfs::guest::Transport& transport) {
   auto decoded = decode_request(channel, message, &alfs::protocol::mount_request_from_json);
   if (!decoded) return;
   alfs::protocol::MountRequest request = std::move(*decoded);
 
   alfs::guest::ProcessRunner runner;
-  alfs::guest::Agent agent(runner);
+  alfs::guest::Agent agent(runner, params.network);
   // Custom action output belongs in the host's instance log.
   agent.set_output_sink([&](const std::string& text) {
     log(text);
@@ -86,7 +91,7 @@ void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& ke
                          {"export", agent.export_path()}});
   log("ready");
   kernel_log.flush_to_console();
-  auto exec_server = alfs::guest::ExecServer::start();
+  auto exec_server = alfs::guest::ExecServer::start(transport);
 
   bool host_gone = false;
   for (;;) {
@@ -125,7 +130,8 @@ void serve_inspect(LineChannel& channel, json& message) {
   send_quietly(channel, alfs::guest::Inspector(runner).inspect(std::move(*request)));
 }
 
-void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log) {
+void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log, const alfs::BootParams& params,
+           alfs::guest::Transport& transport) {
   send_quietly(channel, {{"type", "hello"}, {"kernel", alfs::guest::kernel_release()}});
   auto first = channel.receive(alfs::Deadline(120s));
   if (first.status != LineChannel::Status::kMessage) {
@@ -134,7 +140,7 @@ void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log) {
   }
   std::string type = alfs::protocol::message_type(first.message);
   if (type == "mount") {
-    serve_mount(channel, first.message, kernel_log);
+    serve_mount(channel, first.message, kernel_log, params, transport);
   } else if (type == "shell") {
     serve_shell(channel, first.message);
   } else if (type == "inspect") {
@@ -154,9 +160,14 @@ int main() {
   }
   alfs::guest::KernelLog kernel_log;
   try {
-    alfs::UniqueFd port = alfs::guest::open_virtio_port(alfs::protocol::kPortName, 10s);
-    LineChannel channel(port.get());
-    serve(channel, kernel_log);
+    alfs::BootParams params = alfs::parse_boot_params(alfs::read_file("/proc/cmdline"));
+    // Debian's kernel has the vsock transport as a module (an error shows at the connect).
+    if (params.channel == alfs::ChannelTransport::kVsock)
+      alfs::run_command({"modprobe", "-a", "-q", "vmw_vsock_virtio_transport"}, 30s);
+    auto transport = alfs::guest::make_transport(params.channel);
+    alfs::UniqueFd control = transport->control(10s);
+    LineChannel channel(control.get());
+    serve(channel, kernel_log, params, *transport);
   } catch (const std::exception& e) {
     log(std::string("fatal: ") + e.what());
   }

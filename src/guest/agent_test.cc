@@ -340,6 +340,14 @@ TEST(AgentWithFakeRunner, TheNetworkIsConfiguredByOneIpProcess) {
   EXPECT_EQ(error->message, "Command failed -:2");
 }
 
+TEST(AgentWithFakeRunner, BehindGvproxyTheGuestTakesItsNetwork) {
+  FakeRunner runner;
+  Agent agent(runner, parse_boot_params("console=hvc0 alfs.channel=vsock alfs.net=192.168.127.2/24,192.168.127.1").network);
+  ASSERT_EQ(agent.mount(request()), std::nullopt);
+  EXPECT_EQ(runner.inputs, std::vector<std::string>{"link set lo up\naddr add 192.168.127.2/24 dev eth0\n"
+                                                    "link set eth0 up\nroute add default via 192.168.127.1\n"});
+}
+
 TEST(AgentWithFakeRunner, ShutdownStopsNfsBeforeUnmountingAndSyncs) {
   FakeRunner runner;
   Agent agent(runner);

@@ -46,25 +46,34 @@ void serve_request(LineChannel& channel, const nlohmann::json& message) {
   channel.send({{"type", "exit"}, {"code", code}});
 }
 
-[[noreturn]] void serve_forever() {
+[[noreturn]] void serve_forever(Transport& transport) {
   ::mkdir(kCgroup, 0755);
   if (int fd = ::open((std::string(kCgroup) + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC); fd >= 0) {
     std::string pid = std::to_string(::getpid());
     (void)!::write(fd, pid.data(), pid.size());
     ::close(fd);
   }
-  UniqueFd port;
+  std::unique_ptr<ExecEndpoint> endpoint;
   try {
-    port = open_virtio_port(protocol::kExecPortName, 5s);
-  } catch (const std::exception&) {
+    endpoint = transport.exec(5s);
+  } catch (const std::exception& e) {
+    agent_log(std::string("exec: ") + e.what());
     ::_exit(0);
   }
   for (;;) {
+    UniqueFd client;
+    try {
+      client = endpoint->next_client();
+    } catch (const std::exception& e) {
+      agent_log(std::string("exec: ") + e.what());
+      std::this_thread::sleep_for(200ms);
+      continue;
+    }
     // A fresh channel per client: nothing half-read from the previous one carries over.
-    LineChannel channel(port.get());
+    LineChannel channel(client.get());
     auto r = channel.receive(Deadline(5s));
     if (r.status == LineChannel::Status::kClosed) {
-      std::this_thread::sleep_for(200ms);  // no client: the port reports a hangup at once
+      std::this_thread::sleep_for(200ms);  // no client on a port: it reports a hangup at once
       continue;
     }
     if (r.status != LineChannel::Status::kMessage) continue;
@@ -83,14 +92,14 @@ void serve_request(LineChannel& channel, const nlohmann::json& message) {
 
 }  // namespace
 
-ExecServer ExecServer::start() {
+ExecServer ExecServer::start(Transport& transport) {
   pid_t pid = ::fork();
   if (pid == 0) {
     // PID 1 blocks no signal the server needs; it takes the defaults back.
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    serve_forever();
+    serve_forever(transport);
   }
   return ExecServer(pid);
 }

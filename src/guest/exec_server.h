@@ -1,5 +1,5 @@
 // `vm exec` and `vm attach` of a running instance: a process beside PID 1 that serves
-// the exec port (protocol::kExecPortName), one host client at a time.
+// the transport's exec endpoint (guest/transport.h), one host client at a time.
 //   host -> guest {"type":"exec","argv":["ls","-l"]}           run it, no shell
 //   host -> guest {"type":"attach","term":"xterm","rows":24,"cols":80}   a login shell on a pty
 //   guest -> host {"type":"output",...} (guest/shell.h), then {"type":"exit","code":N}
@@ -9,12 +9,14 @@
 
 #include <sys/types.h>
 
+#include "guest/transport.h"
+
 namespace alfs::guest {
 
 class ExecServer {
  public:
-  // Forks the server. Without an exec port (an older host) it exits at once.
-  static ExecServer start();
+  // Forks the server. Without an exec endpoint (an older host) it exits at once.
+  static ExecServer start(Transport& transport);
 
   ExecServer(ExecServer&& other) noexcept;
   ExecServer& operator=(ExecServer&&) = delete;

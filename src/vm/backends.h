@@ -10,8 +10,8 @@ namespace alfs::vm {
 
 // "qemu", "krun" (throws Error when libkrun does not load), or "auto": the first that
 // works, libkrun before QEMU on macOS, where it is the Rust tool's backend; on Linux QEMU
-// only, as the guest agent speaks virtio-serial, which libkrun does not offer. Throws
-// Error for another name.
+// only, the backend the end-to-end tests prove (libkrun has never booted our guest).
+// Throws Error for another name.
 std::unique_ptr<VmBackend> make_backend(const std::string& name);
 
 }  // namespace alfs::vm

@@ -73,14 +73,16 @@ BootedVm BootedVm::boot(VmBackend& backend, const VmSpec& spec, int log_fd, cons
   vm.process_ = backend.start(spec, log_fd);
   if (on_started) on_started(vm.process_.pid());
 
-  Deadline connect_deadline(timeouts.connect);
+  // Over vsock the agent itself connects, once the kernel has booted: that wait is the hello's too.
+  auto connect_timeout = backend.guest_connects_control() ? timeouts.connect + timeouts.hello : timeouts.connect;
+  Deadline connect_deadline(connect_timeout);
   while (!vm.control_) {
     pollfd pfd{listener.get(), POLLIN, 0};
     if (::poll(&pfd, 1, 200) > 0) vm.control_.reset(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
     vm.check_alive();
     if (!vm.control_ && connect_deadline.expired())
-      throw Error("the VM did not open its control channel within " + std::to_string(timeouts.connect.count()) +
-                  " s");
+      throw Error("the VM did not open its control channel within " + std::to_string(connect_timeout.count()) +
+                  " s" + (backend.guest_connects_control() ? std::string(kImageHint) : ""));
   }
   vm.channel_.emplace(vm.control_.get());
 

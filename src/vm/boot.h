@@ -15,7 +15,7 @@
 namespace alfs::vm {
 
 struct BootTimeouts {
-  std::chrono::seconds connect{30};  // QEMU connects to the control socket at start
+  std::chrono::seconds connect{30};  // QEMU connects to the control socket at start (over vsock: + hello)
   std::chrono::seconds hello{120};   // kernel + stage 1 + agent (3-8 s under TCG)
 };
 

@@ -1,9 +1,13 @@
 // A stand-in for libkrun.so.1 in the tests: every call is appended, with its arguments,
 // as one line to the file $ALFS_FAKE_KRUN_RECORD; the function named by $ALFS_FAKE_KRUN_FAIL
-// returns -EINVAL; krun_start_enter ends the process with status 0, as a VM that ran.
+// returns -EINVAL; krun_start_enter ends the process with status 0, as a VM that ran, after
+// playing the guest when $ALFS_FAKE_KRUN_HELLO is set: as libkrun relays the agent's
+// connection to vsock port 1024, it connects to that port's socket and sends the line.
 // A disk path that does not open fails as the real one does, so /dev/fd/N must be inherited.
 // Built without krun_add_net_unixgram (FAKE_KRUN_WITHOUT_NET) it is a too-old libkrun.
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -16,6 +20,8 @@
 #include <string>
 
 namespace {
+
+std::string control_socket;  // the socket of the port the guest connects to (listen=false)
 
 std::string quoted(const char* s) { return s == nullptr ? "NULL" : "\"" + std::string(s) + "\""; }
 const char* boolean(bool b) { return b ? "true" : "false"; }
@@ -69,6 +75,7 @@ int32_t krun_add_disk2(uint32_t ctx_id, const char* block_id, const char* disk_p
 }
 
 int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port, const char* c_filepath, bool listen) {
+  if (!listen) control_socket = c_filepath;
   return record("krun_add_vsock_port2", "%u, %u, %s, %s", ctx_id, port, quoted(c_filepath).c_str(), boolean(listen));
 }
 
@@ -92,6 +99,18 @@ int32_t krun_setgid(uint32_t ctx_id, gid_t gid) { return record("krun_setgid", "
 int32_t krun_start_enter(uint32_t ctx_id) {
   int32_t rc = record("krun_start_enter", "%u", ctx_id);
   if (rc < 0) return rc;
+  if (const char* hello = std::getenv("ALFS_FAKE_KRUN_HELLO")) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", control_socket.c_str());
+    int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) ::_exit(3);
+    std::string line = std::string(hello) + "\n";
+    if (::write(s, line.data(), line.size()) < 0) ::_exit(4);
+    char c;
+    while (::read(s, &c, 1) > 0) {
+    }  // until the host closes the channel, as the agent would
+  }
   ::_exit(0);
 }
 

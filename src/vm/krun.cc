@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/protocol.h"
 
 namespace alfs::vm {
 
@@ -150,7 +151,8 @@ KrunBackend::KrunBackend(std::string library) {
 
 std::string KrunBackend::kernel_command_line(const VmSpec& spec) {
   // libkrun's implicit console is the virtio console hvc0; panic=-1 makes a guest panic end the VM.
-  return "console=hvc0 quiet loglevel=4 panic=-1 alfs_root=LABEL=" + spec.root_label;
+  return "console=hvc0 quiet loglevel=4 panic=-1 alfs_root=LABEL=" + spec.root_label + " " +
+         boot_params_command_line({ChannelTransport::kVsock, gvproxy_network()});
 }
 
 uint32_t KrunBackend::kernel_format(const std::string& path) {
@@ -213,11 +215,11 @@ Process KrunBackend::start(const VmSpec& spec, int log_fd) {
                    }});
   // The guest connects to the control port; for `vm exec` it listens and libkrun makes the socket.
   calls.push_back({"krun_add_vsock_port2 of " + spec.control_socket, [=, &spec](uint32_t ctx) {
-                     return api->add_vsock_port2(ctx, kControlVsockPort, spec.control_socket.c_str(), false);
+                     return api->add_vsock_port2(ctx, protocol::kControlVsockPort, spec.control_socket.c_str(), false);
                    }});
   if (!spec.exec_socket.empty()) {
     calls.push_back({"krun_add_vsock_port2 of " + spec.exec_socket, [=, &spec](uint32_t ctx) {
-                       return api->add_vsock_port2(ctx, kExecVsockPort, spec.exec_socket.c_str(), true);
+                       return api->add_vsock_port2(ctx, protocol::kExecVsockPort, spec.exec_socket.c_str(), true);
                      }});
   }
   if (!spec.forwards.empty()) {

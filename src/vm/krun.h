@@ -11,11 +11,6 @@ namespace alfs::vm {
 
 class KrunBackend : public VmBackend {
  public:
-  // Guest vsock ports that libkrun relays to spec.control_socket and spec.exec_socket.
-  // The agent still speaks only virtio-serial: its vsock side is future work.
-  static constexpr uint32_t kControlVsockPort = 1024;
-  static constexpr uint32_t kExecVsockPort = 1025;
-
   // Opens `library` (empty: default_library()) and resolves every function start() calls;
   // throws Error naming the library or the missing function.
   explicit KrunBackend(std::string library = "");
@@ -23,11 +18,14 @@ class KrunBackend : public VmBackend {
   // Forks a child that configures a libkrun context and enters the VM (krun_start_enter
   // does not return): the child is the VM process.
   Process start(const VmSpec& spec, int log_fd) override;
+  GuestNetwork guest_network() const override { return gvproxy_network(); }
+  bool guest_connects_control() const override { return true; }
 
   // $ALFS_LIBKRUN, else libkrun.so.1 (libkrun.dylib on macOS).
   static std::string default_library();
   // Always the hypervisor (libkrun emulates no CPU): KVM, or HVF on macOS.
   static Accel accel();
+  // With the agent's transport (vsock) and network (gvproxy's, future work): common/boot_params.h.
   static std::string kernel_command_line(const VmSpec& spec);
   // The KRUN_KERNEL_FORMAT_* of a kernel file, told by its magic numbers; throws Error for
   // a file it cannot read or a bzImage compressed in a way libkrun cannot unpack.

@@ -102,7 +102,8 @@ class KrunBackendWithFakeLibkrun : public ::testing::Test {
 
   std::string kernel_call() const {
     return "krun_set_kernel(7, \"" + path("vmlinuz") + "\", 5, \"" + path("initrd.img") +
-           "\", \"console=hvc0 quiet loglevel=4 panic=-1 alfs_root=LABEL=alfs-root\")";
+           "\", \"console=hvc0 quiet loglevel=4 panic=-1 alfs_root=LABEL=alfs-root alfs.channel=vsock "
+           "alfs.net=192.168.127.2/24,192.168.127.1\")";
   }
   std::string root_call() const { return "krun_add_disk2(7, \"root\", \"" + path("rootfs.img") + "\", 0, true)"; }
   std::string vsock_calls_of_a_mount() const {
@@ -116,6 +117,7 @@ class KrunBackendWithFakeLibkrun : public ::testing::Test {
   ScopedEnv record{"ALFS_FAKE_KRUN_RECORD", dir.file("record")};
   ScopedEnv no_failure{"ALFS_FAKE_KRUN_FAIL", std::nullopt};
   ScopedEnv no_sudo{"SUDO_UID", std::nullopt};
+  ScopedEnv no_hello{"ALFS_FAKE_KRUN_HELLO", std::nullopt};
   VmSpec spec;
   UniqueFd log;
 };
@@ -129,6 +131,15 @@ TEST_F(KrunBackendWithFakeLibkrun, PlainMount) {
                                                "krun_add_disk2(7, \"disk0\", \"" + path("a.img") + "\", 0, false)\n" +
                                                root_call() + "\n" + vsock_calls_of_a_mount() + "\n" +
                                                console_call() + "\n" + "krun_start_enter(7)\n")));
+}
+
+TEST_F(KrunBackendWithFakeLibkrun, BootListensBeforeTheVmAndTheGuestsVsockConnectionBringsTheHello) {
+  ScopedEnv hello("ALFS_FAKE_KRUN_HELLO", R"({"type":"hello","kernel":"6.12-krun"})");
+  KrunBackend backend(FAKE_LIBKRUN);
+  BootedVm vm = BootedVm::boot(backend, spec, log.get(), path("vm.log"), BootTimeouts{2s, 10s});
+  EXPECT_EQ(vm.kernel(), "6.12-krun");
+  EXPECT_THAT(lines_of(read_file(path("record"))),
+              ::testing::Contains("krun_add_vsock_port2(7, 1024, \"" + path("control.sock") + "\", false)"));
 }
 
 TEST_F(KrunBackendWithFakeLibkrun, MultiDiskMountKeepsTheOrderAndFormats) {
@@ -249,7 +260,7 @@ TEST(VmBackends, ByName) {
   {
     ScopedEnv env("ALFS_LIBKRUN", FAKE_LIBKRUN);
     EXPECT_EQ(make_backend("krun")->name(), "krun");
-    // On Linux the agent's virtio-serial makes QEMU the only choice of auto.
+    // On Linux auto is QEMU, the backend the end-to-end tests prove.
     EXPECT_EQ(make_backend("auto")->name(), "qemu");
   }
   ScopedEnv env("ALFS_LIBKRUN", "/nonexistent/libkrun.so.1");

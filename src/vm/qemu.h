@@ -26,6 +26,7 @@ class QemuBackend : public VmBackend {
  public:
   std::string name() const override { return "qemu"; }
   Process start(const VmSpec& spec, int log_fd) override;
+  GuestNetwork guest_network() const override { return qemu_user_network(); }
 
   // The full command line (no shell involved).
   static std::vector<std::string> command_line(const VmSpec& spec, const HostFacts& host);

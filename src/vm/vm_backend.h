@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/boot_params.h"
 #include "common/process.h"
 
 namespace alfs::vm {
@@ -33,7 +34,7 @@ struct VmSpec {
   std::vector<DiskAttachment> disks;   // /dev/vda, /dev/vdb, ... in this order
   int ram_mib = 512;
   int vcpus = 1;
-  std::string control_socket;          // listening unix socket the VM connects to
+  std::string control_socket;          // listening unix socket the VM connects to (the directory also holds gvproxy's)
   std::string console_log;             // serial console (kernel log + agent log)
   std::string exec_socket;             // empty: none; else a socket QEMU listens on for `vm exec`/`vm attach`
   std::vector<PortForward> forwards;   // empty: no network at all
@@ -47,6 +48,12 @@ class VmBackend {
   virtual std::string name() const = 0;
   // Starts the VM; its own diagnostics go to `log_fd`. Throws alfs::Error.
   virtual Process start(const VmSpec& spec, int log_fd) = 0;
+  // The guest's network behind this backend's forwards; its gateway is where forwards
+  // from the host's loopback arrive from, the one client a default export admits.
+  virtual GuestNetwork guest_network() const = 0;
+  // Whether the control socket's client is the guest agent itself (vsock: libkrun
+  // connects only when the agent does) rather than the VMM as it starts (QEMU).
+  virtual bool guest_connects_control() const { return false; }
 };
 
 }  // namespace alfs::vm

@@ -106,11 +106,11 @@ class Supervisor {
     plan_.vm.forwards = {{plan_.bind_address, ports[0], protocol::kGuestNfsPort},
                          {plan_.bind_address, ports[1], protocol::kGuestMountdPort}};
 
-    std::unique_ptr<vm::VmBackend> backend = vm::make_backend(plan_.backend);
-    progress("starting the VM (" + backend->name() + ", " + vm::to_string(plan_.vm.accel) + ")");
-    if (backend->name() == "qemu")
+    backend_ = vm::make_backend(plan_.backend);
+    progress("starting the VM (" + backend_->name() + ", " + vm::to_string(plan_.vm.accel) + ")");
+    if (backend_->name() == "qemu")
       log("qemu: " + join_argv(vm::QemuBackend::command_line(plan_.vm, vm::read_host_facts())));
-    vm_.emplace(vm::BootedVm::boot(*backend, plan_.vm, STDERR_FILENO, plan_.record.log_file, vm::BootTimeouts{},
+    vm_.emplace(vm::BootedVm::boot(*backend_, plan_.vm, STDERR_FILENO, plan_.record.log_file, vm::BootTimeouts{},
                                    [this](pid_t pid) {
                                      plan_.record.vm_pid = pid;
                                      plan_.record.vm_start = process_start_time(pid);
@@ -306,6 +306,8 @@ class Supervisor {
   SupervisorPlan plan_;
   InstanceRegistry registry_;
   UniqueFd report_;
+  // Kept for the VM's life: the libkrun backend owns its gvproxy (destroyed after vm_).
+  std::unique_ptr<vm::VmBackend> backend_;
   std::optional<vm::BootedVm> vm_;
   std::unique_ptr<nfs::Presentation> presentation_;
   std::atomic<bool> stopping_{false};

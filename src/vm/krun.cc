@@ -222,10 +222,21 @@ Process KrunBackend::start(const VmSpec& spec, int log_fd) {
                        return api->add_vsock_port2(ctx, protocol::kExecVsockPort, spec.exec_socket.c_str(), true);
                      }});
   }
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool drop_to_user = sudo_user(uid, gid);
+  gvproxy_.reset();  // a previous VM's
   if (!spec.forwards.empty()) {
-    // libkrun forwards no ports itself (its TSI needs a patched guest kernel): gvproxy, on its
-    // vfkit socket beside the control socket, does. Starting gvproxy is not done yet.
-    std::string gvproxy = spec.control_socket.substr(0, spec.control_socket.rfind('/') + 1) + "gvproxy.sock";
+    // libkrun forwards no ports itself (its TSI needs a patched guest kernel): gvproxy, with
+    // its sockets beside the control socket, does.
+    GvproxySockets sockets = gvproxy_sockets_in(spec.control_socket.substr(0, spec.control_socket.rfind('/')));
+    Gvproxy started = Gvproxy::start(find_gvproxy(), sockets, log_fd, std::chrono::seconds(10));
+    started.expose(spec.forwards, gvproxy_network(), std::chrono::seconds(10));
+    // The VMM sends to gvproxy's socket after it has become the user.
+    if (drop_to_user && ::chown(sockets.network.c_str(), uid, gid) != 0)
+      throw SystemError("cannot give gvproxy's socket " + sockets.network + " to its user");
+    gvproxy_.emplace(std::move(started));
+    std::string gvproxy = sockets.network;
     calls.push_back({"krun_add_net_unixgram of " + gvproxy, [=](uint32_t ctx) {
                        uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
                        return api->add_net_unixgram(ctx, gvproxy.c_str(), -1, mac, kCompatNetFeatures, kNetFlagVfkit);
@@ -237,9 +248,7 @@ Process KrunBackend::start(const VmSpec& spec, int log_fd) {
                        return api->set_console_output(ctx, spec.console_log.c_str());
                      }});
   }
-  uid_t uid = 0;
-  gid_t gid = 0;
-  if (sudo_user(uid, gid)) {
+  if (drop_to_user) {
     // The VMM connects to the control socket after it has become the user.
     if (::chown(spec.control_socket.c_str(), uid, gid) != 0)
       throw SystemError("cannot give the control socket " + spec.control_socket + " to its user");

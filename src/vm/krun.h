@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
+#include "vm/gvproxy.h"
 #include "vm/vm_backend.h"
 
 namespace alfs::vm {
@@ -17,6 +19,8 @@ class KrunBackend : public VmBackend {
   std::string name() const override { return "krun"; }
   // Forks a child that configures a libkrun context and enters the VM (krun_start_enter
   // does not return): the child is the VM process.
+  // With forwards, gvproxy starts first (vm/gvproxy.h) and lives as long as this object:
+  // keep it for the VM's life.
   Process start(const VmSpec& spec, int log_fd) override;
   GuestNetwork guest_network() const override { return gvproxy_network(); }
   bool guest_connects_control() const override { return true; }
@@ -25,7 +29,7 @@ class KrunBackend : public VmBackend {
   static std::string default_library();
   // Always the hypervisor (libkrun emulates no CPU): KVM, or HVF on macOS.
   static Accel accel();
-  // With the agent's transport (vsock) and network (gvproxy's, future work): common/boot_params.h.
+  // With the agent's transport (vsock) and network (gvproxy's): common/boot_params.h.
   static std::string kernel_command_line(const VmSpec& spec);
   // The KRUN_KERNEL_FORMAT_* of a kernel file, told by its magic numbers; throws Error for
   // a file it cannot read or a bzImage compressed in a way libkrun cannot unpack.
@@ -34,6 +38,7 @@ class KrunBackend : public VmBackend {
  private:
   struct Api;
   std::shared_ptr<const Api> api_;
+  std::optional<Gvproxy> gvproxy_;
 };
 
 }  // namespace alfs::vm

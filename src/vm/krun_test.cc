@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 
 #include "common/error.h"
@@ -117,6 +118,8 @@ class KrunBackendWithFakeLibkrun : public ::testing::Test {
   ScopedEnv record{"ALFS_FAKE_KRUN_RECORD", dir.file("record")};
   ScopedEnv no_failure{"ALFS_FAKE_KRUN_FAIL", std::nullopt};
   ScopedEnv no_sudo{"SUDO_UID", std::nullopt};
+  ScopedEnv gvproxy{"ALFS_GVPROXY", FAKE_GVPROXY};
+  ScopedEnv gvproxy_record{"ALFS_FAKE_GVPROXY_RECORD", dir.file("gvproxy-record")};
   ScopedEnv no_hello{"ALFS_FAKE_KRUN_HELLO", std::nullopt};
   VmSpec spec;
   UniqueFd log;
@@ -133,7 +136,34 @@ TEST_F(KrunBackendWithFakeLibkrun, PlainMount) {
                                                console_call() + "\n" + "krun_start_enter(7)\n")));
 }
 
+TEST_F(KrunBackendWithFakeLibkrun, AMountsForwardsGoThroughGvproxyWhichEndsWithTheBackend) {
+  as_a_mount();
+  run();
+  EXPECT_THAT(lines_of(read_file(path("gvproxy-record"))),
+              ElementsAreArray({"argv -listen-vfkit unixgram://" + path("gvproxy.sock") + " -listen unix://" +
+                                    path("gvproxy-api.sock") + " -ssh-port -1",
+                                std::string(R"(POST /services/forwarder/expose HTTP/1.1 {"local":"127.0.0.1:40001",)") +
+                                    R"("protocol":"tcp","remote":"192.168.127.2:2049"})",
+                                std::string(R"(POST /services/forwarder/expose HTTP/1.1 {"local":"127.0.0.1:40002",)") +
+                                    R"("protocol":"tcp","remote":"192.168.127.2:20048"})"}));
+  EXPECT_FALSE(std::filesystem::exists(path("gvproxy-api.sock")));  // gone with the backend
+}
+
+TEST_F(KrunBackendWithFakeLibkrun, WithoutGvproxyAMountIsRefusedBeforeTheVm) {
+  as_a_mount();
+  ScopedEnv missing("ALFS_GVPROXY", path("no-gvproxy"));
+  KrunBackend backend(FAKE_LIBKRUN);
+  try {
+    backend.start(spec, log.get());
+    FAIL() << "started";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("ALFS_GVPROXY names " + path("no-gvproxy")));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path("record")));  // libkrun was never called
+}
+
 TEST_F(KrunBackendWithFakeLibkrun, BootListensBeforeTheVmAndTheGuestsVsockConnectionBringsTheHello) {
+  as_a_mount();
   ScopedEnv hello("ALFS_FAKE_KRUN_HELLO", R"({"type":"hello","kernel":"6.12-krun"})");
   KrunBackend backend(FAKE_LIBKRUN);
   BootedVm vm = BootedVm::boot(backend, spec, log.get(), path("vm.log"), BootTimeouts{2s, 10s});

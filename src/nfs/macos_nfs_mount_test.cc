@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <memory>
 #include <set>
+#include <thread>
 
 #include "common/error.h"
 
@@ -55,6 +58,42 @@ TEST(MacosNfsMount, ATakenNameGetsASuffix) {
 
 TEST(MacosNfsMount, AUserWithoutHomeIsAnError) {
   EXPECT_THROW(macos_default_mount_point(false, "", "data", [](const std::string&) { return false; }), Error);
+}
+
+// The mount point is in the table while `present` holds.
+class SwitchTable : public MountTable {
+ public:
+  std::vector<std::string> mount_points() const override {
+    if (present) return {"/", "/Volumes/photos"};
+    return {"/"};
+  }
+  std::atomic<bool> present{true};
+};
+
+TEST(MacosNfsMount, AnEjectEndsTheInstanceWithNothingLeftToUnmount) {
+  auto table = std::make_shared<SwitchTable>();
+  int unmounts = 0;
+  MacosNfsMount mount("/Volumes/photos", table, [&] { ++unmounts; });
+  std::thread finder([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    table->present = false;
+  });
+  EXPECT_EQ(mount.run(), 0);
+  finder.join();
+  EXPECT_EQ(unmounts, 0);
+}
+
+TEST(MacosNfsMount, AStopUnmountsIt) {
+  auto table = std::make_shared<SwitchTable>();
+  int unmounts = 0;
+  MacosNfsMount mount("/Volumes/photos", table, [&] { ++unmounts; });
+  std::thread stop([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    mount.request_exit();
+  });
+  EXPECT_EQ(mount.run(), 0);
+  stop.join();
+  EXPECT_EQ(unmounts, 1);
 }
 
 }  // namespace

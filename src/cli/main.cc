@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   alfs::cli::MountArgs mount;
   auto* mount_cmd = app.add_subcommand("mount", "Mount a disk, partition or image (the default command)");
   mount_cmd->add_option("DISK_IDENT", mount.disk, "disk.img, disk.img@sN, /dev/sdb1, ... (none: a diskless -a action)");
-  mount_cmd->add_option("MOUNT_POINT", mount.mount_point, "default: /mnt/<label> as root, ~/mnt/<label> otherwise");
+  mount_cmd->add_option("MOUNT_POINT", mount.mount_point, "default: /mnt/<label> as root, ~/mnt/<label> otherwise (macOS: /Volumes, ~/Volumes)");
   mount_cmd->add_option("-o,--options", mount.options, "Linux mount options for the guest's mount (ro, noatime, ...)");
   mount_cmd->add_option("-t,--types", mount.fstype, "filesystem type or driver");
   mount_cmd->add_option("-k,--key-file", mount.key_file, "key file that unlocks the encrypted drives (or $ALFS_KEY_FILE)");

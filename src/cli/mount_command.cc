@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/platform.h"
 #include "cli/supervisor.h"
 #include "common/deadline.h"
 #include "common/error.h"
@@ -217,8 +218,7 @@ int mount_command(const MountArgs& given) {
   bool is_root = ::geteuid() == 0;
   std::string mount_point;
   if (args.mount_point.empty()) {
-    std::string base = default_mount_base(is_root, paths.home);
-    mount_point = choose_mount_point(base, volume.name, mount_point_taken);
+    mount_point = default_mount_point(vm::read_host_facts().os, is_root, paths.home, volume.name, mount_point_taken);
   } else {
     mount_point = fs::absolute(args.mount_point).lexically_normal().string();
     validate_mount_point(mount_point);
@@ -315,7 +315,7 @@ int mount_command(const MountArgs& given) {
   plan.allow_other = is_root;
   // Under sudo root only opens the disks and makes the mount point: the instance runs as
   // the user, unless the kernel NFS client (root's) presents it or the user has no /dev/fuse.
-  if (is_root && paths.owner_uid != 0 && !presents_with_kernel_nfs(true) &&
+  if (is_root && paths.owner_uid != 0 && chosen_presentation(true) == PresentationKind::kFuse &&
       user_can_access("/dev/fuse", R_OK | W_OK, paths.owner_uid, paths.owner_gid)) {
     for (size_t i = 0; i < volume.disks.size(); ++i) {
       for (int mode : read_only ? std::vector<int>{O_RDONLY} : std::vector<int>{O_RDONLY, O_RDWR}) {

@@ -21,6 +21,7 @@
 #include "host/ports.h"
 #include "host/mount_point.h"
 #include "nfs/kernel_nfs_mount.h"
+#include "nfs/macos_nfs_mount.h"
 #include "nfs/nfs_fuse_bridge.h"
 #include "vm/backends.h"
 #include "vm/boot.h"
@@ -182,11 +183,16 @@ class Supervisor {
     }
   }
 
-  // The kernel's NFS client where the host has one and we are root; FUSE otherwise.
+  // macOS: mount_nfs. Linux: the kernel's NFS client where the host has one and we are
+  // root; FUSE otherwise.
   std::unique_ptr<nfs::Presentation> present(const nfs::NfsTarget& target) {
-    bool kernel = presents_with_kernel_nfs(::geteuid() == 0);
+    PresentationKind kind = chosen_presentation(::geteuid() == 0);
     const std::string& mp = plan_.record.mount_point;
-    if (kernel) {
+    if (kind == PresentationKind::kMacosNfs) {
+      log("presenting through mount_nfs");
+      return nfs::MacosNfsMount::mount(target, mp, plan_.request.read_only);
+    }
+    if (kind == PresentationKind::kKernelNfs) {
       log("presenting through the kernel NFS client");
       return nfs::KernelNfsMount::mount(target, mp, plan_.request.read_only, [mp] { return is_mount_point(mp); });
     }
@@ -319,11 +325,10 @@ class Supervisor {
 
 }  // namespace
 
-bool presents_with_kernel_nfs(bool root) {
+PresentationKind chosen_presentation(bool root) {
   const char* forced = std::getenv("ALFS_PRESENTATION");
-  std::string choice = forced ? forced : "auto";
-  return choice == "kernel" ||
-         (choice == "auto" && root && nfs::kernel_has_nfs_client(read_file("/proc/filesystems")));
+  return choose_presentation(vm::read_host_facts().os, forced ? forced : "", root,
+                             [] { return nfs::kernel_has_nfs_client(read_file("/proc/filesystems")); });
 }
 
 int run_supervisor(SupervisorPlan plan, UniqueFd report) {

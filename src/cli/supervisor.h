@@ -8,6 +8,7 @@
 #include "common/protocol.h"
 #include "host/guest_image.h"
 #include "host/instance.h"
+#include "cli/platform.h"
 #include "vm/vm_backend.h"
 
 namespace alfs {
@@ -30,9 +31,9 @@ struct SupervisorPlan {
   gid_t user_gid = 0;
 };
 
-// The kernel's NFS client presents the export where the host has one and we are root
-// (ALFS_PRESENTATION=fuse|kernel forces a choice); FUSE otherwise.
-bool presents_with_kernel_nfs(bool root);
+// How this host presents the export (cli/platform.h), asked of this OS, ALFS_PRESENTATION
+// and /proc/filesystems. Throws Error for a bad ALFS_PRESENTATION.
+PresentationKind chosen_presentation(bool root);
 
 // Messages on the report pipe to the waiting `mount` command, one per line.
 inline constexpr const char* kReportProgress = "progress ";

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/platform.h"
 #include "cli/tool_vm.h"
 #include "common/error.h"
 #include "common/protocol.h"
@@ -97,7 +98,8 @@ void inspect_in_guest(const ListArgs& args, std::vector<ListedDisk>& disks) {
 
 int list_command(const ListArgs& args) {
   ListFilter filter = args.linux_only ? ListFilter::kLinux : args.microsoft_only ? ListFilter::kMicrosoft : ListFilter::kDefault;
-  std::vector<ListedDisk> disks = args.disks.empty() ? list_host_disks() : list_named_disks(args.disks);
+  std::vector<ListedDisk> disks =
+      args.disks.empty() ? host_disks(vm::read_host_facts().os) : list_named_disks(args.disks);
   inspect_in_guest(args, disks);
   // A disk the user named is shown even when nothing on it passes the filter.
   disks = filter_disks(std::move(disks), filter, !args.disks.empty());

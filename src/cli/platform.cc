@@ -1,7 +1,10 @@
 #include "cli/platform.h"
 
 #include "common/error.h"
+#include "common/process.h"
+#include "host/diskutil.h"
 #include "host/mount_point.h"
+#include "host/probe.h"
 #include "nfs/macos_nfs_mount.h"
 
 namespace alfs {
@@ -25,6 +28,12 @@ std::string default_mount_point(vm::HostOs os, bool is_root, const std::string& 
                                 const std::function<bool(const std::string&)>& is_taken) {
   if (os == vm::HostOs::kMacos) return nfs::macos_default_mount_point(is_root, home, name, is_taken);
   return choose_mount_point(default_mount_base(is_root, home), name, is_taken);
+}
+
+std::vector<ListedDisk> host_disks(vm::HostOs os) {
+  if (os != vm::HostOs::kMacos) return list_host_disks();
+  auto run = [](const std::vector<std::string>& argv) { return run_command(argv, std::chrono::seconds(30)); };
+  return macos_host_disks(run, probe_path);
 }
 
 }  // namespace alfs

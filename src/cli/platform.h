@@ -1,5 +1,5 @@
-// Which host pieces serve the OS the tool runs on: how the export is presented and where
-// the default mount point goes. Pure functions of their inputs, so both OSes' choices are
+// Which host pieces serve the OS the tool runs on: how the export is presented, where
+// the default mount point goes, where `list` finds the disks. Pure functions of their inputs, so both OSes' choices are
 // tested on Linux.
 #pragma once
 
@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "host/disk_list.h"
 #include "vm/qemu.h"
 
 namespace alfs {
@@ -28,5 +29,9 @@ PresentationKind choose_presentation(vm::HostOs os, std::string_view forced, boo
 // "-2", ... when `is_taken`. Throws Error when a non-root user has no usable home.
 std::string default_mount_point(vm::HostOs os, bool is_root, const std::string& home, const std::string& name,
                                 const std::function<bool(const std::string&)>& is_taken);
+
+// The disks `list` shows without arguments: sysfs and libblkid on Linux; `diskutil` on
+// macOS (host/diskutil.h), its raw devices probed with libblkid.
+std::vector<ListedDisk> host_disks(vm::HostOs os);
 
 }  // namespace alfs

@@ -46,5 +46,15 @@ TEST(Platform, DefaultMountPointPerOs) {
   EXPECT_THROW(default_mount_point(HostOs::kMacos, false, "", "photos", free), Error);
 }
 
+TEST(Platform, MacosListsTheDisksWithDiskutil) {
+  // No diskutil here: the attempt to run it shows which way macOS goes.
+  try {
+    host_disks(HostOs::kMacos);
+    FAIL() << "listed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/usr/sbin/diskutil"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace alfs

@@ -38,6 +38,7 @@ struct ListedDisk {
   std::string backing_file;    // a loop device's image file
   std::string error;           // why the disk could not be read; its rows are then what sysfs knows
   std::vector<ListedVolume> volumes;
+  friend bool operator==(const ListedDisk&, const ListedDisk&) = default;
 };
 
 // Where the host's block devices are described; tests point both at a fake tree.

@@ -173,6 +173,16 @@ std::vector<ListedDisk> disks_from_diskutil(std::string_view list_plist, const D
   return disks;
 }
 
+std::vector<ListedDisk> macos_host_disks(const CommandRunner& run, const RawProbe& probe) {
+  RunResult list = run({"/usr/sbin/diskutil", "list", "-plist"});
+  if (!list.ok()) throw Error("diskutil list -plist failed (" + list.status.describe() + "): " + list.output);
+  // info's failures are documents too (read by disks_from_diskutil), whatever its status.
+  auto info = [&](const std::string& identifier) {
+    return run({"/usr/sbin/diskutil", "info", "-plist", identifier}).output;
+  };
+  return disks_from_diskutil(list.output, info, probe);
+}
+
 std::string raw_device_path(const std::string& path) {
   if (!path.starts_with("/dev/disk") || !parse_identifier(std::string_view(path).substr(5))) return path;
   return "/dev/r" + path.substr(5);

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/process.h"
 #include "host/disk_list.h"
 #include "host/probe.h"
 
@@ -28,6 +29,14 @@ using RawProbe = std::function<ProbeResult(const std::string& raw_path)>;
 // keeps the rows diskutil knows. Throws Error when the list document itself is malformed.
 std::vector<ListedDisk> disks_from_diskutil(std::string_view list_plist, const DiskutilInfo& info,
                                             const RawProbe& probe);
+
+// Runs a command to completion, as run_command does (a seam for the tests).
+using CommandRunner = std::function<RunResult(const std::vector<std::string>& argv)>;
+
+// `list` on macOS: disks_from_diskutil over `diskutil list -plist` and `diskutil info
+// -plist <identifier>`, both through `run`. Throws Error with diskutil's words when the
+// list itself fails.
+std::vector<ListedDisk> macos_host_disks(const CommandRunner& run, const RawProbe& probe);
 
 // /dev/diskN[sM] -> /dev/rdiskN[sM]: the character device, which reads without going
 // through the buffer cache (many times faster for a VM). Other paths are returned as they are.

@@ -181,6 +181,34 @@ TEST(Diskutil, AMalformedListIsAnError) {
   EXPECT_EQ(list_error("<dict>"), "diskutil list -plist: line 3, column 1: expected <key> or </dict>, found </plist>");
 }
 
+TEST(Diskutil, TheMacsDisksComeFromDiskutilItself) {
+  std::vector<std::string> ran;
+  auto diskutil = [&](const std::vector<std::string>& argv) {
+    ran.push_back(join_argv(argv));
+    std::string output = argv.at(1) == "list" ? list_fixture() : info_fixture(argv.at(3));
+    return RunResult{ExitStatus{0}, output};
+  };
+  FakeProbe probe;
+  auto disks = macos_host_disks(diskutil, std::ref(probe));
+  EXPECT_EQ(disks, disks_from_diskutil(list_fixture(), info_fixture, std::ref(probe)));
+  ASSERT_GE(ran.size(), 2u);
+  EXPECT_EQ(ran[0], "/usr/sbin/diskutil list -plist");
+  EXPECT_EQ(ran[1], "/usr/sbin/diskutil info -plist disk0");
+}
+
+TEST(Diskutil, AFailingListIsAnErrorWithDiskutilsWords) {
+  auto broken = [](const std::vector<std::string>&) {
+    return RunResult{ExitStatus{1 << 8}, "Unable to run because unable to use the DiskManagement framework"};
+  };
+  try {
+    macos_host_disks(broken, [](const std::string&) { return ProbeResult{}; });
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "diskutil list -plist failed (exit code 1): Unable to run because unable to use the "
+                           "DiskManagement framework");
+  }
+}
+
 TEST(Diskutil, RawDevicePaths) {
   EXPECT_EQ(raw_device_path("/dev/disk4"), "/dev/rdisk4");
   EXPECT_EQ(raw_device_path("/dev/disk12s3"), "/dev/rdisk12s3");

@@ -41,8 +41,17 @@ MacosNfsMount::MacosNfsMount(std::string mount_point, std::shared_ptr<const Moun
     : mount_point_(std::move(mount_point)), table_(std::move(table)), unmount_(std::move(unmount)) {}
 
 int MacosNfsMount::run() {
-  if (!wait_until_unmounted(*table_, mount_point_, std::chrono::milliseconds(500), exit_requested_)) unmount_();
+  if (!wait_until_unmounted(*table_, mount_point_, std::chrono::milliseconds(500), exit_requested_)) unmount_once();
   return 0;
+}
+
+void MacosNfsMount::release_now() {
+  unmount_once();
+  exit_requested_ = true;
+}
+
+void MacosNfsMount::unmount_once() {
+  if (!unmounted_.exchange(true)) unmount_();
 }
 
 }  // namespace alfs::nfs

@@ -38,12 +38,17 @@ class MacosNfsMount : public Presentation {
   // Returns 0 once the mount point left the table, or after unmounting it on request_exit().
   int run() override;
   void request_exit() override { exit_requested_ = true; }
+  // Unmounts now (a soft mount's calls to the dead guest fail) and ends run().
+  void release_now() override;
 
  private:
+  void unmount_once();
+
   std::string mount_point_;
   std::shared_ptr<const MountTable> table_;
   std::function<void()> unmount_;
   std::atomic<bool> exit_requested_{false};
+  std::atomic<bool> unmounted_{false};
 };
 
 }  // namespace alfs::nfs

@@ -96,5 +96,15 @@ TEST(MacosNfsMount, AStopUnmountsIt) {
   EXPECT_EQ(unmounts, 1);
 }
 
+TEST(MacosNfsMount, ADeadGuestsMountIsTakenAwayOnceAndRunEnds) {
+  auto table = std::make_shared<SwitchTable>();
+  int unmounts = 0;
+  MacosNfsMount mount("/Volumes/photos", table, [&] { ++unmounts; });
+  mount.release_now();
+  EXPECT_EQ(unmounts, 1);  // at once, not when run() gets to it
+  EXPECT_EQ(mount.run(), 0);
+  EXPECT_EQ(unmounts, 1);
+}
+
 }  // namespace
 }  // namespace alfs::nfs

@@ -92,6 +92,29 @@ INITRD=No mmdebstrap --variant=minbase --mode=root --quiet \
 
 echo "[2/4] installing the agent as init"
 kver=$(ls "$root"/lib/modules | sort -V | tail -n 1)
+# Module files for the wanted names and everything they depend on, in load order.
+module_closure() {
+  awk -v want="$*" '
+    function key(p,  n) { n = p; sub(".*/", "", n); sub("[.]ko.*", "", n); gsub("-", "_", n); return n }
+    function visit(p,  d, n, i) {
+      if (seen[p]++) return
+      n = split(deps[p], d, " ")
+      for (i = 1; i <= n; i++) visit(d[i])
+      print p
+    }
+    { sub(":", "", $1); deps[$1] = ""; for (i = 2; i <= NF; i++) deps[$1] = deps[$1] " " $i; path[key($1)] = $1 }
+    END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (w[i] in path) visit(path[w[i]]) }
+  ' "$root/lib/modules/$kver/modules.dep"
+}
+# The agent loads these at every mount: stored uncompressed, modprobe does not unpack
+# them (xz under TCG: most of the time of loading them).
+for m in $(module_closure virtio_net nfsd); do
+  case "$m" in
+    *.xz) xz -d "$root/lib/modules/$kver/$m" ;;
+    *.zst) zstd -dq --rm "$root/lib/modules/$kver/$m" ;;
+  esac
+done
+chroot "$root" depmod "$kver"
 cp "$root/boot/vmlinuz-$kver" "$work/vmlinuz"
 rm -rf "$root"/boot/* "$root"/initrd.img* "$root"/vmlinuz*
 install -m 0755 "$agent" "$root/usr/sbin/anylinuxfs-agent"
@@ -126,23 +149,9 @@ echo "[3/4] making the initrd"
 ird=$work/initrd
 mkdir -p "$ird/bin" "$ird/lib/modules" "$ird/dev" "$ird/proc" "$ird/sys" "$ird/newroot"
 cp "$root/bin/busybox" "$ird/bin/busybox"
-# Module files for the wanted names and everything they depend on, in load order.
-stage1_modules() {
-  awk -v want="$*" '
-    function key(p,  n) { n = p; sub(".*/", "", n); sub("[.]ko.*", "", n); gsub("-", "_", n); return n }
-    function visit(p,  d, n, i) {
-      if (seen[p]++) return
-      n = split(deps[p], d, " ")
-      for (i = 1; i <= n; i++) visit(d[i])
-      print p
-    }
-    { sub(":", "", $1); deps[$1] = ""; for (i = 2; i <= NF; i++) deps[$1] = deps[$1] " " $i; path[key($1)] = $1 }
-    END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (w[i] in path) visit(path[w[i]]) }
-  ' "$root/lib/modules/$kver/modules.dep"
-}
 i=10
 # ext4 asks the crypto API for crc32c at mount time: a soft dependency modules.dep omits.
-for m in $(stage1_modules virtio_mmio virtio_blk crc32c_generic ext4); do
+for m in $(module_closure virtio_mmio virtio_blk crc32c_generic ext4); do
   name=${m##*/}; name=${name%%.ko*}
   case "$m" in
     *.xz) xz -dc "$root/lib/modules/$kver/$m" ;;

@@ -26,6 +26,15 @@ std::string words(const std::string& text) {
 // as NTFS does through ntfs-3g.
 std::string mount_type_for(const std::string& fstype) { return fstype == "exfat" ? "exfat-fuse" : fstype; }
 
+// Whether /proc/filesystems' text ("nodev\tproc\n\text4\n...") lists `type`.
+bool lists_filesystem(const std::string& listing, const std::string& type) {
+  std::istringstream in(listing);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.substr(line.find('\t') + 1) == type) return true;
+  return false;
+}
+
 std::string module_for(const std::string& fstype) {
   if (fstype == "ntfs" || fstype == "ntfs-3g" || fstype == "exfat") return "fuse";
   if (fstype == "ext2" || fstype == "ext3") return "ext4";
@@ -119,7 +128,8 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
     // into) the guest looks itself. A missing module is not fatal: it may be built in,
     // and mount(8) reports an unknown type precisely.
     type = r.fstype.empty() ? query({"blkid", "-o", "value", "-s", "TYPE", source}) : r.fstype;
-    if (!type.empty()) runner_.run({"modprobe", "-q", module_for(type)}, 30s);
+    if (!type.empty() && !lists_filesystem(runner_.kernel_filesystems(), module_for(type)))
+      runner_.run({"modprobe", "-q", module_for(type)}, 30s);
   }
 
   action_ = r.action;
@@ -155,8 +165,9 @@ std::optional<GuestError> Agent::mount_source(const protocol::MountRequest& r, c
   if (!r.fstype.empty()) {
     // mount(8) quietly probes when the kernel lacks the type: -t must mean that type.
     std::string t = mount_type_for(r.fstype);
-    if (!runner_.run({"sh", "-c", "grep -qw -- \"$1\" /proc/filesystems || command -v \"mount.$1\"", "sh", t}, 10s)
-             .ok())
+    bool known = lists_filesystem(runner_.kernel_filesystems(), t) ||
+                 runner_.wait_for_path("/usr/sbin/mount." + t, 0ms) || runner_.wait_for_path("/sbin/mount." + t, 0ms);
+    if (!known)
       return GuestError{"mount", "unknown filesystem type '" + r.fstype + "': the guest has no driver for it"};
     mount.insert(mount.end(), {"-t", t});
   }
@@ -195,19 +206,18 @@ std::optional<GuestError> Agent::mount_pool(const protocol::MountRequest& r) {
 }
 
 std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
-  if (auto e = step("nfs", {"mount", "-t", "nfsd", "nfsd", "/proc/fs/nfsd"}, 10s)) return e;
+  if (std::string e = runner_.mount_pseudo("nfsd", "/proc/fs/nfsd"); !e.empty()) return GuestError{"nfs", e};
   nfsd_mounted_ = true;
   nfs_started_ = true;
   // nfsd starts its (NFSv4) client tracking even for v3 alone, and waits a second for
   // nfsdcld before it falls back to a slow usermode helper: with nfsdcld running, its
   // start takes 0.2 s instead of 1.5 s here, and it skips the grace period.
-  if (auto e = step("nfs", {"mount", "-t", "rpc_pipefs", "rpc_pipefs", "/run/rpc_pipefs"}, 10s)) return e;
+  if (std::string e = runner_.mount_pseudo("rpc_pipefs", "/run/rpc_pipefs"); !e.empty()) return GuestError{"nfs", e};
   runner_.start_daemon({"nfsdcld", "-F"});
   runner_.start_daemon({"rpcbind", "-f"});
   // rpc.nfsd registers with rpcbind: a slow guest (TCG on a busy host) may not have it
-  // listening yet, and the registration is then refused.
-  for (int i = 0; i < 100 && !runner_.run({"test", "-S", "/run/rpcbind.sock"}, 5s).ok(); ++i)
-    std::this_thread::sleep_for(100ms);
+  // listening yet, and the registration is then refused (rpc.nfsd is retried below).
+  runner_.wait_for_path("/run/rpcbind.sock", 10s);
   std::string client = r.export_client + ":" + export_path_;
   // What the driver actually gave (read-only after a fallback) is what the export offers.
   protocol::MountRequest as_mounted = r;

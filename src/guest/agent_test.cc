@@ -165,8 +165,8 @@ TEST(AgentWithFakeRunner, MountFailureCarriesTheToolsOwnText) {
 }
 
 TEST(AgentWithFakeRunner, ATypeTheGuestHasNoDriverForIsRefused) {
-  FakeRunner runner;
-  runner.fail("sh -c", "");
+  FakeRunner runner;  // neither in its /proc/filesystems nor a mount.nosuchfs helper
+  runner.fail("modprobe -q nosuchfs", "");
   protocol::MountRequest r = request();
   r.fstype = "nosuchfs";
   Agent agent(runner);
@@ -176,13 +176,37 @@ TEST(AgentWithFakeRunner, ATypeTheGuestHasNoDriverForIsRefused) {
   EXPECT_FALSE(contains(runner.calls, "mount -t nosuchfs -o noatime /dev/vda /mnt/disk"));
 }
 
+// Looked up without a process: the kernel's list of types, then mount(8)'s helpers.
+TEST(AgentWithFakeRunner, ATypeIsKnownFromTheKernelOrAMountHelper) {
+  for (std::string type : {"ext4", "ntfs"}) {
+    FakeRunner runner;
+    protocol::MountRequest r = request();
+    r.fstype = type;
+    Agent agent(runner);
+    EXPECT_EQ(agent.mount(r), std::nullopt) << type;
+    EXPECT_TRUE(contains(runner.calls, "mount -t " + type + " -o noatime /dev/vda /mnt/disk")) << type;
+  }
+}
+
+// A driver the kernel already has (ext4 is built in) costs no modprobe process.
+TEST(AgentWithFakeRunner, OnlyADriverTheKernelLacksIsLoaded) {
+  for (auto [type, loads] : {std::pair{"ext4", false}, std::pair{"xfs", true}}) {
+    FakeRunner runner;
+    protocol::MountRequest r = request();
+    r.fstype = type;  // the fake kernel lists ext4, not xfs
+    Agent agent(runner);
+    EXPECT_EQ(agent.mount(r), std::nullopt) << type;
+    EXPECT_EQ(contains(runner.calls, std::string("modprobe -q ") + type), loads) << type;
+  }
+}
+
 TEST(AgentWithFakeRunner, NfsdIsRetriedWhileRpcbindComesUp) {
   FakeRunner runner;
   runner.fail("rpc.nfsd -N 4", "rpc.nfsd: writing fd to kernel failed: errno 111 (Connection refused)\n", 2);
   Agent agent(runner);
   EXPECT_FALSE(agent.mount(request()).has_value());
   EXPECT_EQ(std::count(runner.calls.begin(), runner.calls.end(), "rpc.nfsd -N 4 -p 2049 8"), 3);
-  EXPECT_LT(call_index(runner.calls, "test -S /run/rpcbind.sock"), call_index(runner.calls, "rpc.nfsd"));
+  EXPECT_LT(call_index(runner.calls, "wait /run/rpcbind.sock"), call_index(runner.calls, "rpc.nfsd"));
 }
 
 TEST(AgentWithFakeRunner, AFailedMountQuotesTheKernel) {

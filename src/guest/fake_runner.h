@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <map>
+#include <set>
 #include <utility>
 
 #include "guest/runner.h"
@@ -25,6 +26,10 @@ class FakeRunner : public Runner {
         return RunResult{ExitStatus{W_EXITCODE(32, 0)}, failure.output};
       }
     }
+    // A loaded filesystem module registers its type, as the kernel's does.
+    if (argv[0] == "modprobe")
+      for (const auto& word : argv)
+        if (word != "modprobe" && word[0] != '-') filesystems += "\t" + word + "\n";
     return RunResult{ExitStatus{0}, ""};
   }
   RunResult run_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
@@ -41,6 +46,16 @@ class FakeRunner : public Runner {
   void stop_daemons() override { calls.push_back("stop daemons"); }
   void log(const std::string&) override {}
   std::string kernel_messages() override { return std::exchange(kernel, ""); }
+  // Recorded and failed (fail("mount -t nfsd")) as the mount(8) command would be.
+  std::string mount_pseudo(const std::string& type, const std::string& target) override {
+    RunResult result = run({"mount", "-t", type, type, target}, std::chrono::seconds(10));
+    return result.ok() ? "" : result.output;
+  }
+  bool wait_for_path(const std::string& path, std::chrono::milliseconds) override {
+    calls.push_back("wait " + path);
+    return paths.count(path) != 0;
+  }
+  std::string kernel_filesystems() override { return filesystems; }
 
   struct Failure {
     std::string output;
@@ -57,6 +72,9 @@ class FakeRunner : public Runner {
   std::map<std::string, Failure> failures;
   std::map<std::string, std::string> outputs;  // prefix -> what a successful command prints
   std::string kernel;                          // what the kernel logged and nobody took yet
+  // What exists (wait_for_path) and /proc/filesystems (modprobe adds to it).
+  std::set<std::string> paths = {"/run/rpcbind.sock", "/usr/sbin/mount.ntfs", "/usr/sbin/mount.exfat-fuse"};
+  std::string filesystems = "nodev\tproc\nnodev\tnfsd\n\text4\n\tbtrfs\n";
 };
 
 }  // namespace alfs::guest

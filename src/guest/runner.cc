@@ -1,6 +1,15 @@
 #include "guest/runner.h"
 
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "common/deadline.h"
+#include "common/fd.h"
 
 namespace alfs::guest {
 
@@ -76,6 +85,32 @@ std::string ProcessRunner::kernel_messages() {
   std::string out;
   for (const auto& r : kernel_log_.take()) out += "kernel: " + r.text + "\n";
   return out;
+}
+
+std::string ProcessRunner::mount_pseudo(const std::string& type, const std::string& target) {
+  log("mount: " + type + " on " + target);
+  if (::mount(type.c_str(), target.c_str(), type.c_str(), 0, nullptr) == 0) return "";
+  std::string why = "mount " + type + " on " + target + ": " + std::strerror(errno);
+  log("  -> " + why);
+  return why;
+}
+
+bool ProcessRunner::wait_for_path(const std::string& path, std::chrono::milliseconds timeout) {
+  Deadline deadline(timeout);
+  struct stat st;
+  while (::stat(path.c_str(), &st) != 0) {
+    if (deadline.expired()) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+std::string ProcessRunner::kernel_filesystems() {
+  try {
+    return read_file("/proc/filesystems");
+  } catch (const std::exception&) {
+    return "";
+  }
 }
 
 }  // namespace alfs::guest

@@ -66,7 +66,7 @@ std::optional<GuestImage> find_image(const std::string& image_root, const std::s
   GuestImage image;
   image.key = key;
   image.dir = image_root + "/" + key;
-  image.kernel = image.dir + "/vmlinuz";
+  image.kernel = image.dir + "/kernel";
   image.initrd = image.dir + "/initrd.img";
   image.rootfs = image.dir + "/rootfs.img";
   if (!complete(image)) return std::nullopt;

@@ -64,7 +64,7 @@ TEST_F(GuestImageTest, MissingInputIsANamedError) {
 
 TEST_F(GuestImageTest, AnIncompleteImageIsNotFound) {
   fs::create_directories(dir / "root" / "k");
-  write_file_atomic((dir / "root/k/vmlinuz").string(), "k");
+  write_file_atomic((dir / "root/k/kernel").string(), "k");
   write_file_atomic((dir / "root/k/initrd.img").string(), "i");
   EXPECT_FALSE(find_image((dir / "root").string(), "k").has_value());
   write_file_atomic((dir / "root/k/rootfs.img").string(), "r");
@@ -89,7 +89,7 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
   fs::create_directories(paths.share_dir);
   write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
   write_file_atomic(paths.share_dir + "/build-guest-image.sh",
-                    "mkdir -p \"$1\" && for f in vmlinuz initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+                    "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
                     "echo \"$ALFS_WITH_ZFS\" > \"$1/zfs\"\n");
   const char* saved = std::getenv("ALFS_SYSTEM_CONFIG");
   ::setenv("ALFS_SYSTEM_CONFIG", (dir / "no-system.toml").c_str(), 1);

@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/protocol.h"
+#include "vm/kernel_params.h"
 
 namespace alfs::vm {
 
@@ -151,7 +152,7 @@ KrunBackend::KrunBackend(std::string library) {
 
 std::string KrunBackend::kernel_command_line(const VmSpec& spec) {
   // libkrun's implicit console is the virtio console hvc0; panic=-1 makes a guest panic end the VM.
-  return "console=hvc0 quiet loglevel=4 panic=-1 alfs_root=LABEL=" + spec.root_label + " " +
+  return "console=hvc0 " + guest_kernel_parameters(spec.root_label) + " " +
          boot_params_command_line({ChannelTransport::kVsock, gvproxy_network()});
 }
 

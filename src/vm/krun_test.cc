@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "common/error.h"
+#include "vm/kernel_params.h"
 #include "common/fd.h"
 #include "common/temp_dir.h"
 #include "vm/backends.h"
@@ -103,7 +104,7 @@ class KrunBackendWithFakeLibkrun : public ::testing::Test {
 
   std::string kernel_call() const {
     return "krun_set_kernel(7, \"" + path("vmlinuz") + "\", 5, \"" + path("initrd.img") +
-           "\", \"console=hvc0 quiet loglevel=4 panic=-1 alfs_root=LABEL=alfs-root alfs.channel=vsock "
+           "\", \"console=hvc0 " + guest_kernel_parameters("alfs-root") + " alfs.channel=vsock "
            "alfs.net=192.168.127.2/24,192.168.127.1\")";
   }
   std::string root_call() const { return "krun_add_disk2(7, \"root\", \"" + path("rootfs.img") + "\", 0, true)"; }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "vm/kernel_params.h"
 
 namespace alfs::vm {
 namespace {
@@ -62,6 +63,13 @@ TEST(QemuCommandLine, X86GuestRebootsByTripleFault) {
   EXPECT_NE(append.find(" reboot=t"), std::string::npos);
 }
 
+// Both backends boot with the same parameters, the initcalls the guest skips among them.
+TEST(QemuCommandLine, BootsWithTheSharedKernelParameters) {
+  std::string append = values_of(QemuBackend::command_line(spec(), {}), "-append").at(0);
+  EXPECT_EQ(append.rfind("console=ttyS0 " + guest_kernel_parameters("alfs-guest-root") + " ", 0), 0u) << append;
+  EXPECT_NE(append.find(" initcall_blacklist=bpf_tcp_ca_kfunc_init,"), std::string::npos);
+}
+
 TEST(QemuCommandLine, TcgGetsTheCpuAndTscWorkarounds) {
   auto argv = QemuBackend::command_line(spec(), HostFacts{2596124});
   EXPECT_EQ(values_of(argv, "-accel"), std::vector<std::string>{"tcg,thread=multi"});
@@ -96,7 +104,7 @@ TEST(QemuCommandLine, MacArm64UsesVirtWithHvfAndThePl011Console) {
                                       "-cpu", "host", "-m", "512", "-smp", "1", "-nodefaults", "-no-user-config",
                                       "-display", "none", "-no-reboot", "-kernel", "/img/Image", "-initrd",
                                       "/img/initrd.img", "-append",
-                                      "console=ttyAMA0 quiet loglevel=4 panic=-1 alfs_root=LABEL=alfs-guest-root"}));
+                                      "console=ttyAMA0 " + guest_kernel_parameters("alfs-guest-root")}));
 }
 
 TEST(QemuCommandLine, Arm64UsesTheSameVirtioMmioDevicesAsX86) {

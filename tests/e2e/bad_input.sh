@@ -113,7 +113,7 @@ mkdir -p "$work/image"
 kernel=$("$ALFS" log | grep -o -- '-kernel [^ ]*' | tail -n1 | cut -d' ' -f2)
 key_dir=$(dirname "${kernel:?no kernel in the log of the last mount}")
 cp -r "$key_dir" "$work/image/"
-echo "not a kernel" > "$work/image/$(basename "$key_dir")/vmlinuz"
+echo "not a kernel" > "$work/image/$(basename "$key_dir")/kernel"
 expect_failure "corrupt guest image" "anylinuxfs init" env ALFS_IMAGE_DIR="$work/image" "$ALFS" "$work/disk.img" "$work/mnt"
 
 [ $cases -ge 30 ] || fail "only $cases cases"

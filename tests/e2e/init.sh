@@ -4,7 +4,7 @@
 out=$("$ALFS" init 2>&1)
 expect_contains "$out" "guest image ready in" "init reports the image"
 dir=${out##*guest image ready in }
-for f in vmlinuz initrd.img rootfs.img; do [ -s "$dir/$f" ] || fail "missing $dir/$f"; done
+for f in kernel initrd.img rootfs.img; do [ -s "$dir/$f" ] || fail "missing $dir/$f"; done
 pass "image complete"
 [ -z "$(ls -d "$dir"/../*.partial 2>/dev/null)" ] || fail "a partial build was left"
 make_ext4 "$work/disk.img" alfs-e2e-init 64M

@@ -73,7 +73,7 @@ TEST(QemuCommandLine, BootsWithTheSharedKernelParameters) {
 TEST(QemuCommandLine, TcgGetsTheCpuAndTscWorkarounds) {
   auto argv = QemuBackend::command_line(spec(), HostFacts{2596124});
   EXPECT_EQ(values_of(argv, "-accel"), std::vector<std::string>{"tcg,thread=multi"});
-  EXPECT_EQ(values_of(argv, "-cpu"), std::vector<std::string>{"max,-cx16"});
+  EXPECT_EQ(values_of(argv, "-cpu"), std::vector<std::string>{"max,-cx16,-erms,-fsrm"});
   std::string append = values_of(argv, "-append").at(0);
   EXPECT_NE(append.find("tsc_early_khz=2596124"), std::string::npos);
   EXPECT_NE(append.find("alfs_root=LABEL=alfs-guest-root"), std::string::npos);

@@ -171,6 +171,16 @@ expect_count() { # WAY WHAT GOT WANT
   [ "$3" = "$4" ] || die "$1: $2: $3 instead of $4"
 }
 
+memory_of_ours() { # MOUNT_POINT: after the workload, the supervisor's peak RSS and what the guest uses
+  local pid used
+  pid=$(timeout --foreground 60 "$alfs" status --json | jq -r --arg mp "$1" '.instances[] | select(.mount_point == $mp) | .supervisor_pid')
+  record ours supervisor_rss "$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")"
+  # MemTotal - MemAvailable: what the kernel could not give back (page cache excluded).
+  used=$(as_user ours timeout --foreground 60 "$alfs" vm exec -t "$1" cat /proc/meminfo |
+    awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 } END { printf "%.1f", (t - a) / 1024 }')
+  record ours guest_mem "$used"
+}
+
 round() { # WAY
   local way=$1 m=$work/mnt-$1
   timed "$way" mount mount_way "$way" "$t_mount"; record "$way" mount "$elapsed"
@@ -185,6 +195,7 @@ round() { # WAY
   timed "$way" read read_seq "$way"; record "$way" read "$(per_sec "$mb" "$elapsed")"
   as_user "$way" timeout --foreground "$t_io" cmp -s "$payload" "$m/seq" || die "$way: the file read back differs from the one written"
   expect_count "$way" "small files after remount" "$(as_user "$way" timeout --foreground "$t_meta" find "$m/small" -type f | wc -l)" "$small_files"
+  [ "$way" = ours ] && memory_of_ours "$m"
   timed "$way" "removing the files" as_user "$way" timeout --foreground "$t_meta" rm -rf "$m/seq" "$m/small"
   timed "$way" unmount unmount_way "$way" "$t_unmount"
   check_image "after $way"
@@ -272,7 +283,7 @@ jq -R -n --arg fs "$fs" --argjson rounds "$rounds" --argjson size "$size" \
   --argjson ways "$(printf '%s\n' "${ways[@]}" | jq -R . | jq -s .)" --argjson skipped "$skipped_json" \
   --argjson versions "$versions" --argjson accel "$accel" '
   def median: sort | length as $n
-    | if $n % 2 == 1 then .[($n - 1) / 2] else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
+    | if $n == 0 then null elif $n % 2 == 1 then .[($n - 1) / 2] else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
   [inputs | split("\t") | {way: .[0], metric: .[1], value: (.[2] | tonumber)}] as $rows
   | {fs: $fs, rounds: $rounds, size_mib: $size, small_files: $small, tree_entries: $entries,
      date: $date, ways: $ways, skipped: $skipped, versions: $versions, accelerator: $accel,
@@ -282,7 +293,9 @@ jq -R -n --arg fs "$fs" --argjson rounds "$rounds" --argjson size "$size" \
        {name: "write", label: "write", unit: "MB/s", better: "higher"},
        {name: "read", label: "read", unit: "MB/s", better: "higher"},
        {name: "small_files", label: "create+fsync", unit: "files/s", better: "higher"},
-       {name: "ls_lR", label: "ls -lR", unit: "s", better: "lower"}
+       {name: "ls_lR", label: "ls -lR", unit: "s", better: "lower"},
+       {name: "supervisor_rss", label: "supervisor RSS", unit: "MiB", better: "lower"},
+       {name: "guest_mem", label: "guest mem used", unit: "MiB", better: "lower"}
      ] | map(.name as $m
        | ([$ways[] as $w | {key: $w, value: [$rows[] | select(.way == $w and .metric == $m) | .value]}]
           | from_entries) as $samples
@@ -316,7 +329,7 @@ jq -r '.metrics[]
       return sprintf("%.3g", x)
     }
     BEGIN {
-      f = "%-13s %-8s %-7s %9s %9s %9s %10s %16s %12s %13s\n"
+      f = "%-15s %-8s %-7s %9s %9s %9s %10s %16s %12s %13s\n"
       printf f, "metric", "unit", "better", "ours", "native", "fuse2fs", "guestmount", "ours/guestmount", "ours/native", "ours/fuse2fs"
     }
     { printf f, $1, $2, $3, fmt($4), fmt($5), fmt($6), fmt($7), fmt($8), fmt($9), fmt($10) }'

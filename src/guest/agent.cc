@@ -35,6 +35,19 @@ bool lists_filesystem(const std::string& listing, const std::string& type) {
   return false;
 }
 
+// The options of the latest mount on `mount_point` in /proc/self/mounts' text (mount
+// points without spaces or other characters the kernel escapes); empty when none.
+std::string mount_options_of(const std::string& mounts, const std::string& mount_point) {
+  std::istringstream in(mounts);
+  std::string line, options;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string source, target, type, opts;
+    if (fields >> source >> target >> type >> opts && target == mount_point) options = opts;
+  }
+  return options;
+}
+
 std::string module_for(const std::string& fstype) {
   if (fstype == "ntfs" || fstype == "ntfs-3g" || fstype == "exfat") return "fuse";
   if (fstype == "ext2" || fstype == "ext3") return "ext4";
@@ -128,7 +141,7 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
     // into) the guest looks itself. A missing module is not fatal: it may be built in,
     // and mount(8) reports an unknown type precisely.
     type = r.fstype.empty() ? query({"blkid", "-o", "value", "-s", "TYPE", source}) : r.fstype;
-    if (!type.empty() && !lists_filesystem(runner_.kernel_filesystems(), module_for(type)))
+    if (!type.empty() && !lists_filesystem(runner_.read_text("/proc/filesystems"), module_for(type)))
       runner_.run({"modprobe", "-q", module_for(type)}, 30s);
   }
 
@@ -165,7 +178,7 @@ std::optional<GuestError> Agent::mount_source(const protocol::MountRequest& r, c
   if (!r.fstype.empty()) {
     // mount(8) quietly probes when the kernel lacks the type: -t must mean that type.
     std::string t = mount_type_for(r.fstype);
-    bool known = lists_filesystem(runner_.kernel_filesystems(), t) ||
+    bool known = lists_filesystem(runner_.read_text("/proc/filesystems"), t) ||
                  runner_.wait_for_path("/usr/sbin/mount." + t, 0ms) || runner_.wait_for_path("/sbin/mount." + t, 0ms);
     if (!known)
       return GuestError{"mount", "unknown filesystem type '" + r.fstype + "': the guest has no driver for it"};
@@ -191,7 +204,7 @@ std::optional<GuestError> Agent::mount_source(const protocol::MountRequest& r, c
   // The filesystem's own type (ntfs), not its driver's (fuseblk), unless nothing else is known.
   volume_.fstype = !type.empty() ? type : query({"findmnt", "-n", "-o", "FSTYPE", protocol::kGuestMountPoint});
   volume_.label = query({"blkid", "-o", "value", "-s", "LABEL", source});
-  std::string options = query({"findmnt", "-n", "-o", "OPTIONS", protocol::kGuestMountPoint});
+  std::string options = mount_options_of(runner_.read_text("/proc/self/mounts"), protocol::kGuestMountPoint);
   volume_.read_only = options == "ro" || options.rfind("ro,", 0) == 0;
   return std::nullopt;
 }

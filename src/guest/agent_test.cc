@@ -238,7 +238,8 @@ TEST(AgentWithFakeRunner, SeveralDevicesAreScannedAsOneBtrfs) {
 TEST(AgentWithFakeRunner, ADriversReadOnlyFallbackIsReportedAndExported) {
   FakeRunner runner;
   runner.outputs["mount -t ntfs"] = "Falling back to read-only mount because the NTFS partition is in an unsafe state.\n";
-  runner.outputs["findmnt -n -o OPTIONS"] = "ro,relatime,user_id=0\n";
+  // The latest mount on /mnt/disk counts.
+  runner.files["/proc/self/mounts"] += "/dev/vda /mnt/disk fuseblk ro,relatime,user_id=0 0 0\n";
   Agent agent(runner);
   protocol::MountRequest r = request();
   r.fstype = "ntfs";

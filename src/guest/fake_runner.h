@@ -29,7 +29,7 @@ class FakeRunner : public Runner {
     // A loaded filesystem module registers its type, as the kernel's does.
     if (argv[0] == "modprobe")
       for (const auto& word : argv)
-        if (word != "modprobe" && word[0] != '-') filesystems += "\t" + word + "\n";
+        if (word != "modprobe" && word[0] != '-') files["/proc/filesystems"] += "\t" + word + "\n";
     return RunResult{ExitStatus{0}, ""};
   }
   RunResult run_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
@@ -55,7 +55,7 @@ class FakeRunner : public Runner {
     calls.push_back("wait " + path);
     return paths.count(path) != 0;
   }
-  std::string kernel_filesystems() override { return filesystems; }
+  std::string read_text(const std::string& path) override { return files[path]; }
 
   struct Failure {
     std::string output;
@@ -72,9 +72,11 @@ class FakeRunner : public Runner {
   std::map<std::string, Failure> failures;
   std::map<std::string, std::string> outputs;  // prefix -> what a successful command prints
   std::string kernel;                          // what the kernel logged and nobody took yet
-  // What exists (wait_for_path) and /proc/filesystems (modprobe adds to it).
+  // What exists (wait_for_path) and what read_text finds (modprobe adds to /proc/filesystems).
   std::set<std::string> paths = {"/run/rpcbind.sock", "/usr/sbin/mount.ntfs", "/usr/sbin/mount.exfat-fuse"};
-  std::string filesystems = "nodev\tproc\nnodev\tnfsd\n\text4\n\tbtrfs\n";
+  std::map<std::string, std::string> files = {
+      {"/proc/filesystems", "nodev\tproc\nnodev\tnfsd\n\text4\n\tbtrfs\n"},
+      {"/proc/self/mounts", "/dev/vdb / ext4 ro,relatime 0 0\n/dev/vda /mnt/disk ext4 rw,noatime 0 0\n"}};
 };
 
 }  // namespace alfs::guest

@@ -105,9 +105,9 @@ bool ProcessRunner::wait_for_path(const std::string& path, std::chrono::millisec
   return true;
 }
 
-std::string ProcessRunner::kernel_filesystems() {
+std::string ProcessRunner::read_text(const std::string& path) {
   try {
-    return read_file("/proc/filesystems");
+    return read_file(path);
   } catch (const std::exception&) {
     return "";
   }

@@ -39,8 +39,8 @@ class Runner {
   virtual std::string mount_pseudo(const std::string& type, const std::string& target) = 0;
   // Whether `path` exists, polled until `timeout` passes (a daemon's socket appearing).
   virtual bool wait_for_path(const std::string& path, std::chrono::milliseconds timeout) = 0;
-  // The text of /proc/filesystems.
-  virtual std::string kernel_filesystems() = 0;
+  // A (/proc) file's text; empty when it cannot be read.
+  virtual std::string read_text(const std::string& path) = 0;
 };
 
 // Runs one command of a step (with `input` on its stdin when given); on failure, the
@@ -66,7 +66,7 @@ class ProcessRunner : public Runner {
   std::string kernel_messages() override;
   std::string mount_pseudo(const std::string& type, const std::string& target) override;
   bool wait_for_path(const std::string& path, std::chrono::milliseconds timeout) override;
-  std::string kernel_filesystems() override;
+  std::string read_text(const std::string& path) override;
 
  private:
   std::vector<Process> daemons_;

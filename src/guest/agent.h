@@ -15,6 +15,8 @@ namespace alfs::guest {
 
 // Where an assembled RAID array appears.
 inline constexpr const char* kRaidDevice = "/dev/md/alfs";
+// Readahead of the mounted block device (the kernel's default is 128 KiB).
+inline constexpr int kReadaheadKib = 2048;
 
 // What the guest found mounted, reported with "ready".
 struct MountedVolume {

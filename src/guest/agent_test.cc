@@ -176,6 +176,15 @@ TEST(AgentWithFakeRunner, ATypeTheGuestHasNoDriverForIsRefused) {
   EXPECT_FALSE(contains(runner.calls, "mount -t nosuchfs -o noatime /dev/vda /mnt/disk"));
 }
 
+// Sequential NFS reads need the disk read ahead further than the default 128 KiB.
+TEST(AgentWithFakeRunner, TheMountedDeviceReadsAheadBeforeTheMount) {
+  FakeRunner runner;
+  Agent agent(runner);
+  ASSERT_EQ(agent.mount(request()), std::nullopt);
+  EXPECT_LT(call_index(runner.calls, "readahead /dev/vda 2048"),
+            call_index(runner.calls, "mount -t ext4 -o noatime /dev/vda /mnt/disk"));
+}
+
 // Looked up without a process: the kernel's list of types, then mount(8)'s helpers.
 TEST(AgentWithFakeRunner, ATypeIsKnownFromTheKernelOrAMountHelper) {
   for (std::string type : {"ext4", "ntfs"}) {

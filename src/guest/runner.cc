@@ -1,5 +1,8 @@
 #include "guest/runner.h"
 
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -111,6 +114,16 @@ std::string ProcessRunner::read_text(const std::string& path) {
   } catch (const std::exception&) {
     return "";
   }
+}
+
+std::string ProcessRunner::set_readahead(const std::string& device, int kib) {
+  log("readahead: " + device + " " + std::to_string(kib) + " KiB");
+  UniqueFd fd(::open(device.c_str(), O_RDONLY | O_CLOEXEC));
+  // BLKRASET counts 512-byte sectors.
+  if (fd && ::ioctl(fd.get(), BLKRASET, static_cast<unsigned long>(kib) * 2) == 0) return "";
+  std::string why = "readahead of " + device + ": " + std::strerror(errno);
+  log("  -> " + why);
+  return why;
 }
 
 }  // namespace alfs::guest

@@ -56,9 +56,8 @@ class FakeRunner : public Runner {
     return paths.count(path) != 0;
   }
   std::string read_text(const std::string& path) override { return files[path]; }
-  std::string set_readahead(const std::string& device, int kib) override {
+  void set_readahead(const std::string& device, int kib) override {
     calls.push_back("readahead " + device + " " + std::to_string(kib));
-    return "";
   }
 
   struct Failure {

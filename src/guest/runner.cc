@@ -116,14 +116,12 @@ std::string ProcessRunner::read_text(const std::string& path) {
   }
 }
 
-std::string ProcessRunner::set_readahead(const std::string& device, int kib) {
+void ProcessRunner::set_readahead(const std::string& device, int kib) {
   log("readahead: " + device + " " + std::to_string(kib) + " KiB");
   UniqueFd fd(::open(device.c_str(), O_RDONLY | O_CLOEXEC));
   // BLKRASET counts 512-byte sectors.
-  if (fd && ::ioctl(fd.get(), BLKRASET, static_cast<unsigned long>(kib) * 2) == 0) return "";
-  std::string why = "readahead of " + device + ": " + std::strerror(errno);
-  log("  -> " + why);
-  return why;
+  if (fd && ::ioctl(fd.get(), BLKRASET, static_cast<unsigned long>(kib) * 2) == 0) return;
+  log("  -> readahead of " + device + ": " + std::strerror(errno));
 }
 
 }  // namespace alfs::guest

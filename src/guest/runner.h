@@ -41,8 +41,8 @@ class Runner {
   virtual bool wait_for_path(const std::string& path, std::chrono::milliseconds timeout) = 0;
   // A (/proc) file's text; empty when it cannot be read.
   virtual std::string read_text(const std::string& path) = 0;
-  // The block device's readahead (BLKRASET); empty, or why it could not be set.
-  virtual std::string set_readahead(const std::string& device, int kib) = 0;
+  // The block device's readahead (BLKRASET); a failure is logged, not fatal.
+  virtual void set_readahead(const std::string& device, int kib) = 0;
 };
 
 // Runs one command of a step (with `input` on its stdin when given); on failure, the
@@ -69,7 +69,7 @@ class ProcessRunner : public Runner {
   std::string mount_pseudo(const std::string& type, const std::string& target) override;
   bool wait_for_path(const std::string& path, std::chrono::milliseconds timeout) override;
   std::string read_text(const std::string& path) override;
-  std::string set_readahead(const std::string& device, int kib) override;
+  void set_readahead(const std::string& device, int kib) override;
 
  private:
   std::vector<Process> daemons_;

@@ -306,9 +306,10 @@ int mount_command(const MountArgs& given) {
   plan.request.fstype = fstype;
   plan.request.options = guest_mount_options(args.options, fstype, paths.owner_uid, paths.owner_gid);
   plan.request.read_only = read_only;
-  // QEMU's user network and gvproxy show loopback clients as their gateway (10.0.2.2,
-  // 192.168.127.1) and others as themselves (gvproxy before 0.8: as the gateway too):
-  // with -b the host's listening address decides who may come, so the export admits all.
+  // QEMU's stream relay shows every client as the guest's loopback, gvproxy shows loopback
+  // clients as its gateway (192.168.127.1) and others as themselves (before 0.8: as the
+  // gateway too): with -b the host's listening address decides who may come, so the
+  // export admits all.
   plan.request.export_client = args.bind_address.rfind("127.", 0) == 0 ? backend->guest_network().gateway : "*";
   // Whether used or not, no passphrase variable lives on in the supervisor or QEMU.
   scrub_secret_environment();

@@ -11,13 +11,13 @@ constexpr std::string_view kChannelKey = "alfs.channel=";
 constexpr std::string_view kNetKey = "alfs.net=";
 }  // namespace
 
-GuestNetwork qemu_user_network() { return {"10.0.2.15/24", "10.0.2.2"}; }
+GuestNetwork relay_network() { return {"", "127.0.0.1"}; }
 GuestNetwork gvproxy_network() { return {"192.168.127.2/24", "192.168.127.1"}; }
 
 std::string boot_params_command_line(const BootParams& params) {
   std::string out;
   if (params.channel == ChannelTransport::kVsock) out += std::string(kChannelKey) + "vsock";
-  if (params.network != qemu_user_network())
+  if (params.network != relay_network())
     out += (out.empty() ? "" : " ") + std::string(kNetKey) + params.network.address + "," + params.network.gateway;
   return out;
 }

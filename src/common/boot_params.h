@@ -1,6 +1,6 @@
 // What the host tells the guest agent on the kernel command line: which transport the
-// two channels use and the guest's network. QEMU passes nothing (virtio-serial ports,
-// its user network); the libkrun backend passes vsock and gvproxy's network.
+// two channels use and the guest's network. QEMU passes nothing (virtio-serial ports, no
+// network device); the libkrun backend passes vsock and gvproxy's network.
 #pragma once
 
 #include <string>
@@ -13,19 +13,20 @@ enum class ChannelTransport { kVirtioSerial, kVsock };
 // The guest's address and its gateway, which is also where forwards from the host's
 // loopback arrive from (so the only client a default export admits).
 struct GuestNetwork {
-  std::string address;  // with its prefix length, for `ip addr add`
+  std::string address;  // with its prefix length, for `ip addr add`; empty: no device
   std::string gateway;
   friend bool operator==(const GuestNetwork&, const GuestNetwork&) = default;
 };
 
-// QEMU's user network (slirp): the guest is 10.0.2.15, the host 10.0.2.2.
-GuestNetwork qemu_user_network();
+// QEMU: no network device; the host's forwards arrive through the agent's stream relay
+// (common/stream_mux.h), from the guest's own loopback.
+GuestNetwork relay_network();
 // gvproxy's fixed network: its DHCP lease for the guest, its gateway.
 GuestNetwork gvproxy_network();
 
 struct BootParams {
   ChannelTransport channel = ChannelTransport::kVirtioSerial;
-  GuestNetwork network = qemu_user_network();
+  GuestNetwork network = relay_network();
   friend bool operator==(const BootParams&, const BootParams&) = default;
 };
 

@@ -11,7 +11,7 @@ TEST(BootParams, DefaultsAreQemusAndWriteNothing) {
   EXPECT_EQ(boot_params_command_line(BootParams{}), "");
   BootParams parsed = parse_boot_params("console=ttyS0 quiet alfs_root=LABEL=alfs-root\n");
   EXPECT_EQ(parsed.channel, ChannelTransport::kVirtioSerial);
-  EXPECT_EQ(parsed.network, (GuestNetwork{"10.0.2.15/24", "10.0.2.2"}));
+  EXPECT_EQ(parsed.network, (GuestNetwork{"", "127.0.0.1"}));  // no device: the stream relay
 }
 
 TEST(BootParams, VsockAndGvproxyRoundTrip) {

@@ -29,6 +29,8 @@ namespace alfs::protocol {
 inline constexpr const char* kPortName = "anylinuxfs.control";
 // A second port for `vm exec` / `vm attach` of a running instance (see guest/exec_server.h).
 inline constexpr const char* kExecPortName = "anylinuxfs.exec";
+// QEMU: the host's NFS forwards, as streams over one port (common/stream_mux.h).
+inline constexpr const char* kNetPortName = "anylinuxfs.net";
 // The same two channels over vsock (libkrun), which relays these guest ports to the
 // host's control and exec sockets: the guest connects to the first, listens on the second.
 inline constexpr uint32_t kControlVsockPort = 1024;

@@ -119,17 +119,22 @@ std::optional<GuestError> Agent::assemble(protocol::MountRequest& r, std::string
 }
 
 std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
-  // Modules first: the network driver and nfsd are modules in Debian's kernel.
-  std::vector<std::string> modprobe = {"modprobe", "-a", "virtio_net", "nfsd"};
+  // Modules first: nfsd (and the network driver, where there is a network device) are
+  // modules in Debian's kernel.
+  bool device = !network_.address.empty();
+  std::vector<std::string> modprobe = {"modprobe", "-a", "nfsd"};
+  if (device) modprobe.insert(modprobe.begin() + 2, "virtio_net");
   if (!r.keys.empty()) modprobe.insert(modprobe.end(), {"dm_mod", "dm_crypt"});
   if (!r.volume_group.empty()) modprobe.push_back("dm_mod");
   if (auto e = step("modules", modprobe, 30s)) return e;
 
-  // One ip process for the four (a process start costs under TCG). The default route:
-  // replies to clients that QEMU or gvproxy show with their own address (a -b peer) need
-  // it; QEMU's restrict=on still drops anything the guest starts itself.
-  std::string network = "link set lo up\naddr add " + network_.address + " dev eth0\nlink set eth0 up\n" +
-                        "route add default via " + network_.gateway + "\n";
+  // One ip process for all of it (a process start costs under TCG). Without a device
+  // (QEMU) the host's forwards arrive over loopback (guest/stream_relay.h). The default
+  // route: replies to clients that gvproxy shows with their own address (a -b peer) need it.
+  std::string network = "link set lo up\n";
+  if (device)
+    network += "addr add " + network_.address + " dev eth0\nlink set eth0 up\nroute add default via " +
+               network_.gateway + "\n";
   if (auto e = run_step(runner_, "network", {"ip", "-batch", "-"}, 10s, network)) return e;
 
   // A "diskless" custom action has nothing to mount: it exports a path of its own.
@@ -226,6 +231,8 @@ std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   if (std::string e = runner_.mount_pseudo("nfsd", "/proc/fs/nfsd"); !e.empty()) return GuestError{"nfs", e};
   nfsd_mounted_ = true;
   nfs_started_ = true;
+  // Only before nfsd starts: it sizes its threads' buffers then.
+  runner_.write_text("/proc/fs/nfsd/max_block_size", std::to_string(kNfsMaxBlockBytes));
   // nfsd starts its (NFSv4) client tracking even for v3 alone, and waits a second for
   // nfsdcld before it falls back to a slow usermode helper: with nfsdcld running, its
   // start takes 0.2 s instead of 1.5 s here, and it skips the grace period.

@@ -18,6 +18,7 @@
 #include "guest/exec_server.h"
 #include "guest/inspector.h"
 #include "guest/shell.h"
+#include "guest/stream_relay.h"
 #include "guest/system.h"
 #include "guest/transport.h"
 
@@ -92,6 +93,15 @@ void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& ke
   log("ready");
   kernel_log.flush_to_console();
   auto exec_server = alfs::guest::ExecServer::start(transport);
+  // Without a network device (QEMU) the host's NFS client comes through the stream port.
+  std::optional<alfs::guest::StreamRelay> relay;
+  if (params.network.address.empty()) {
+    try {
+      relay.emplace(5s);
+    } catch (const std::exception& e) {
+      log(std::string("relay: ") + e.what());
+    }
+  }
 
   bool host_gone = false;
   for (;;) {
@@ -106,6 +116,7 @@ void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& ke
     if (alfs::protocol::message_type(r.message) == "stop") break;
   }
   exec_server.stop();  // nothing `vm exec` started may keep the filesystem busy
+  relay.reset();
   bool clean = agent.shutdown();
   kernel_log.flush_to_console();
   log(clean ? "filesystem unmounted" : "filesystem NOT unmounted cleanly");

@@ -358,13 +358,28 @@ TEST(AgentWithFakeRunner, NfsdcldRunsBeforeNfsdStarts) {
   EXPECT_LT(at("daemon nfsdcld -F"), at("rpc.nfsd -N 4"));
 }
 
+// nfsd takes its largest READ/WRITE size only before it starts.
+TEST(AgentWithFakeRunner, NfsBlockSizeIsSetBeforeNfsdStarts) {
+  FakeRunner runner;
+  Agent agent(runner);
+  ASSERT_EQ(agent.mount(request()), std::nullopt);
+  auto write = std::find(runner.calls.begin(), runner.calls.end(), "write /proc/fs/nfsd/max_block_size 1048576");
+  ASSERT_NE(write, runner.calls.end());
+  auto nfsd = std::find_if(runner.calls.begin(), runner.calls.end(),
+                           [](const std::string& c) { return c.rfind("rpc.nfsd", 0) == 0; });
+  EXPECT_LT(std::find(runner.calls.begin(), runner.calls.end(), "mount -t nfsd nfsd /proc/fs/nfsd"), write);
+  EXPECT_LT(write, nfsd);
+}
+
+// QEMU's guest has no network device: loopback only (the forwards come through the
+// stream relay), and no network driver to load.
 TEST(AgentWithFakeRunner, TheNetworkIsConfiguredByOneIpProcess) {
   FakeRunner runner;
   Agent agent(runner);
   ASSERT_EQ(agent.mount(request()), std::nullopt);
   EXPECT_TRUE(contains(runner.calls, "ip -batch -"));
-  EXPECT_EQ(runner.inputs, std::vector<std::string>{"link set lo up\naddr add 10.0.2.15/24 dev eth0\n"
-                                                    "link set eth0 up\nroute add default via 10.0.2.2\n"});
+  EXPECT_TRUE(contains(runner.calls, "modprobe -a nfsd"));
+  EXPECT_EQ(runner.inputs, std::vector<std::string>{"link set lo up\n"});
   FakeRunner failing;
   failing.fail("ip -batch", "Command failed -:2\n");
   Agent broken(failing);
@@ -378,6 +393,7 @@ TEST(AgentWithFakeRunner, BehindGvproxyTheGuestTakesItsNetwork) {
   FakeRunner runner;
   Agent agent(runner, parse_boot_params("console=hvc0 alfs.channel=vsock alfs.net=192.168.127.2/24,192.168.127.1").network);
   ASSERT_EQ(agent.mount(request()), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls, "modprobe -a virtio_net nfsd"));
   EXPECT_EQ(runner.inputs, std::vector<std::string>{"link set lo up\naddr add 192.168.127.2/24 dev eth0\n"
                                                     "link set eth0 up\nroute add default via 192.168.127.1\n"});
 }

@@ -59,6 +59,10 @@ class FakeRunner : public Runner {
   void set_readahead(const std::string& device, int kib) override {
     calls.push_back("readahead " + device + " " + std::to_string(kib));
   }
+  void write_text(const std::string& path, const std::string& text) override {
+    calls.push_back("write " + path + " " + text);
+    files[path] = text;
+  }
 
   struct Failure {
     std::string output;

@@ -116,6 +116,16 @@ std::string ProcessRunner::read_text(const std::string& path) {
   }
 }
 
+void ProcessRunner::write_text(const std::string& path, const std::string& text) {
+  log(path + " = " + text);
+  try {
+    UniqueFd fd = open_file(path, O_WRONLY | O_TRUNC);
+    write_all(fd.get(), text);
+  } catch (const std::exception& e) {
+    log(std::string("  -> ") + e.what());
+  }
+}
+
 void ProcessRunner::set_readahead(const std::string& device, int kib) {
   log("readahead: " + device + " " + std::to_string(kib) + " KiB");
   UniqueFd fd(::open(device.c_str(), O_RDONLY | O_CLOEXEC));

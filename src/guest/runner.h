@@ -43,6 +43,8 @@ class Runner {
   virtual std::string read_text(const std::string& path) = 0;
   // The block device's readahead (BLKRASET); a failure is logged, not fatal.
   virtual void set_readahead(const std::string& device, int kib) = 0;
+  // Writes a (/proc) setting; a failure is logged, not fatal.
+  virtual void write_text(const std::string& path, const std::string& text) = 0;
 };
 
 // Runs one command of a step (with `input` on its stdin when given); on failure, the
@@ -70,6 +72,7 @@ class ProcessRunner : public Runner {
   bool wait_for_path(const std::string& path, std::chrono::milliseconds timeout) override;
   std::string read_text(const std::string& path) override;
   void set_readahead(const std::string& device, int kib) override;
+  void write_text(const std::string& path, const std::string& text) override;
 
  private:
   std::vector<Process> daemons_;

@@ -7,7 +7,7 @@
 namespace alfs {
 
 // `count` distinct TCP ports that are free on `address` right now (the kernel picks
-// them); QEMU binds them moments later. Throws Error naming the address.
+// them); the instance listens on them moments later. Throws Error naming the address.
 std::vector<int> pick_free_ports(const std::string& address, int count);
 
 }  // namespace alfs

@@ -28,7 +28,9 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/deadline.h"
 #include "common/process.h"
+#include "nfs/read_ahead.h"
 
 namespace alfs::nfs {
 
@@ -59,12 +61,55 @@ struct NfsUrlDeleter {
   void operator()(::nfs_url* url) const { nfs_destroy_url(url); }
 };
 
+// ReadAhead's reads of one open file: libnfs's asynchronous READs, completed by
+// servicing the context as its synchronous calls do.
+class NfsReads : public AsyncReads {
+ public:
+  NfsReads(nfs_context* nfs, nfsfh* fh, std::chrono::milliseconds timeout) : nfs_(nfs), fh_(fh), timeout_(timeout) {}
+
+  int start(uint64_t offset, size_t size, std::function<void(int, const char*)> done) override {
+    using Done = std::function<void(int, const char*)>;
+    auto* owned = new Done(std::move(done));
+    int r = nfs_pread_async(
+        nfs_, fh_, offset, size,
+        [](int result, nfs_context*, void* data, void* private_data) {
+          std::unique_ptr<Done> done(static_cast<Done*>(private_data));
+          (*done)(result, result > 0 ? static_cast<const char*>(data) : nullptr);
+        },
+        owned);
+    if (r < 0) delete owned;
+    return r;
+  }
+
+  bool wait(const std::function<bool()>& finished) override {
+    // libnfs fails a call after its own timeout; this deadline only guards against a
+    // context that stopped making progress.
+    Deadline deadline(timeout_ + 5s);
+    while (!finished()) {
+      if (deadline.expired()) return false;
+      pollfd p{nfs_get_fd(nfs_), static_cast<short>(nfs_which_events(nfs_)), 0};
+      int n = ::poll(&p, 1, 100);
+      if (n < 0 && errno != EINTR) return false;
+      if (nfs_service(nfs_, n > 0 ? p.revents : 0) < 0) return false;
+    }
+    return true;
+  }
+
+ private:
+  nfs_context* nfs_;
+  nfsfh* fh_;
+  std::chrono::milliseconds timeout_;
+};
+
 // State of one open file: fi->fh points to it.
 struct OpenFile {
   nfsfh* fh;
   // Written since the last COMMIT: close() commits like a kernel NFS client, so data
   // an application has closed survives the VM being killed.
   bool dirty = false;
+  // Made at the first read; gone (its reads completed) before the file is closed.
+  std::unique_ptr<NfsReads> reads;
+  std::unique_ptr<ReadAhead> ahead;
 };
 
 OpenFile& file_of(const fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
@@ -153,7 +198,7 @@ class Bridge final : public NfsFuseBridge {
  public:
   static std::unique_ptr<NfsFuseBridge> create(const NfsTarget& target, const FuseOptions& options) {
     NfsContextPtr nfs = connect(target);
-    std::unique_ptr<Bridge> bridge(new Bridge(std::move(nfs), options.mount_point));
+    std::unique_ptr<Bridge> bridge(new Bridge(std::move(nfs), options.mount_point, target.timeout_ms));
     bridge->mount_fuse(options);
     return bridge;
   }
@@ -222,6 +267,9 @@ class Bridge final : public NfsFuseBridge {
   }
 
   nfs_context* nfs() const { return nfs_.get(); }
+  std::chrono::milliseconds timeout() const { return timeout_; }
+  // Changes made through the mount, which read-ahead data must not outlive.
+  ChangeLog& changes() { return changes_; }
 
   // The bridge serving the current FUSE request, with the NFS credentials switched to
   // the caller's (as a kernel NFS client would send them): files created through an
@@ -236,8 +284,9 @@ class Bridge final : public NfsFuseBridge {
   }
 
  private:
-  Bridge(NfsContextPtr nfs, std::string mount_point)
+  Bridge(NfsContextPtr nfs, std::string mount_point, int timeout_ms)
       : nfs_(std::move(nfs)),
+        timeout_(timeout_ms),
         mount_point_(std::move(mount_point)),
         wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
     if (!wake_) throw SystemError("eventfd");
@@ -314,6 +363,8 @@ class Bridge final : public NfsFuseBridge {
   static fuse_operations operations();
 
   NfsContextPtr nfs_;
+  std::chrono::milliseconds timeout_;
+  ChangeLog changes_;
   std::string mount_point_;
   UniqueFd wake_;  // eventfd written by request_exit()
   std::atomic<bool> detached_{false};  // by release_now()
@@ -388,11 +439,13 @@ int op_symlink(const char* target, const char* link_path) {
 int op_rename(const char* from, const char* to, unsigned int flags) {
   if (flags != 0) return -EINVAL;  // NFSv3 has no RENAME_NOREPLACE/EXCHANGE; callers fall back
   Bridge& b = Bridge::for_request();
+  b.changes().changed_all();
   return status(nfs_rename(b.nfs(), from, to));
 }
 
 int op_link(const char* from, const char* to) {
   Bridge& b = Bridge::for_request();
+  b.changes().changed_all();  // the file's data now changes under another name too
   return status(nfs_link(b.nfs(), from, to));
 }
 
@@ -413,6 +466,7 @@ int op_chown(const char* path, uid_t uid, gid_t gid, fuse_file_info* fi) {
 int op_truncate(const char* path, off_t size, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   const auto length = static_cast<uint64_t>(size);
+  b.changes().changed(path);
   return status(fi != nullptr ? nfs_ftruncate(b.nfs(), file_of(fi).fh, length)
                               : nfs_truncate(b.nfs(), path, length));
 }
@@ -423,6 +477,7 @@ int open_flags(int fuse_flags) { return fuse_flags & (O_ACCMODE | O_TRUNC | O_SY
 int op_open(const char* path, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   nfsfh* fh = nullptr;
+  if (fi->flags & O_TRUNC) b.changes().changed(path);
   if (int r = nfs_open(b.nfs(), path, open_flags(fi->flags), &fh); r < 0) return fuse_error(r);
   fi->fh = reinterpret_cast<uint64_t>(new OpenFile{fh});
   return 0;
@@ -432,6 +487,7 @@ int op_create(const char* path, mode_t mode, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   nfsfh* fh = nullptr;
   const int flags = fi->flags & (O_EXCL | O_TRUNC | O_SYNC);
+  if (flags & O_TRUNC) b.changes().changed(path);
   if (int r = nfs_create(b.nfs(), path, flags, static_cast<int>(mode & 07777), &fh); r < 0) {
     return fuse_error(r);
   }
@@ -439,15 +495,21 @@ int op_create(const char* path, mode_t mode, fuse_file_info* fi) {
   return 0;
 }
 
-int op_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* fi) {
+int op_read(const char* path, char* buf, size_t size, off_t offset, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
-  const int r = nfs_pread(b.nfs(), file_of(fi).fh, static_cast<uint64_t>(offset), size, buf);
+  OpenFile& file = file_of(fi);
+  if (!file.ahead) {
+    file.reads = std::make_unique<NfsReads>(b.nfs(), file.fh, b.timeout());
+    file.ahead = std::make_unique<ReadAhead>(*file.reads);
+  }
+  const int r = file.ahead->read(static_cast<uint64_t>(offset), size, buf, b.changes().generation(path));
   return r < 0 ? fuse_error(r) : r;
 }
 
-int op_write(const char*, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
+int op_write(const char* path, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   OpenFile& file = file_of(fi);
+  b.changes().changed(path);
   const int r = nfs_pwrite(b.nfs(), file.fh, static_cast<uint64_t>(offset), size, buf);
   if (r < 0) return fuse_error(r);
   file.dirty = true;
@@ -489,6 +551,7 @@ int op_release(const char*, fuse_file_info* fi) {
   std::unique_ptr<OpenFile> file(&file_of(fi));
   // Writes through mmap can arrive after the last flush; release cannot report errors.
   if (file->dirty) commit(b, *file);
+  file->ahead.reset();  // waits for its reads: they refer to the handle
   nfs_close(b.nfs(), file->fh);
   return 0;
 }

@@ -22,7 +22,7 @@ class FakeScriptBackend : public VmBackend {
  public:
   explicit FakeScriptBackend(std::string script) : script_(std::move(script)) {}
   std::string name() const override { return "fake"; }
-  GuestNetwork guest_network() const override { return qemu_user_network(); }
+  GuestNetwork guest_network() const override { return relay_network(); }
   Process start(const VmSpec& spec, int log_fd) override {
     return spawn(SpawnOptions{.argv = {"python3", "-c", script_, spec.control_socket}, .stdout_fd = log_fd,
                               .stderr_fd = log_fd});

@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -131,14 +132,16 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
   }
 
   if (!spec.forwards.empty()) {
-    // restrict=on: the guest reaches nothing; only the host's forwards reach it.
-    std::string netdev = "user,id=net0,restrict=on";
-    for (const auto& f : spec.forwards)
-      netdev += ",hostfwd=tcp:" + f.host_address + ":" + std::to_string(f.host_port) + "-:" +
-                std::to_string(f.guest_port);
-    a.insert(a.end(), {"-netdev", netdev, "-device", "virtio-net-device,netdev=net0"});
+    // No network device: the forwards are streams over this port (vm/stream_forwards.h),
+    // so the guest reaches nothing, and nothing but the forwards reaches it.
+    a.insert(a.end(), {"-chardev", "socket,id=net,server=on,wait=off,path=" + qemu_escape(link_socket(spec)),
+                       "-device", std::string("virtserialport,chardev=net,name=") + protocol::kNetPortName});
   }
   return a;
+}
+
+std::string QemuBackend::link_socket(const VmSpec& spec) {
+  return std::filesystem::path(spec.control_socket).parent_path() / "net.sock";
 }
 
 Process QemuBackend::start(const VmSpec& spec, int log_fd) {
@@ -148,7 +151,11 @@ Process QemuBackend::start(const VmSpec& spec, int log_fd) {
   opts.stdout_fd = spec.terminal ? STDOUT_FILENO : log_fd;
   opts.stderr_fd = log_fd;
   for (const auto& d : spec.disks) opts.inherit_fds.insert(opts.inherit_fds.end(), d.fds.begin(), d.fds.end());
-  return spawn(opts);
+  // The listeners first: a port taken since it was picked fails here, before any VM.
+  if (!spec.forwards.empty()) forwards_.emplace(spec.forwards);
+  Process vm = spawn(opts);
+  if (forwards_) forwards_->start(link_socket(spec), std::chrono::seconds(30), log_fd);
+  return vm;
 }
 
 }  // namespace alfs::vm

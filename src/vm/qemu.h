@@ -2,8 +2,10 @@
 // (arm64: TCG, KVM, or HVF on macOS).
 #pragma once
 
+#include <optional>
 #include <string_view>
 
+#include "vm/stream_forwards.h"
 #include "vm/vm_backend.h"
 
 namespace alfs::vm {
@@ -25,12 +27,19 @@ HostFacts host_facts_from_uname(std::string_view sysname, std::string_view machi
 class QemuBackend : public VmBackend {
  public:
   std::string name() const override { return "qemu"; }
+  // With forwards, the host's listeners (vm/stream_forwards.h) live as long as this
+  // object: keep it for the VM's life.
   Process start(const VmSpec& spec, int log_fd) override;
-  GuestNetwork guest_network() const override { return qemu_user_network(); }
+  GuestNetwork guest_network() const override { return relay_network(); }
 
   // The full command line (no shell involved).
   static std::vector<std::string> command_line(const VmSpec& spec, const HostFacts& host);
   static std::string kernel_command_line(const VmSpec& spec, const HostFacts& host);
+  // Where QEMU listens for the forwards' stream link: beside the control socket.
+  static std::string link_socket(const VmSpec& spec);
+
+ private:
+  std::optional<StreamForwards> forwards_;
 };
 
 }  // namespace alfs::vm

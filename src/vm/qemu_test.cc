@@ -40,18 +40,24 @@ TEST(QemuCommandLine, DataDisksInOrderThenTheReadOnlyRoot) {
   EXPECT_EQ(drives[2], "file=/img/rootfs.img,format=raw,if=none,id=disk2,cache=writeback,readonly=on");
 }
 
-TEST(QemuCommandLine, RestrictedNetworkWithLoopbackForwards) {
-  auto netdev = values_of(QemuBackend::command_line(spec(), {}), "-netdev");
-  ASSERT_EQ(netdev.size(), 1u);
-  EXPECT_EQ(netdev[0],
-            "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:40001-:2049,hostfwd=tcp:127.0.0.1:40002-:20048");
+// The forwards are streams over a port beside the control socket (vm/stream_forwards.h):
+// the guest gets no network device, so it reaches nothing.
+TEST(QemuCommandLine, ForwardsGoOverAPortNotANetworkDevice) {
+  EXPECT_EQ(QemuBackend::link_socket(spec()), "/run/i/net.sock");
+  auto argv = QemuBackend::command_line(spec(), {});
+  EXPECT_TRUE(values_of(argv, "-netdev").empty());
+  auto chardevs = values_of(argv, "-chardev");
+  EXPECT_NE(chardevs.end(), std::find(chardevs.begin(), chardevs.end(),
+                                      "socket,id=net,server=on,wait=off,path=" + QemuBackend::link_socket(spec())));
+  auto devices = values_of(argv, "-device");
+  EXPECT_NE(devices.end(), std::find(devices.begin(), devices.end(), "virtserialport,chardev=net,name=anylinuxfs.net"));
 }
 
-TEST(QemuCommandLine, NoForwardsMeansNoNetworkDevice) {
+TEST(QemuCommandLine, NoForwardsMeansNoStreamPort) {
   VmSpec s = spec();
   s.forwards.clear();
-  auto argv = QemuBackend::command_line(s, {});
-  EXPECT_TRUE(values_of(argv, "-netdev").empty());
+  auto devices = values_of(QemuBackend::command_line(s, {}), "-device");
+  EXPECT_EQ(devices.end(), std::find(devices.begin(), devices.end(), "virtserialport,chardev=net,name=anylinuxfs.net"));
 }
 
 // A panicking microvm guest must take QEMU with it (-no-reboot): only a triple fault resets it.
@@ -170,7 +176,7 @@ TEST(QemuCommandLine, ControlChannelIsANamedVirtioSerialPort) {
 
 TEST(QemuCommandLine, ExecPortIsAListeningSocketOnlyWhenAsked) {
   VmSpec s = spec();
-  EXPECT_EQ(values_of(QemuBackend::command_line(s, {}), "-chardev").size(), 2u);
+  EXPECT_EQ(values_of(QemuBackend::command_line(s, {}), "-chardev").size(), 3u);  // console, control, net
   s.exec_socket = "/run/i/exec.sock";
   auto argv = QemuBackend::command_line(s, {});
   auto chardevs = values_of(argv, "-chardev");
@@ -193,7 +199,7 @@ TEST(QemuCommandLine, ADiskOpenedByTheCallerIsPassedAsAnFdSet) {
 
 TEST(QemuCommandLine, TerminalIsAVirtioConsoleOnStdio) {
   VmSpec s = spec();
-  EXPECT_TRUE(values_of(QemuBackend::command_line(s, {}), "-chardev").size() == 2u);
+  EXPECT_EQ(values_of(QemuBackend::command_line(s, {}), "-chardev").size(), 3u);  // console, control, net
   s.terminal = true;
   auto argv = QemuBackend::command_line(s, {});
   auto chardevs = values_of(argv, "-chardev");

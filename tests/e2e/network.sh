@@ -37,7 +37,10 @@ peer_connects "$mountd" && fail "the peer reached the mountd port of a default m
 pass "default: nor the mountd port"
 ss -ltn | grep -q "127.0.0.1:$nfs " || fail "the NFS forward is not on 127.0.0.1"
 pass "default: the forward listens on 127.0.0.1"
-# restrict=on: the guest reaches nothing on the host (nor beyond), even a listening port.
+# The guest has no network device (the forwards reach it as streams over a virtio-serial
+# port): it reaches nothing on the host (nor beyond), even a listening port.
+links=$("$ALFS" vm exec ip -o link show) || fail "vm exec ip link: $links"
+expect_eq "lo" "$(echo "$links" | awk -F': ' '{print $2}')" "the guest has no network interface but loopback"
 python3 -m http.server 18471 --bind 0.0.0.0 >/dev/null 2>&1 &
 listener=$!
 sleep 0.5

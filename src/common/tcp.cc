@@ -1,0 +1,49 @@
+#include "common/tcp.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "common/error.h"
+
+namespace alfs {
+
+namespace {
+sockaddr_in ipv4(uint32_t address, int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = address;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  return a;
+}
+}  // namespace
+
+UniqueFd listen_tcp(const std::string& address, int port, int flags) {
+  std::string where = address + ":" + std::to_string(port);
+  sockaddr_in a = ipv4(0, port);
+  if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) != 1)
+    throw Error("bad bind address '" + address + "': expected an IPv4 address such as 127.0.0.1");
+  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0));
+  if (!s) throw SystemError("socket for " + where);
+  int one = 1;
+  ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw SystemError("cannot listen on " + where);
+  if (::listen(s.get(), 16) != 0) throw SystemError("listen on " + where);
+  return s;
+}
+
+int local_port(int fd) {
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) throw SystemError("getsockname");
+  return ntohs(a.sin_port);
+}
+
+UniqueFd connect_loopback(int port) {
+  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a = ipv4(htonl(INADDR_LOOPBACK), port);
+  if (s && ::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return s;
+  return UniqueFd();
+}
+
+}  // namespace alfs

@@ -1,0 +1,19 @@
+// TCP sockets over IPv4, for the NFS forwards' two ends (vm/stream_forwards.h,
+// guest/stream_relay.h) and their tests.
+#pragma once
+
+#include <string>
+
+#include "common/fd.h"
+
+namespace alfs {
+
+// A listening socket on address:port (port 0: the kernel picks, see local_port());
+// throws Error naming the address and port.
+UniqueFd listen_tcp(const std::string& address, int port, int flags = 0);
+// The port a socket is bound to.
+int local_port(int fd);
+// A connection to 127.0.0.1:port; invalid, with errno set, when refused.
+UniqueFd connect_loopback(int port);
+
+}  // namespace alfs

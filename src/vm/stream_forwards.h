@@ -1,0 +1,38 @@
+// QEMU's forwards: the host listens on each forward's address and port itself and carries
+// each connection over the virtio-serial port protocol::kNetPortName to the agent, which
+// connects it to the guest port on its loopback (common/stream_mux.h). The guest has no
+// network device at all then, and NFS data does not pass through an emulated TCP stack.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/stream_mux.h"
+#include "vm/vm_backend.h"
+
+namespace alfs::vm {
+
+class StreamForwards {
+ public:
+  // Binds every forward's listener now; throws Error naming the address and port.
+  explicit StreamForwards(const std::vector<PortForward>& forwards);
+  // Stops carrying and closes the listeners.
+  ~StreamForwards();
+  StreamForwards(const StreamForwards&) = delete;
+  StreamForwards& operator=(const StreamForwards&) = delete;
+
+  // In a thread of its own: connects to `link_socket` (QEMU listens there once it has
+  // started: retried until `timeout`) and carries the connections until QEMU closes it.
+  // What goes wrong is written to `log_fd`.
+  void start(std::string link_socket, std::chrono::milliseconds timeout, int log_fd);
+
+ private:
+  mux::StreamMux mux_;
+  std::atomic<bool> stopping_ = false;  // ends the wait for QEMU's socket
+  std::thread thread_;
+};
+
+}  // namespace alfs::vm

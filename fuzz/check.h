@@ -3,12 +3,15 @@
 #pragma once
 
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+
+#include "common/fd.h"
 
 #define FUZZ_CHECK(cond, what)                                                                         \
   do {                                                                                                 \
@@ -43,3 +46,22 @@ class InputFile {
   int fd_;
   std::string path_;
 };
+
+// A socketpair whose peer end has written the input (its first 64 KiB: more would block
+// the writer) and then stopped writing; `ours` reads it.
+struct FedSocket {
+  alfs::UniqueFd ours, peer;
+};
+inline FedSocket feed_socket(std::string_view bytes) {
+  int fds[2];
+  FUZZ_CHECK(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0, "socketpair");
+  FedSocket s{alfs::UniqueFd(fds[0]), alfs::UniqueFd(fds[1])};
+  bytes = bytes.substr(0, 64 * 1024);
+  while (!bytes.empty()) {
+    ssize_t n = ::write(s.peer.get(), bytes.data(), bytes.size());
+    FUZZ_CHECK(n > 0, "write to the socketpair");
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  ::shutdown(s.peer.get(), SHUT_WR);
+  return s;
+}

@@ -54,18 +54,9 @@ void decode(std::string_view line) {
 
 // What a LineChannel makes of `bytes` sent by its peer, who then hangs up.
 void receive(std::string_view bytes) {
-  int fds[2];
-  FUZZ_CHECK(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0, "socketpair");
-  alfs::UniqueFd ours(fds[0]), peer(fds[1]);
-  // Inputs are small (-max_len); more than the socket buffer would block the writer.
-  bytes = bytes.substr(0, 64 * 1024);
-  while (!bytes.empty()) {
-    ssize_t n = ::write(peer.get(), bytes.data(), bytes.size());
-    FUZZ_CHECK(n > 0, "write to the socketpair");
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  peer.reset();
-  protocol::LineChannel channel(ours.get());
+  FedSocket fed = feed_socket(bytes);
+  fed.peer.reset();
+  protocol::LineChannel channel(fed.ours.get());
   for (int i = 0;; ++i) {
     FUZZ_CHECK(i <= 64 * 1024, "more messages than lines");
     protocol::LineChannel::Received r;

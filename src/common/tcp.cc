@@ -27,7 +27,8 @@ UniqueFd listen_tcp(const std::string& address, int port, int flags) {
   if (!s) throw SystemError("socket for " + where);
   int one = 1;
   ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw SystemError("cannot listen on " + where);
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+    throw SystemError(port == 0 ? "no free port on " + address : "cannot listen on " + where);
   if (::listen(s.get(), 16) != 0) throw SystemError("listen on " + where);
   return s;
 }

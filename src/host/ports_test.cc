@@ -16,6 +16,16 @@ TEST(PickFreePorts, DistinctUnprivilegedPorts) {
   for (int p : ports) EXPECT_GT(p, 1023);
 }
 
+// An address of no interface here (TEST-NET-1): the message says what was looked for.
+TEST(PickFreePorts, AnAddressNotOnThisHostHasNoFreePort) {
+  try {
+    pick_free_ports("192.0.2.1", 1);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no free port on 192.0.2.1: "), std::string::npos) << e.what();
+  }
+}
+
 TEST(PickFreePorts, BadAddressIsANamedError) {
   try {
     pick_free_ports("localhost:1", 1);

@@ -36,8 +36,8 @@ uint32_t get(const char* p, int bytes) {
 // Past this much waiting for the link, the streams are not read: the link's reader
 // (the other side) sets the pace, and memory stays bounded.
 constexpr size_t kLinkHighWater = 1 << 20;
-// A stream whose socket takes no more than this leaves it queued is reset: its reader
-// stopped, and the other side (a guest that misbehaves, say) cannot fill our memory.
+// A stream with more than this queued for its socket is reset: its reader stopped, and
+// the other side (a guest that misbehaves, say) cannot fill our memory.
 // NFS never comes near: the client's outstanding requests bound what a stream carries.
 constexpr size_t kStreamQueueLimit = 64 << 20;
 // One read from the link: several frames at once on the host; a virtio port hands out

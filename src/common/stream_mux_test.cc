@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "common/error.h"
-#include "common/tcp.h"
+#include "common/sockets.h"
 
 namespace alfs::mux {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "common/protocol.h"
-#include "common/tcp.h"
+#include "common/sockets.h"
 #include "guest/system.h"
 
 namespace alfs::guest {

@@ -1,7 +1,7 @@
 #include "host/ports.h"
 
 #include "common/fd.h"
-#include "common/tcp.h"
+#include "common/sockets.h"
 
 namespace alfs {
 

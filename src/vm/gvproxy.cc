@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -15,6 +14,7 @@
 #include "common/deadline.h"
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/sockets.h"
 
 namespace alfs::vm {
 
@@ -30,19 +30,6 @@ bool is_executable(const std::string& path) {
 bool is_socket(const std::string& path) {
   struct stat st{};
   return ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
-UniqueFd connect_unix(const std::string& path) {
-  sockaddr_un addr{};
-  if (path.size() >= sizeof addr.sun_path) throw Error("socket path too long: " + path);
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!s) throw SystemError("socket");
-  // A unix socket connects at once or not at all (no EINPROGRESS for a listening peer).
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw SystemError("cannot connect to " + path);
-  return s;
 }
 
 // The address without its prefix length: "192.168.127.2/24" -> "192.168.127.2".

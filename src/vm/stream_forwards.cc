@@ -1,15 +1,12 @@
 #include "vm/stream_forwards.h"
 
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 
 #include "common/deadline.h"
 #include "common/error.h"
-#include "common/tcp.h"
+#include "common/sockets.h"
 
 namespace alfs::vm {
 
@@ -39,22 +36,17 @@ StreamForwards::~StreamForwards() {
 
 void StreamForwards::start(std::string link_socket, std::chrono::milliseconds timeout, int log_fd) {
   thread_ = std::thread([this, link_socket = std::move(link_socket), timeout, log_fd] {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (link_socket.size() >= sizeof addr.sun_path) {
-      log_line(log_fd, "socket path too long: " + link_socket);
-      return;
-    }
-    std::memcpy(addr.sun_path, link_socket.c_str(), link_socket.size() + 1);
     Deadline deadline(timeout);
     UniqueFd link;
     for (;;) {
-      link = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-      if (link && ::connect(link.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) break;
-      int error = errno;
-      if (deadline.expired()) {
-        log_line(log_fd, "cannot connect to " + link_socket + ": " + std::strerror(error));
-        return;
+      try {
+        link = connect_unix(link_socket);
+        break;
+      } catch (const Error& e) {
+        if (deadline.expired()) {
+          log_line(log_fd, e.what());
+          return;
+        }
       }
       if (stopping_) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));

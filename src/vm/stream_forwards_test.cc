@@ -9,7 +9,7 @@
 #include <future>
 
 #include "common/error.h"
-#include "common/tcp.h"
+#include "common/sockets.h"
 #include "common/temp_dir.h"
 
 namespace alfs::vm {

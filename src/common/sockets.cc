@@ -1,8 +1,11 @@
-#include "common/tcp.h"
+#include "common/sockets.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
 
 #include "common/error.h"
 
@@ -45,6 +48,19 @@ UniqueFd connect_loopback(int port) {
   sockaddr_in a = ipv4(htonl(INADDR_LOOPBACK), port);
   if (s && ::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return s;
   return UniqueFd();
+}
+
+UniqueFd connect_unix(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) throw Error("socket path too long: " + path);
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!s) throw SystemError("socket");
+  // A unix socket connects at once or not at all (no EINPROGRESS for a listening peer).
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw SystemError("cannot connect to " + path);
+  return s;
 }
 
 }  // namespace alfs

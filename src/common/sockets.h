@@ -1,5 +1,5 @@
-// TCP sockets over IPv4, for the NFS forwards' two ends (vm/stream_forwards.h,
-// guest/stream_relay.h) and their tests.
+// Stream sockets: TCP over IPv4 for the NFS forwards' two ends (vm/stream_forwards.h,
+// guest/stream_relay.h), and unix-socket connections to what the VMM listens on.
 #pragma once
 
 #include <string>
@@ -15,5 +15,7 @@ UniqueFd listen_tcp(const std::string& address, int port, int flags = 0);
 int local_port(int fd);
 // A connection to 127.0.0.1:port; invalid, with errno set, when refused.
 UniqueFd connect_loopback(int port);
+// A non-blocking connection to the unix socket at `path`; throws Error naming the path.
+UniqueFd connect_unix(const std::string& path);
 
 }  // namespace alfs

@@ -1,6 +1,7 @@
 #include "common/process.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -134,7 +135,10 @@ Process spawn(const SpawnOptions& options) {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
     for (int fd : options.inherit_fds) ::fcntl(fd, F_SETFD, 0);
-    ::execvpe(argv[0], argv.data(), envp.data());
+    const UserIdentity* user = options.user ? &*options.user : nullptr;
+    bool became = !user || (::setgroups(user->groups.size(), user->groups.data()) == 0 &&
+                            ::setgid(user->gid) == 0 && ::setuid(user->uid) == 0);
+    if (became) ::execvpe(argv[0], argv.data(), envp.data());
     int err = errno;
     (void)!::write(exec_error.write.get(), &err, sizeof err);
     ::_exit(127);
@@ -147,7 +151,8 @@ Process spawn(const SpawnOptions& options) {
   }
   if (n == sizeof err) {
     child.wait_for(std::chrono::seconds(5));
-    throw SystemError("cannot run " + options.argv[0], err);
+    throw SystemError("cannot run " + options.argv[0] +
+                          (options.user ? " as uid " + std::to_string(options.user->uid) : ""), err);
   }
   return child;
 }
@@ -174,7 +179,8 @@ ssize_t write_without_sigpipe(int fd, std::string_view data) {
 }
 
 RunResult run_captured(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                       const std::vector<std::string>& extra_env, const std::string_view* input) {
+                       const std::vector<std::string>& extra_env, const std::string_view* input,
+                       const std::optional<UserIdentity>& user = std::nullopt) {
   Pipe out = make_pipe();
   std::optional<Pipe> in;
   if (input) in = make_pipe();
@@ -184,6 +190,7 @@ RunResult run_captured(const std::vector<std::string>& argv, std::chrono::millis
   opts.stdin_fd = in ? in->read.get() : -1;
   opts.stdout_fd = out.write.get();
   opts.stderr_fd = out.write.get();
+  opts.user = user;
   Process child = spawn(opts);
   out.write.reset();
   std::string_view pending = input ? *input : std::string_view();
@@ -229,6 +236,11 @@ RunResult run_captured(const std::vector<std::string>& argv, std::chrono::millis
 RunResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                       const std::vector<std::string>& extra_env) {
   return run_captured(argv, timeout, extra_env, nullptr);
+}
+
+RunResult run_command_as(const std::optional<UserIdentity>& user, const std::vector<std::string>& argv,
+                         std::chrono::milliseconds timeout) {
+  return run_captured(argv, timeout, {}, nullptr, user);
 }
 
 RunResult run_command_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,

@@ -10,6 +10,13 @@
 
 namespace alfs {
 
+// A user as a process runs as: ids and supplementary groups (host/privileges.h makes one).
+struct UserIdentity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
 struct SpawnOptions {
   std::vector<std::string> argv;           // argv[0] is looked up in PATH
   std::vector<std::string> extra_env;      // NAME=value added to the inherited environment
@@ -18,6 +25,7 @@ struct SpawnOptions {
   int stderr_fd = -1;                      // -1: inherit
   bool new_session = false;                // setsid() in the child
   std::vector<int> inherit_fds;            // open in the child under the same numbers (O_CLOEXEC lifted)
+  std::optional<UserIdentity> user;        // the child becomes this user before exec (we must be root)
 };
 
 // Exit status as a shell reports it: the exit code, or 128 + signal number.
@@ -72,6 +80,10 @@ struct RunResult {
 // and throws Error("<argv0> timed out after N s").
 RunResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                       const std::vector<std::string>& extra_env = {});
+
+// The same as `user` when given (root running a tool for the user it acts for), else as ourselves.
+RunResult run_command_as(const std::optional<UserIdentity>& user, const std::vector<std::string>& argv,
+                         std::chrono::milliseconds timeout);
 
 // The same, with `input` written to the command's stdin (then closed): how a secret
 // reaches a tool without appearing in any argv or environment.

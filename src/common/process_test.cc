@@ -26,6 +26,15 @@ TEST(RunCommand, PassesExtraEnvironment) {
   EXPECT_EQ(r.output, "hello\n");
 }
 
+TEST(RunCommand, RunsAsTheGivenUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run as another user";
+  UserIdentity nobody{65534, 65534, {65534}};
+  RunResult r = run_command_as(nobody, {"sh", "-c", "id -u; id -G"}, 5s);
+  EXPECT_TRUE(r.ok()) << r.output;
+  EXPECT_EQ(r.output, "65534\n65534\n") << "uid, then every group: root's are gone";
+  EXPECT_EQ(run_command_as(std::nullopt, {"id", "-u"}, 5s).output, "0\n");
+}
+
 TEST(RunCommand, FeedsStdinLargerThanAPipe) {
   std::string input(1 << 20, 'x');
   input += "end";

@@ -11,19 +11,24 @@
 
 namespace alfs {
 
-void become_user(uid_t uid, gid_t gid) {
-  std::vector<gid_t> groups(64);
-  int count = static_cast<int>(groups.size());
+UserIdentity user_identity(uid_t uid, gid_t gid) {
+  UserIdentity user{uid, gid, {gid}};
   if (passwd* pw = ::getpwuid(uid)) {
+    std::vector<gid_t> groups(64);
+    int count = static_cast<int>(groups.size());
     if (::getgrouplist(pw->pw_name, gid, groups.data(), &count) < 0) {
       groups.resize(static_cast<size_t>(count));
       ::getgrouplist(pw->pw_name, gid, groups.data(), &count);
     }
-  } else {
-    groups = {gid};
-    count = 1;
+    groups.resize(static_cast<size_t>(count));
+    user.groups = std::move(groups);
   }
-  if (::setgroups(static_cast<size_t>(count), groups.data()) != 0) throw SystemError("setgroups");
+  return user;
+}
+
+void become_user(uid_t uid, gid_t gid) {
+  UserIdentity user = user_identity(uid, gid);
+  if (::setgroups(user.groups.size(), user.groups.data()) != 0) throw SystemError("setgroups");
   if (::setgid(gid) != 0) throw SystemError("setgid " + std::to_string(gid));
   if (::setuid(uid) != 0) throw SystemError("setuid " + std::to_string(uid));
   if (uid != 0 && ::setuid(0) == 0) throw Error("dropping root failed: it could be regained");

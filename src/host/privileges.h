@@ -6,7 +6,13 @@
 
 #include <string>
 
+#include "common/process.h"
+
 namespace alfs {
+
+// `uid` with primary group `gid` and the supplementary groups of its passwd entry (only
+// `gid` for a uid without one).
+UserIdentity user_identity(uid_t uid, gid_t gid);
 
 // Switches this process to `uid`/`gid` for good, with the user's supplementary groups.
 // Throws SystemError; afterwards root cannot be regained.

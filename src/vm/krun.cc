@@ -74,19 +74,6 @@ std::string disk_path(const DiskAttachment& d) {
   throw Error(std::string("no descriptor of ") + d.path + " open for " + (d.read_only ? "reading" : "writing"));
 }
 
-// Under sudo libkrun opens the disks as root, then the VM runs as the user who ran sudo.
-bool sudo_user(uid_t& uid, gid_t& gid) {
-  const char* u = std::getenv("SUDO_UID");
-  const char* g = std::getenv("SUDO_GID");
-  if (::geteuid() != 0 || u == nullptr || g == nullptr || *u == '\0' || *g == '\0') return false;
-  char *u_end, *g_end;
-  unsigned long un = std::strtoul(u, &u_end, 10), gn = std::strtoul(g, &g_end, 10);
-  if (*u_end != '\0' || *g_end != '\0' || un == 0) return false;
-  uid = static_cast<uid_t>(un);
-  gid = static_cast<gid_t>(gn);
-  return true;
-}
-
 // What exec(2) would do for QEMU: descriptors marked close-on-exec do not reach the VM
 // (the report pipe of `mount` among them), but for those it needs.
 void close_cloexec_fds(const std::vector<int>& keep) {
@@ -223,9 +210,10 @@ Process KrunBackend::start(const VmSpec& spec, int log_fd) {
                        return api->add_vsock_port2(ctx, protocol::kExecVsockPort, spec.exec_socket.c_str(), true);
                      }});
   }
-  uid_t uid = 0;
-  gid_t gid = 0;
-  bool drop_to_user = sudo_user(uid, gid);
+  // Under sudo libkrun opens the disks as root, then the VM runs as the user who ran sudo.
+  bool drop_to_user = spec.user.has_value();
+  uid_t uid = drop_to_user ? spec.user->uid : 0;
+  gid_t gid = drop_to_user ? spec.user->gid : 0;
   gvproxy_.reset();  // a previous VM's
   if (!spec.forwards.empty()) {
     // libkrun forwards no ports itself (its TSI needs a patched guest kernel): gvproxy, with

@@ -118,7 +118,6 @@ class KrunBackendWithFakeLibkrun : public ::testing::Test {
   TempDir dir{"alfs-krun"};
   ScopedEnv record{"ALFS_FAKE_KRUN_RECORD", dir.file("record")};
   ScopedEnv no_failure{"ALFS_FAKE_KRUN_FAIL", std::nullopt};
-  ScopedEnv no_sudo{"SUDO_UID", std::nullopt};
   ScopedEnv gvproxy{"ALFS_GVPROXY", FAKE_GVPROXY};
   ScopedEnv gvproxy_record{"ALFS_FAKE_GVPROXY_RECORD", dir.file("gvproxy-record")};
   ScopedEnv no_hello{"ALFS_FAKE_KRUN_HELLO", std::nullopt};
@@ -214,7 +213,7 @@ TEST_F(KrunBackendWithFakeLibkrun, ShellVmHasNoNetworkAndItsConsoleOnTheTerminal
 
 TEST_F(KrunBackendWithFakeLibkrun, UnderSudoTheVmRunsAsTheUser) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  ScopedEnv uid("SUDO_UID", "4321"), gid("SUDO_GID", "4322");
+  spec.user = UserIdentity{4321, 4322, {4322}};
   write_file_atomic(path("control.sock"), "");  // BootedVm::boot made it
   std::vector<std::string> calls = run();
   ASSERT_GE(calls.size(), 3u);

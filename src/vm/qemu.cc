@@ -101,22 +101,23 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
 
   // Data disks first so they are /dev/vda, /dev/vdb, ... in the user's order; the root last.
   int index = 0;
-  auto add_disk = [&](const std::string& path, const std::string& format, bool read_only, const std::vector<int>& fds) {
+  auto add_disk = [&](const DiskAttachment& d) {
     std::string id = "disk" + std::to_string(index++);
-    std::string file = qemu_escape(path);
-    if (!fds.empty()) {
+    std::string file = "file=" + qemu_escape(d.path);
+    if (!d.fds.empty()) {
       // Opened by our caller (root under sudo): QEMU, running as the user, gets the fds
-      // and dups the one whose access mode it asks for.
+      // and dups the one whose access mode it asks for. The name tells it nothing of a
+      // block device: its driver is named.
       std::string set = std::to_string(index);
-      for (int fd : fds) a.insert(a.end(), {"-add-fd", "fd=" + std::to_string(fd) + ",set=" + set + ",opaque=" + id});
-      file = "/dev/fdset/" + set;
+      for (int fd : d.fds) a.insert(a.end(), {"-add-fd", "fd=" + std::to_string(fd) + ",set=" + set + ",opaque=" + id});
+      file = (d.block_device ? "file.driver=host_device,file.filename=" : "file=") + ("/dev/fdset/" + set);
     }
-    std::string drive = "file=" + file + ",format=" + format + ",if=none,id=" + id + ",cache=writeback";
-    if (read_only) drive += ",readonly=on";
+    std::string drive = file + ",format=" + d.format + ",if=none,id=" + id + ",cache=writeback";
+    if (d.read_only) drive += ",readonly=on";
     a.insert(a.end(), {"-drive", drive, "-device", "virtio-blk-device,drive=" + id});
   };
-  for (const auto& d : spec.disks) add_disk(d.path, d.format, d.read_only, d.fds);
-  add_disk(spec.rootfs, "raw", true, {});
+  for (const auto& d : spec.disks) add_disk(d);
+  add_disk({spec.rootfs, true, "raw"});
 
   a.insert(a.end(), {"-chardev", "socket,id=control,path=" + qemu_escape(spec.control_socket), "-device", "virtio-serial-device",
                      "-device", std::string("virtserialport,chardev=control,name=") + protocol::kPortName});
@@ -151,6 +152,7 @@ Process QemuBackend::start(const VmSpec& spec, int log_fd) {
   opts.stdout_fd = spec.terminal ? STDOUT_FILENO : log_fd;
   opts.stderr_fd = log_fd;
   for (const auto& d : spec.disks) opts.inherit_fds.insert(opts.inherit_fds.end(), d.fds.begin(), d.fds.end());
+  opts.user = spec.user;
   // The listeners first: a port taken since it was picked fails here, before any VM.
   if (!spec.forwards.empty()) forwards_.emplace(spec.forwards);
   Process vm = spawn(opts);

@@ -195,6 +195,9 @@ TEST(QemuCommandLine, ADiskOpenedByTheCallerIsPassedAsAnFdSet) {
   auto drives = values_of(argv, "-drive");
   EXPECT_EQ(drives[0], "file=/data/a.img,format=raw,if=none,id=disk0,cache=writeback");
   EXPECT_EQ(drives[1], "file=/dev/fdset/2,format=qcow2,if=none,id=disk1,cache=writeback,readonly=on");
+  s.disks[1].block_device = true;
+  EXPECT_EQ(values_of(QemuBackend::command_line(s, {}), "-drive")[1],
+            "file.driver=host_device,file.filename=/dev/fdset/2,format=qcow2,if=none,id=disk1,cache=writeback,readonly=on");
 }
 
 TEST(QemuCommandLine, TerminalIsAVirtioConsoleOnStdio) {

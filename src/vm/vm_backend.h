@@ -1,6 +1,7 @@
 // One interface for every way of running the guest: QEMU (qemu.h), libkrun (krun.h).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct DiskAttachment {
   // Opened by the caller (root under sudo) and passed to the VM instead of the path: one
   // per access mode the VM may open it with (read-only, and read-write unless read_only).
   std::vector<int> fds;
+  bool block_device = false;  // they are a block device's (QEMU: its host_device driver)
 };
 
 struct PortForward {
@@ -40,6 +42,9 @@ struct VmSpec {
   std::vector<PortForward> forwards;   // empty: no network at all
   bool terminal = false;               // the host terminal (QEMU's stdio) on the guest's /dev/hvc0
   Accel accel = Accel::kTcg;           // QEMU's choice; libkrun always uses the hypervisor
+  // Root running the VM for the user it acts for under sudo: QEMU runs as them, libkrun's
+  // VMM becomes them once it has opened the disks. Nothing: as ourselves.
+  std::optional<UserIdentity> user;
 };
 
 class VmBackend {

@@ -56,7 +56,9 @@ std::string read_file(const std::string& path) {
 void write_file_atomic(const std::string& path, std::string_view data, int mode) {
   std::string tmp = path + ".tmp" + std::to_string(::getpid());
   {
-    UniqueFd fd = open_file(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    // A new file: whatever an earlier run (or anyone) left under the name is not written through.
+    ::unlink(tmp.c_str());
+    UniqueFd fd = open_file(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
     write_all(fd.get(), data);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {

@@ -30,6 +30,18 @@ TEST(Files, AtomicWriteThenRead) {
   EXPECT_EQ(read_file(path), "two");
 }
 
+TEST(Files, AtomicWriteMakesANewTemporaryFile) {
+  TempDir dir("alfs-fd-test");
+  std::string path = dir.file("f");
+  write_file_atomic(dir.file("victim"), "untouched");
+  // Its temporary's name is predictable: what sits there is replaced, not written through.
+  std::filesystem::create_symlink(dir.file("victim"), path + ".tmp" + std::to_string(::getpid()));
+  write_file_atomic(path, "new");
+  EXPECT_EQ(read_file(path), "new");
+  EXPECT_EQ(read_file(dir.file("victim")), "untouched");
+  EXPECT_FALSE(std::filesystem::is_symlink(path));
+}
+
 TEST(Files, MissingFileNamesThePath) {
   try {
     read_file("/nonexistent/alfs");

@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <regex>
 
 #include "cli/commands.h"
 #include "cli/user_config.h"
 #include "common/error.h"
+#include "host/config.h"
 #include "host/config_edit.h"
 #include "host/guest_image.h"
 #include "host/paths.h"
@@ -17,10 +17,8 @@ namespace alfs::cli {
 
 namespace {
 
-// Debian policy 5.6.1: lower case letters, digits, + - . and at least two characters.
 void check_package_name(const std::string& name) {
-  static const std::regex kName("[a-z0-9][a-z0-9+.-]+");
-  if (!std::regex_match(name, kName)) throw Error("'" + name + "' is not a Debian package name");
+  if (!is_debian_package_name(name)) throw Error("'" + name + "' is not a Debian package name");
 }
 
 std::string toml_array(const std::vector<std::string>& items) {
@@ -59,7 +57,7 @@ int pkg_command(const std::string& verb, const std::vector<std::string>& package
     std::printf("guest image with %s ready in %s\n", toml_array(wanted).c_str(), image.dir.c_str());
   } catch (const Error& e) {
     // A package Debian does not have must not break every later mount.
-    undo_config_change(paths, change);
+    undo_config_change(change);
     throw Error(std::string(e.what()) + "; " + change.file + " is left as it was");
   }
   return 0;

@@ -1,5 +1,6 @@
 #include "host/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -31,9 +32,15 @@ bool is_assignment(std::string_view text) {
   return eq != std::string_view::npos && is_variable_name(text.substr(0, eq));
 }
 
-// Names go to apt-get as separate arguments: blanks would split or corrupt them.
-bool is_package_name(std::string_view name) {
-  return !name.empty() && name.find_first_of(" \t\r\n") == std::string_view::npos;
+// A package as apt-get takes it from us: a name, or name=version (policy 5.6.12's
+// characters, starting with a digit); never a path, which apt would install as a .deb.
+bool is_package_choice(std::string_view text) {
+  size_t eq = text.find('=');
+  if (eq == std::string_view::npos) return is_debian_package_name(text);
+  std::string_view version = text.substr(eq + 1);
+  return is_debian_package_name(text.substr(0, eq)) && !version.empty() && version[0] >= '0' && version[0] <= '9' &&
+         version.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.+~:-") ==
+             std::string_view::npos;
 }
 
 bool is_action_name(std::string_view name) {
@@ -145,7 +152,8 @@ class FileReader {
   void apply_guest(const toml::key& key, const toml::node& node) {
     std::string name = "guest." + std::string(key.str());
     if (key == "custom_packages")
-      config_.custom_packages = strings(name, node, "a package name", is_package_name);
+      config_.custom_packages = strings(name, node, "a Debian package name (a name, not a .deb file)",
+                                       is_package_choice);
     else if (key == "zfs")
       config_.zfs = boolean(name, node);
     else
@@ -194,6 +202,13 @@ class FileReader {
 };
 
 }  // namespace
+
+bool is_debian_package_name(std::string_view name) {
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  return name.size() >= 2 && lower_or_digit(name[0]) && std::all_of(name.begin(), name.end(), [&](char c) {
+           return lower_or_digit(c) || c == '+' || c == '-' || c == '.';
+         });
+}
 
 std::string user_config_file(const std::string& home) {
   return home + (home.ends_with('/') ? "" : "/") + ".anylinuxfs/config.toml";

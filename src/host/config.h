@@ -7,7 +7,7 @@
 //   log_level = "info"     # error, warn, info, debug, trace
 //   backend = "auto"       # auto, qemu, krun (vm/backends.h)
 //   [guest]
-//   custom_packages = ["btrfs-progs"]
+//   custom_packages = ["btrfs-progs"]  # Debian package names, or name=version
 //   zfs = false            # the image variant with OpenZFS (`init --with-zfs`)
 //   [custom_actions.<name>]   # name: letters, digits, '_', '-'
 //   description = "..."        # and the CustomAction fields below, by their names
@@ -51,6 +51,12 @@ struct Config {
   // "custom_actions.<name>"); a key not in it has its built-in default.
   std::map<std::string, std::string> origin;
 };
+
+// Debian policy 5.6.1: lower case letters, digits, + - . and at least two characters, the
+// first a letter or digit. `pkg add` takes names, [guest] custom_packages names or
+// name=version: a path to a .deb file (which apt would install, from wherever root may
+// read) is neither.
+bool is_debian_package_name(std::string_view name);
 
 // <home>/.anylinuxfs/config.toml
 std::string user_config_file(const std::string& home);

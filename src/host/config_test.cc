@@ -76,7 +76,7 @@ TEST_F(ConfigTest, ReadsAllKeys) {
 TEST_F(ConfigTest, LaterFilesWinKeyByKey) {
   std::string system = write("system.toml",
                              "[vm]\nram_size_mib = 1024\nnum_vcpus = 2\n"
-                             "[guest]\ncustom_packages = [\"a\", \"b\"]\n");
+                             "[guest]\ncustom_packages = [\"lvm2\", \"mdadm\"]\n");
   std::string user = write("user.toml", "vm.num_vcpus = 8\nguest.custom_packages = []\n");
   Config c = load_config({system, path("missing.toml"), user});
   EXPECT_EQ(c.ram_size_mib, 1024);  // from the system file
@@ -185,7 +185,7 @@ TEST_F(ConfigTest, WrongTypeNamesFileLineAndKey) {
       path("config.toml") + ":2: vm.log_level must be a string, one of error, warn, info, debug, trace");
   EXPECT_EQ(error_of("[guest]\ncustom_packages = \"btrfs-progs\"\n"),
             path("config.toml") + ":2: guest.custom_packages must be an array of strings");
-  EXPECT_EQ(error_of("[guest]\ncustom_packages = [\n  \"a\",\n  7,\n]\n"),
+  EXPECT_EQ(error_of("[guest]\ncustom_packages = [\n  \"lvm2\",\n  7,\n]\n"),
             path("config.toml") + ":4: element 2 of guest.custom_packages must be a string");
   EXPECT_EQ(error_of("vm = 3\n"), path("config.toml") + ":1: vm must be a table");
   EXPECT_EQ(error_of("[guest]\nzfs = \"yes\"\n"), path("config.toml") + ":2: guest.zfs must be true or false");
@@ -207,10 +207,14 @@ TEST_F(ConfigTest, OutOfRange) {
             path("config.toml") + ":2: vm.backend must be one of auto, qemu, krun (got 'vbox')");
   EXPECT_EQ(error_of("[vm]\nbackend = 1\n"),
             path("config.toml") + ":2: vm.backend must be a string, one of auto, qemu, krun");
-  EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"a b\"]\n"),
-            path("config.toml") + ":2: element 1 of guest.custom_packages is not a package name: 'a b'");
-  EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"\"]\n"),
-            path("config.toml") + ":2: element 1 of guest.custom_packages is not a package name: ''");
+  const std::string not_a_name = ":2: element 1 of guest.custom_packages is not a Debian package name (a name, not a .deb file): ";
+  EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"a b\"]\n"), path("config.toml") + not_a_name + "'a b'");
+  EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"\"]\n"), path("config.toml") + not_a_name + "''");
+  // apt-get would install a .deb file it is given a path to: names only.
+  for (const char* deb : {"./x.deb", "/tmp/x.deb", "x.deb/", "Borg", "-x", "a", "zfs=/tmp/x.deb", "zfs=", "zfs=x"})
+    EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"" + std::string(deb) + "\"]\n"),
+              path("config.toml") + not_a_name + "'" + deb + "'");
+  EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"borgbackup\", \"g++\", \"libc6.1-dev\", \"7zip\"]\n"), "(no error)");
   EXPECT_EQ(error_of("[vm]\nram_size_mib = 128\nnum_vcpus = 64\nlog_level = \"trace\"\n"), "(no error)");
   for (const char* backend : {"auto", "qemu", "krun"})
     EXPECT_EQ(error_of("[vm]\nbackend = \"" + std::string(backend) + "\"\n"), "(no error)");

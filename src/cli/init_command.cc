@@ -25,7 +25,7 @@ int init_command(std::optional<bool> with_zfs) {
   } catch (const Error& e) {
     if (!change) throw;
     // A variant that cannot be built must not break every later mount.
-    undo_config_change(paths, *change);
+    undo_config_change(*change);
     throw Error(std::string(e.what()) + "; " + change->file + " is left as it was");
   }
   return 0;

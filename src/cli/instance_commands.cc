@@ -1,4 +1,7 @@
-// status, unmount, stop: the commands that act on running instances.
+// status, unmount, stop: the commands that act on running instances. A record is its
+// user's data (host/instance.h): a pid is signalled only when it checks out as the
+// instance's supervisor or VM, and the mount point is released with no more than the
+// user's own rights (under sudo: fusermount3 run as them, rmdir with their credentials).
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +15,7 @@
 #include "host/instance.h"
 #include "host/mount_point.h"
 #include "host/paths.h"
+#include "host/user_files.h"
 
 namespace alfs::cli {
 
@@ -21,6 +25,12 @@ namespace {
 
 constexpr auto kShutdownTimeout = 90s;
 
+// The FUSE mount left by a dead supervisor and the mount point it made.
+void release_mount_point(const InstanceRecord& r) {
+  if (is_mount_point(r.mount_point)) fuse_unmount(r.mount_point, /*lazy=*/true);
+  if (r.created_mount_point) ::rmdir(r.mount_point.c_str());
+}
+
 // Leftovers of instances whose supervisor died (kill -9, crash): a dead FUSE mount
 // ("transport endpoint is not connected") and the record.
 void clean_stale(const InstanceRegistry& registry) {
@@ -28,11 +38,14 @@ void clean_stale(const InstanceRegistry& registry) {
   registry.list(&stale);
   for (const auto& r : stale) {
     if (process_alive(r.vm_pid, r.vm_start)) continue;  // the guest is still shutting down by itself
-    if (is_mount_point(r.mount_point)) run_command({"fusermount3", "-u", "-z", r.mount_point}, 30s);
-    if (r.created_mount_point) ::rmdir(r.mount_point.c_str());
+    release_mount_point(r);
     registry.remove(r.id);
   }
 }
+
+// Under sudo, where root presents the mount (kernel NFS, or no /dev/fuse for the user),
+// the mount is root's: its supervisor (checked by list()) unmounts it, asked by SIGTERM.
+bool presented_by_root(const InstanceRecord& r) { return acting_for() && process_uid(r.supervisor_pid) == 0u; }
 
 std::vector<InstanceRecord> targets(const InstanceRegistry& registry, const std::string& target) {
   if (target.empty()) return registry.list();
@@ -56,7 +69,7 @@ std::string trimmed(std::string s) {
 }  // namespace
 
 int status_command(bool json) {
-  InstanceRegistry registry(resolve_paths().instances_dir);
+  InstanceRegistry registry(resolve_paths());
   clean_stale(registry);
   auto instances = registry.list();
   if (json) {
@@ -68,15 +81,17 @@ int status_command(bool json) {
 }
 
 int unmount_command(const std::string& target, bool wait) {
-  InstanceRegistry registry(resolve_paths().instances_dir);
+  InstanceRegistry registry(resolve_paths());
   clean_stale(registry);
   auto instances = targets(registry, target);
   if (instances.empty() && !target.empty()) return 1;
   int rc = 0;
   for (const auto& r : instances) {
     // Unmounting the FUSE mount is the signal: the supervisor then stops the guest cleanly.
-    RunResult result = run_command({"fusermount3", "-u", r.mount_point}, 30s);
-    if (!result.ok()) {
+    // A mount root presents for a sudo user its supervisor unmounts itself.
+    if (presented_by_root(r)) {
+      ::kill(r.supervisor_pid, SIGTERM);
+    } else if (RunResult result = fuse_unmount(r.mount_point, /*lazy=*/false); !result.ok()) {
       std::fprintf(stderr, "anylinuxfs: cannot unmount %s: %s\n", r.mount_point.c_str(),
                    trimmed(result.output).c_str());
       rc = 1;
@@ -94,7 +109,7 @@ int unmount_command(const std::string& target, bool wait) {
 }
 
 int stop_command(const std::string& target, bool force) {
-  InstanceRegistry registry(resolve_paths().instances_dir);
+  InstanceRegistry registry(resolve_paths());
   clean_stale(registry);
   auto instances = targets(registry, target);
   int rc = 0;
@@ -112,13 +127,12 @@ int stop_command(const std::string& target, bool force) {
       // No clean unmount in the guest: the filesystem is left as after a power cut.
       // The supervisor sees its VM die, reaps it and releases the mount point; if it
       // does not within 10 s it is killed too and its leftovers are cleaned here.
-      if (process_alive(r.vm_pid, r.vm_start)) ::kill(r.vm_pid, SIGKILL);
+      if (is_instance_vm(r.vm_pid, r.vm_start, r.supervisor_pid)) ::kill(r.vm_pid, SIGKILL);
       if (!wait_until_gone(r.supervisor_pid, r.supervisor_start, 10s)) {
         ::kill(r.supervisor_pid, SIGKILL);
         wait_until_gone(r.supervisor_pid, r.supervisor_start, 10s);
       }
-      if (is_mount_point(r.mount_point)) run_command({"fusermount3", "-u", "-z", r.mount_point}, 30s);
-      if (r.created_mount_point) ::rmdir(r.mount_point.c_str());
+      release_mount_point(r);
       registry.remove(r.id);
     }
     std::printf("stopped %s\n", r.mount_point.c_str());

@@ -1,5 +1,6 @@
 // log, dmesg: the latest run's host log and guest console (kernel + agent) log.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,12 +18,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string latest(const std::string& name) {
+// The log `name` (latest.log, latest.console.log) points at, open: only a regular file
+// directly in the logs directory, as the runs make them (mark_latest_logs), whatever a
+// user may have put in its place.
+UniqueFd open_latest(const std::string& name, std::string& file) {
   Paths paths = resolve_paths();
   std::string link = paths.logs_dir + "/" + name;
   std::error_code ec;
-  if (!fs::exists(link, ec)) throw Error("no log yet: nothing has been mounted (" + link + ")");
-  return fs::canonical(link).string();
+  fs::path target = fs::read_symlink(link, ec);
+  if (ec == std::errc::no_such_file_or_directory) throw Error("no log yet: nothing has been mounted (" + link + ")");
+  if (ec) throw Error("cannot read " + link + ": " + ec.message());
+  std::string log = target.filename();
+  if (target.has_parent_path() && target.parent_path() != paths.logs_dir) log.clear();
+  if (log.empty() || log.starts_with('.') || !log.ends_with(".log"))
+    throw Error(link + " points outside the logs directory (" + target.string() + ")");
+  file = paths.logs_dir + "/" + log;
+  UniqueFd fd = open_file(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) throw Error(file + " is not a log file");
+  return fd;
 }
 
 // The instance that writes `log_file` (<logs>/<id>.log) is running while its directory exists.
@@ -31,16 +45,17 @@ bool instance_running(const std::string& log_file) {
   return fs::exists(resolve_paths().instances_dir + "/" + id);
 }
 
-}  // namespace
-
-int log_command(bool follow) {
-  std::string file = latest("latest.log");
-  UniqueFd fd = open_file(file, O_RDONLY);
+// Prints the log `name` points at; with `follow`, until its instance has ended.
+int print_latest(const std::string& name, bool follow) {
+  std::string file;
+  UniqueFd fd = open_latest(name, file);
   char buf[65536];
   // The supervisor's last line follows the removal of its instance: one more pass
   // after it is gone takes that line too.
   for (bool last_pass = !follow;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw SystemError("cannot read " + file);
     if (n > 0) {
       std::fwrite(buf, 1, static_cast<size_t>(n), stdout);
       continue;
@@ -53,9 +68,10 @@ int log_command(bool follow) {
   return 0;
 }
 
-int dmesg_command() {
-  std::fputs(read_file(latest("latest.console.log")).c_str(), stdout);
-  return 0;
-}
+}  // namespace
+
+int log_command(bool follow) { return print_latest("latest.log", follow); }
+
+int dmesg_command() { return print_latest("latest.console.log", false); }
 
 }  // namespace alfs::cli

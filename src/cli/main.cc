@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "host/config.h"
+#include "host/user_files.h"
 
 namespace {
 
@@ -149,6 +150,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = with_default_command(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
   try {
+    // Before anything touches a file: under sudo, with the invoking user's credentials.
+    alfs::adopt_invoking_user_files();
     app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

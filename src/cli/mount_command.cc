@@ -17,9 +17,9 @@
 #include "cli/commands.h"
 #include "cli/platform.h"
 #include "cli/supervisor.h"
+#include "cli/tool_vm.h"
 #include "common/deadline.h"
 #include "common/error.h"
-#include "common/process.h"
 #include "common/process.h"
 #include "host/config.h"
 #include "host/disk_ident.h"
@@ -31,6 +31,7 @@
 #include "host/paths.h"
 #include "host/privileges.h"
 #include "host/secrets.h"
+#include "host/user_files.h"
 #include "host/mount_options.h"
 #include "host/volume.h"
 #include "vm/accel.h"
@@ -66,16 +67,16 @@ void keep_root_for_cleanup(const SupervisorPlan& plan, Pipe& report) {
   }
   const std::string& mp = plan.record.mount_point;
   if (plan.record.created_mount_point) {
-    if (is_mount_point(mp)) run_command({"fusermount3", "-u", "-z", mp}, 30s);
-    ::rmdir(mp.c_str());
+    if (is_mount_point(mp)) fuse_unmount(mp, /*lazy=*/true);
+    remove_mount_point(mp, plan.mount_point_is_roots);
   }
   std::fflush(nullptr);
   ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }
 
-// Runs the supervisor as a daemon (double fork, new session, stdio to the log).
+// Runs the supervisor as a daemon (double fork, new session, stdio to `log`).
 // Returns in the parent only, with the write end of `report` closed there.
-void start_supervisor(SupervisorPlan plan, Pipe& report) {
+void start_supervisor(SupervisorPlan plan, Pipe& report, UniqueFd log) {
   pid_t child = ::fork();
   if (child < 0) throw SystemError("fork");
   if (child > 0) {
@@ -88,18 +89,13 @@ void start_supervisor(SupervisorPlan plan, Pipe& report) {
   ::setsid();
   pid_t grandchild = ::fork();
   if (grandchild != 0) ::_exit(grandchild < 0 ? 1 : 0);
-  int log_fd = ::open(plan.record.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   ::dup2(null_fd, STDIN_FILENO);
-  if (log_fd >= 0) {
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-  }
+  ::dup2(log.get(), STDOUT_FILENO);
+  ::dup2(log.get(), STDERR_FILENO);
+  log.reset();
   if (::chdir("/") != 0) ::_exit(1);
-  if (plan.drop_privileges) {
-    if (log_fd >= 0 && ::fchown(log_fd, plan.user_uid, plan.user_gid) != 0) std::perror("chown of the log");
-    keep_root_for_cleanup(plan, report);  // returns in the process that becomes the user
-  }
+  if (plan.drop_privileges) keep_root_for_cleanup(plan, report);  // returns in the process that becomes the user
   int rc = 1;
   try {
     rc = run_supervisor(std::move(plan), std::move(report.write));
@@ -208,7 +204,7 @@ int mount_command(const MountArgs& given) {
   std::string fstype = volume.fstype;
 
   for (const auto& disk : volume.disks) release_host_mounts(disk.path, args.remount);
-  InstanceRegistry registry(paths.instances_dir);
+  InstanceRegistry registry(paths);
   std::vector<UniqueFd> disk_locks;
   for (const auto& disk : volume.disks) {
     auto holder = registry.find(disk.path);
@@ -216,6 +212,12 @@ int mount_command(const MountArgs& given) {
   }
 
   bool is_root = ::geteuid() == 0;
+  // Under sudo root acts for the user who ran it (host/user_files.h). It opens the disks
+  // and makes the mount point; the instance then runs as the user, unless root presents
+  // the mount: the kernel NFS client (root's), or the user may not open /dev/fuse.
+  std::optional<UserIdentity> user = acting_for();
+  bool drop_privileges = user && chosen_presentation(true) == PresentationKind::kFuse &&
+                         user_can_access("/dev/fuse", R_OK | W_OK, user->uid, user->gid);
   std::string mount_point;
   if (args.mount_point.empty()) {
     mount_point = default_mount_point(vm::read_host_facts().os, is_root, paths.home, volume.name, mount_point_taken);
@@ -226,8 +228,8 @@ int mount_command(const MountArgs& given) {
 
   GuestImage image = ensure_guest_image(paths, false, STDERR_FILENO);
 
-  make_user_dirs(paths, paths.logs_dir);
-  make_user_dirs(paths, paths.instances_dir);
+  make_dirs(paths.logs_dir, 0700);
+  make_dirs(paths.instances_dir, 0700);
   SupervisorPlan plan;
   plan.record.id = std::to_string(::getpid());
   plan.record.disk = diskless ? "action:" + args.action : args.disk;
@@ -241,7 +243,8 @@ int mount_command(const MountArgs& given) {
   plan.record.supervisor_start = process_start_time(::getpid());
   plan.instance_dir = registry.dir_of(plan.record.id);
   plan.instances_dir = paths.instances_dir;
-  make_user_dirs(paths, plan.instance_dir);  // the instance may run as the user: its directory is theirs
+  plan.owner_uid = paths.owner_uid;
+  make_dirs(plan.instance_dir, 0700);
   // Until the supervisor owns the instance, a failure here (a missing key file, a KVM
   // probe error...) must leave no record, directory or mount point behind.
   struct Unstarted {
@@ -251,9 +254,18 @@ int mount_command(const MountArgs& given) {
     ~Unstarted() {
       if (started) return;
       registry.remove(plan.record.id);
-      if (plan.record.created_mount_point) ::rmdir(plan.record.mount_point.c_str());
+      if (plan.record.created_mount_point) remove_mount_point(plan.record.mount_point, plan.mount_point_is_roots);
     }
   } unstarted{registry, plan};
+  if (user && args.mount_point.empty() && !fs::exists(mount_point)) {
+    make_mount_point_for(mount_point, user->uid, user->gid);
+    plan.record.created_mount_point = plan.mount_point_is_roots = true;
+  } else if (user && !args.mount_point.empty()) {
+    UsersMountPoint given = prepare_users_mount_point(mount_point, user->uid, !drop_privileges);
+    plan.record.mount_point = mount_point = given.path;
+    plan.record.created_mount_point = given.created;
+  }
+  UniqueFd log = open_run_log(paths, plan.record.id);
   registry.save(plan.record);
   mark_latest_logs(paths, plan.record.id);
 
@@ -314,25 +326,15 @@ int mount_command(const MountArgs& given) {
   // Whether used or not, no passphrase variable lives on in the supervisor or QEMU.
   scrub_secret_environment();
   plan.allow_other = is_root;
-  // Under sudo root only opens the disks and makes the mount point: the instance runs as
-  // the user, unless the kernel NFS client (root's) presents it or the user has no /dev/fuse.
-  if (is_root && paths.owner_uid != 0 && chosen_presentation(true) == PresentationKind::kFuse &&
-      user_can_access("/dev/fuse", R_OK | W_OK, paths.owner_uid, paths.owner_gid)) {
-    for (size_t i = 0; i < volume.disks.size(); ++i) {
-      for (int mode : read_only ? std::vector<int>{O_RDONLY} : std::vector<int>{O_RDONLY, O_RDWR}) {
-        plan.disk_fds.push_back(open_file(volume.disks[i].path, mode));
-        plan.vm.disks[i].fds.push_back(plan.disk_fds.back().get());
-      }
-    }
-    if (!fs::exists(mount_point)) {
-      make_dirs(mount_point);
-      if (::chown(mount_point.c_str(), paths.owner_uid, paths.owner_gid) != 0)
-        throw SystemError("cannot give the mount point " + mount_point + " to its user");
-      plan.record.created_mount_point = true;
-    }
+  if (user) {
+    pass_disks_as_fds(plan.vm.disks, plan.disk_fds);
+    plan.vm.user = user;  // where root presents the mount, QEMU still runs as the user
+  }
+  if (drop_privileges) {
+    plan.vm.user.reset();  // the supervisor is the user already
     plan.drop_privileges = true;
-    plan.user_uid = paths.owner_uid;
-    plan.user_gid = paths.owner_gid;
+    plan.user_uid = user->uid;
+    plan.user_gid = user->gid;
     plan.allow_other = false;  // a user's FUSE mount may not (without user_allow_other)
   }
   plan.bind_address = args.bind_address;
@@ -340,7 +342,7 @@ int mount_command(const MountArgs& given) {
 
   Pipe report = make_pipe();
   unstarted.started = true;
-  start_supervisor(std::move(plan), report);
+  start_supervisor(std::move(plan), report, std::move(log));
   if (auto error = wait_for_ready(report.read, args.verbose)) {
     std::fprintf(stderr, "anylinuxfs: cannot mount %s: %s\n", args.disk.c_str(), error->c_str());
     return 1;

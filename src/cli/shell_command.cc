@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 
 int shell_command(const std::string& command, const std::vector<std::string>& idents) {
   Paths paths = resolve_paths();
-  InstanceRegistry registry(paths.instances_dir);
+  InstanceRegistry registry(paths);
   std::vector<vm::DiskAttachment> disks;
   std::vector<UniqueFd> locks;
   for (const auto& text : idents) {

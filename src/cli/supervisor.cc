@@ -20,6 +20,7 @@
 #include "host/paths.h"
 #include "host/ports.h"
 #include "host/mount_point.h"
+#include "host/user_files.h"
 #include "nfs/kernel_nfs_mount.h"
 #include "nfs/macos_nfs_mount.h"
 #include "nfs/nfs_fuse_bridge.h"
@@ -52,7 +53,7 @@ void log(const std::string& line) {
 class Supervisor {
  public:
   Supervisor(SupervisorPlan plan, UniqueFd report)
-      : plan_(std::move(plan)), registry_(plan_.instances_dir), report_(std::move(report)) {}
+      : plan_(std::move(plan)), registry_(plan_.instances_dir, plan_.owner_uid), report_(std::move(report)) {}
 
   int run() {
     try {
@@ -186,6 +187,9 @@ class Supervisor {
   // macOS: mount_nfs. Linux: the kernel's NFS client where the host has one and we are
   // root; FUSE otherwise.
   std::unique_ptr<nfs::Presentation> present(const nfs::NfsTarget& target) {
+    // Where root presents the mount for a sudo user (kernel NFS, or no /dev/fuse for
+    // them), mounting is root's own work: /dev/fuse, the mount point under /mnt.
+    AsRoot root;
     PresentationKind kind = chosen_presentation(::geteuid() == 0);
     const std::string& mp = plan_.record.mount_point;
     if (kind == PresentationKind::kMacosNfs) {
@@ -304,7 +308,7 @@ class Supervisor {
   }
 
   void cleanup() {
-    if (plan_.record.created_mount_point) ::rmdir(plan_.record.mount_point.c_str());
+    if (plan_.record.created_mount_point) remove_mount_point(plan_.record.mount_point, plan_.mount_point_is_roots);
     registry_.remove(plan_.record.id);
     log("instance " + plan_.record.id + " ended");
   }

@@ -17,15 +17,17 @@ struct SupervisorPlan {
   InstanceRecord record;  // id, disk, mount point, fstype, logs (ports and pids are filled in here)
   std::string instance_dir;
   std::string instances_dir;
+  uid_t owner_uid = 0;    // whose ~/.anylinuxfs holds them (the user who ran sudo, under sudo)
   vm::VmSpec vm;          // image, disks, ram, vcpus, accel (socket, console and forwards are filled in here)
   std::string backend = "qemu";  // the VM backend `mount` chose (vm/backends.h)
   protocol::MountRequest request;
   bool allow_other = false;
   std::string bind_address = "127.0.0.1";  // -b: where the NFS forwards listen
   std::vector<UniqueFd> disk_locks;  // held for the instance's life (see host/disk_lock.h)
-  // Under sudo: the disks opened by root (their fds go to QEMU), and the user the
+  // Under sudo: the disks opened for the user (their fds go to QEMU), and the user the
   // instance runs as; root stays only in a process that cleans up after it.
   std::vector<UniqueFd> disk_fds;
+  bool mount_point_is_roots = false;  // made by root under /mnt for the user: root removes it
   bool drop_privileges = false;
   uid_t user_uid = 0;
   gid_t user_gid = 0;

@@ -1,6 +1,7 @@
 #include "cli/tool_vm.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "host/guest_image.h"
 #include "host/instance.h"
 #include "host/paths.h"
+#include "host/user_files.h"
 #include "vm/accel.h"
 #include "vm/backends.h"
 #include "vm/krun.h"
@@ -19,19 +21,32 @@ namespace alfs::cli {
 
 namespace fs = std::filesystem;
 
+void pass_disks_as_fds(std::vector<vm::DiskAttachment>& disks, std::vector<UniqueFd>& owned) {
+  for (auto& disk : disks) {
+    for (UniqueFd& fd : open_disk_fds(disk.path, disk.read_only)) {
+      struct stat st {};
+      disk.block_device = ::fstat(fd.get(), &st) == 0 && S_ISBLK(st.st_mode);
+      disk.fds.push_back(fd.get());
+      owned.push_back(std::move(fd));
+    }
+  }
+}
+
 std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::DiskAttachment> disks,
                                      bool terminal) {
   Paths paths = resolve_paths();
   std::unique_ptr<vm::VmBackend> backend = vm::make_backend(load_config(default_config_files(paths.home)).backend);
   GuestImage image = ensure_guest_image(paths, false, STDERR_FILENO);
-  make_user_dirs(paths, paths.logs_dir);
+  make_dirs(paths.logs_dir, 0700);
   std::string id = kind + "-" + std::to_string(::getpid());
   std::string log = log_file(paths, id);
+  UniqueFd log_fd = open_run_log(paths, id);
   mark_latest_logs(paths, id);
   std::unique_ptr<ToolVm> tool(new ToolVm);
-  tool->scratch_ = InstanceRegistry(paths.instances_dir).dir_of(id);
-  make_user_dirs(paths, tool->scratch_);
-  UniqueFd log_fd = open_file(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  tool->scratch_ = InstanceRegistry(paths).dir_of(id);
+  make_dirs(tool->scratch_, 0700);
+  // Under sudo QEMU runs as the user, with the disks opened for them (user_files.h).
+  if (acting_for()) pass_disks_as_fds(disks, tool->disk_fds_);
 
   vm::VmSpec spec;
   spec.name = "anylinuxfs-" + id;
@@ -43,6 +58,7 @@ std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::Di
   spec.control_socket = tool->scratch_ + "/control.sock";
   spec.console_log = tool->console_log_ = console_log_file(paths, id);
   spec.terminal = terminal;
+  spec.user = acting_for();
   spec.accel = backend->name() == "krun"
                    ? vm::KrunBackend::accel()
                    : vm::choose_accel(image.dir + "/kvm-verdict",

@@ -7,10 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "common/fd.h"
 #include "vm/boot.h"
 #include "vm/vm_backend.h"
 
 namespace alfs::cli {
+
+// Opens each disk as open_disk_fds does (host/user_files.h) and gives the VM the fds
+// instead of the path; `owned` keeps them open while it runs.
+void pass_disks_as_fds(std::vector<vm::DiskAttachment>& disks, std::vector<UniqueFd>& owned);
 
 class ToolVm {
  public:
@@ -29,6 +34,7 @@ class ToolVm {
   ToolVm() = default;
   std::string scratch_;
   std::string console_log_;
+  std::vector<UniqueFd> disk_fds_;  // the VM's (vm::DiskAttachment::fds), open while it runs
   std::optional<vm::BootedVm> vm_;
 };
 

@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <filesystem>
 
 #include "common/error.h"
@@ -16,24 +15,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Replaces `file` keeping its owner and mode; a new one is the invoking user's (root
-// writes it under sudo).
-void write_config_file(const Paths& paths, const std::string& file, const std::string& text) {
+// Replaces `file` keeping its mode. Under sudo this is the user's own write (their file
+// credentials, host/user_files.h), wherever a symlink leads.
+void write_config_file(const std::string& file, const std::string& text) {
   struct stat st {};
   bool existed = ::stat(file.c_str(), &st) == 0;
   mode_t mode = existed ? st.st_mode & 07777 : 0644;
   write_file_atomic(file, text, mode);
   if (existed) ::chmod(file.c_str(), mode);  // the umask may have narrowed it
-  if (::chown(file.c_str(), existed ? st.st_uid : paths.owner_uid, existed ? st.st_gid : paths.owner_gid) != 0 &&
-      errno != EPERM)
-    throw SystemError("cannot give " + file + " to its user");
 }
 
 }  // namespace
 
-void undo_config_change(const Paths& paths, const ConfigChange& change) {
+void undo_config_change(const ConfigChange& change) {
   if (change.old_text)
-    write_config_file(paths, change.file, *change.old_text);
+    write_config_file(change.file, *change.old_text);
   else
     ::unlink(change.file.c_str());
 }
@@ -55,12 +51,12 @@ ConfigChange change_user_config(const Paths& paths, const std::string& table,
   std::string text = change.old_text.value_or("");
   for (const auto& [key, value] : values) text = set_toml_value(text, change.file, table, key, value);
 
-  make_user_dirs(paths, fs::path(change.file).parent_path().string());
-  write_config_file(paths, change.file, text);
+  make_dirs(fs::path(change.file).parent_path().string(), 0700);
+  write_config_file(change.file, text);
   try {
     change.after = load_config(files);
   } catch (const Error& e) {
-    undo_config_change(paths, change);
+    undo_config_change(change);
     throw Error(std::string(e.what()) + " (" + change.file + " is left as it was)");
   }
   return change;

@@ -24,6 +24,6 @@ ConfigChange change_user_config(const Paths& paths, const std::string& table,
                                 const std::vector<std::pair<std::string, std::string>>& values);
 
 // Puts the file back as it was before `change`.
-void undo_config_change(const Paths& paths, const ConfigChange& change);
+void undo_config_change(const ConfigChange& change);
 
 }  // namespace alfs::cli

@@ -73,7 +73,7 @@ std::pair<int, int> terminal_size() {
 
 int vm_exec_command(const std::string& target, const std::vector<std::string>& argv) {
   if (argv.empty()) throw Error("vm exec: no command given");
-  InstanceRegistry registry(resolve_paths().instances_dir);
+  InstanceRegistry registry(resolve_paths());
   InstanceRecord instance = running_instance(registry, target);
   UniqueFd fd = connect_exec_port(instance, registry);
   LineChannel channel(fd.get());
@@ -82,7 +82,7 @@ int vm_exec_command(const std::string& target, const std::vector<std::string>& a
 }
 
 int vm_attach_command(const std::string& target) {
-  InstanceRegistry registry(resolve_paths().instances_dir);
+  InstanceRegistry registry(resolve_paths());
   InstanceRecord instance = running_instance(registry, target);
   UniqueFd fd = connect_exec_port(instance, registry);
   LineChannel channel(fd.get());

@@ -14,6 +14,7 @@
 #include "common/fd.h"
 #include "host/disk_ident.h"
 #include "host/probe.h"
+#include "host/user_files.h"
 #include "host/volume.h"
 
 namespace alfs {
@@ -78,7 +79,7 @@ ListedVolume whole_disk_volume(const ProbeResult& probe, const std::string& iden
 
 // qcow2 header: the virtual disk's size is a big-endian 64-bit number at byte 24.
 uint64_t qcow2_virtual_size(const std::string& path) {
-  UniqueFd fd = open_file(path, O_RDONLY);
+  UniqueFd fd = open_disk_file(path, O_RDONLY);
   unsigned char bytes[8] = {};
   if (::pread(fd.get(), bytes, sizeof bytes, 24) != static_cast<ssize_t>(sizeof bytes))
     throw Error("cannot read the qcow2 header of " + path);

@@ -26,11 +26,12 @@ struct ImageInputs {
   std::string package_list;
   std::string agent_binary;
   std::vector<std::string> extra_packages;  // the user's [guest] custom_packages (`pkg add`)
-  std::string ca_bundle;                    // ~/.anylinuxfs/ca-certificates.crt when it exists
+  std::string ca_bundle;                    // ~/.anylinuxfs/ca-certificates.crt (its PEM text) when it exists
   bool zfs = false;                         // [guest] zfs: the variant with OpenZFS
 };
 
-// The files beside the binary, and the user's packages and CA bundle.
+// The files beside the binary, and the user's packages and CA bundle (read with the
+// process's file credentials: the user's under sudo, user_files.h).
 ImageInputs image_inputs(const Paths& paths);
 
 // 16 hex digits over the inputs' contents; throws Error naming an unreadable input.
@@ -41,7 +42,9 @@ std::optional<GuestImage> find_image(const std::string& image_root, const std::s
 
 // Returns the current image, building it first when missing (or when `rebuild`).
 // The build's progress goes to `progress_fd`. A failed build leaves nothing that a
-// later mount would use. Throws Error.
+// later mount would use. Under sudo the build runs as root in a directory of root's, and
+// the finished files are copied into the cache with its owner's credentials (the user's
+// in their home; root's in $ALFS_IMAGE_DIR). Throws Error.
 GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd);
 
 }  // namespace alfs

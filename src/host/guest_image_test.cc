@@ -2,21 +2,38 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
 #include <filesystem>
+#include <optional>
 
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/temp_dir.h"
 #include "host/paths.h"
+#include "host/test_sudo.h"
 
 namespace alfs {
 namespace {
 
 namespace fs = std::filesystem;
+
+// $ALFS_SYSTEM_CONFIG for a test's life.
+struct ScopedSystemConfig {
+  explicit ScopedSystemConfig(const std::string& file) {
+    if (const char* old = std::getenv("ALFS_SYSTEM_CONFIG")) saved = old;
+    ::setenv("ALFS_SYSTEM_CONFIG", file.c_str(), 1);
+  }
+  ~ScopedSystemConfig() {
+    if (saved) ::setenv("ALFS_SYSTEM_CONFIG", saved->c_str(), 1);
+    else ::unsetenv("ALFS_SYSTEM_CONFIG");
+  }
+  std::optional<std::string> saved;
+};
 
 class GuestImageTest : public ::testing::Test {
  protected:
@@ -44,8 +61,7 @@ TEST_F(GuestImageTest, KeyChangesWithEveryInput) {
   inputs.extra_packages = {"borgbackup"};
   std::string k4 = image_key(inputs);
   EXPECT_NE(k4, k3) << "a package the user added";
-  inputs.ca_bundle = (dir / "ca.crt").string();
-  write_file_atomic(inputs.ca_bundle, "-----BEGIN CERTIFICATE-----\n");
+  inputs.ca_bundle = "-----BEGIN CERTIFICATE-----\n";
   std::string k5 = image_key(inputs);
   EXPECT_NE(k5, k4) << "the user's CA bundle";
   inputs.zfs = true;
@@ -91,8 +107,7 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
   write_file_atomic(paths.share_dir + "/build-guest-image.sh",
                     "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
                     "echo \"$ALFS_WITH_ZFS\" > \"$1/zfs\"\n");
-  const char* saved = std::getenv("ALFS_SYSTEM_CONFIG");
-  ::setenv("ALFS_SYSTEM_CONFIG", (dir / "no-system.toml").c_str(), 1);
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
   // An image of an older build (no variant file: the default) and the ZFS module cache.
   fs::create_directories(paths.image_root + "/0000000000000000");
   write_file_atomic(paths.image_root + "/0000000000000000/manifest.txt", "old");
@@ -111,8 +126,60 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
   write_file_atomic(paths.data_dir + "/config.toml", "[guest]\nzfs = false\n");
   EXPECT_EQ(ensure_guest_image(paths, false, null.get()).dir, plain.dir);
   EXPECT_TRUE(fs::exists(zfs.dir + "/rootfs.img"));
+}
 
-  if (saved) ::setenv("ALFS_SYSTEM_CONFIG", saved, 1); else ::unsetenv("ALFS_SYSTEM_CONFIG");
+// Under sudo, with the cache in the user's home: root builds in a directory of its own,
+// the files in the cache are the user's, and the CA bundle is read as the user.
+TEST_F(GuestImageTest, UnderSudoTheUsersCacheGetsTheUsersFiles) {
+  if (::geteuid() != 0) GTEST_SKIP() << "building an image needs root";
+  passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  ::chmod(dir.c_str(), 0755);
+  Paths paths;
+  paths.owner_uid = nobody->pw_uid;
+  paths.owner_gid = nobody->pw_gid;
+  paths.home = (dir / "home").string();
+  paths.data_dir = paths.home + "/.anylinuxfs";
+  paths.image_root = paths.data_dir + "/image";
+  paths.share_dir = (dir / "share").string();
+  paths.agent_binary = inputs.agent_binary;
+  fs::create_directories(paths.data_dir);
+  fs::create_directories(paths.share_dir);
+  for (const auto& d : {paths.home, paths.data_dir})
+    ASSERT_EQ(::chown(d.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
+  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
+                    "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+                    "cp \"$ALFS_CA_BUNDLE\" \"$1/ca\"; echo \"$ALFS_CA_BUNDLE\" > \"$1/ca-path\"\n"
+                    "echo \"$ALFS_ZFS_CACHE\" > \"$1/zfs-cache\"\n");
+  std::string ca = paths.data_dir + "/ca-certificates.crt";
+  write_file_atomic(ca, "-----BEGIN CERTIFICATE-----\n");
+  ASSERT_EQ(::chown(ca.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  write_file_atomic((dir / "secret").string(), "root's", 0600);
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  UniqueFd null = open_file("/dev/null", O_WRONLY);
+  EXPECT_EQ(test_sudo::exit_code_of([&] {
+              using test_sudo::check;
+              GuestImage image = ensure_guest_image(paths, false, null.get());
+              for (const auto& entry : fs::directory_iterator(image.dir)) {
+                struct stat st {};
+                check(::lstat(entry.path().c_str(), &st) == 0 && st.st_uid == nobody->pw_uid,
+                      entry.path().string() + " is the user's");
+              }
+              check(read_file(image.dir + "/ca") == "-----BEGIN CERTIFICATE-----\n", "the user's CA bundle");
+              check(!read_file(image.dir + "/ca-path").starts_with(paths.home), "as root's copy");
+              check(read_file(image.dir + "/zfs-cache") == "/var/cache/anylinuxfs/zfs-modules\n", "ZFS cache root's");
+              // A CA bundle that leads to root's file is read as the user: refused.
+              fs::remove(ca);
+              fs::create_symlink(dir / "secret", ca);
+              try {
+                ensure_guest_image(paths, true, null.get());
+                check(false, "root's file was read as the CA bundle");
+              } catch (const Error& e) {
+                check(std::string(e.what()) == "cannot open " + ca + ": Permission denied", e.what());
+              }
+            }),
+            0);
 }
 
 }  // namespace

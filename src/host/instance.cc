@@ -1,5 +1,9 @@
 #include "host/instance.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -8,6 +12,7 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "host/paths.h"
+#include "host/user_files.h"
 
 namespace alfs {
 
@@ -85,44 +90,117 @@ InstanceRecord instance_from_json_text(const std::string& text) {
 }
 
 namespace {
-// The fields of /proc/<pid>/stat after the command name (which may hold spaces and
-// parentheses): [0] is the state (field 3), [19] the start time (field 22).
-std::optional<std::vector<std::string>> stat_fields(pid_t pid) {
+
+// What /proc says of a process; nothing when it is gone.
+struct ProcessFacts {
+  std::string comm;  // the program's name (field 2, which may hold spaces and parentheses)
+  std::string state;
+  pid_t ppid = 0;
+  uint64_t start = 0;  // clock ticks after boot
+  uid_t uid = 0;       // real uid
+};
+
+std::optional<ProcessFacts> process_facts(pid_t pid) {
   if (pid <= 0) return std::nullopt;
-  std::string stat;
+  std::string proc = "/proc/" + std::to_string(pid), stat, status;
   try {
-    stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    stat = read_file(proc + "/stat");
+    status = read_file(proc + "/status");
   } catch (const Error&) {
     return std::nullopt;
   }
-  auto close_paren = stat.rfind(')');
-  if (close_paren == std::string::npos) return std::nullopt;
+  auto open_paren = stat.find('('), close_paren = stat.rfind(')');
+  auto uid_line = status.find("\nUid:");
+  if (open_paren == std::string::npos || close_paren == std::string::npos || uid_line == std::string::npos)
+    return std::nullopt;
+  // After the name: [0] is the state (field 3), [1] the parent (4), [19] the start time (22).
   std::vector<std::string> fields;
   std::istringstream in(stat.substr(close_paren + 1));
   for (std::string field; in >> field;) fields.push_back(field);
-  return fields;
+  if (fields.size() < 20) return std::nullopt;
+  ProcessFacts facts;
+  facts.comm = stat.substr(open_paren + 1, close_paren - open_paren - 1);
+  facts.state = fields[0];
+  facts.ppid = static_cast<pid_t>(std::strtol(fields[1].c_str(), nullptr, 10));
+  facts.start = std::strtoull(fields[19].c_str(), nullptr, 10);
+  facts.uid = static_cast<uid_t>(std::strtoul(status.c_str() + uid_line + 5, nullptr, 10));
+  return facts;
 }
+
+// Alive (a zombie is gone for our purposes: its parent may never reap it) and, with a
+// start time, still the process that started then.
+std::optional<ProcessFacts> live_process(pid_t pid, uint64_t start) {
+  auto facts = process_facts(pid);
+  if (!facts || facts->state == "Z" || (start != 0 && facts->start != start)) return std::nullopt;
+  return facts;
+}
+
+// Root's view (/proc/<pid>/exe and environ of a root process are root's to read).
+bool runs_this_program_for(pid_t pid, uid_t owner) {
+  AsRoot root;
+  std::string proc = "/proc/" + std::to_string(pid);
+  struct stat theirs {}, ours {};
+  if (::stat((proc + "/exe").c_str(), &theirs) != 0 || ::stat("/proc/self/exe", &ours) != 0 ||
+      theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino)
+    return false;
+  std::string environment;
+  try {
+    environment = read_file(proc + "/environ");
+  } catch (const Error&) {
+    return false;
+  }
+  std::string wanted = "SUDO_UID=" + std::to_string(owner);
+  for (size_t begin = 0, end; begin < environment.size(); begin = end + 1) {
+    end = environment.find('\0', begin);
+    if (end == std::string::npos) end = environment.size();
+    if (environment.compare(begin, end - begin, wanted) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 uint64_t process_start_time(pid_t pid) {
-  auto fields = stat_fields(pid);
-  if (!fields || fields->size() < 20) return 0;
-  return std::strtoull((*fields)[19].c_str(), nullptr, 10);
+  auto facts = process_facts(pid);
+  return facts ? facts->start : 0;
 }
 
-bool process_alive(pid_t pid, uint64_t start) {
-  auto fields = stat_fields(pid);
-  // A zombie is gone for our purposes (its parent may never reap it).
-  if (!fields || fields->size() < 20 || (*fields)[0] == "Z") return false;
-  return start == 0 || std::strtoull((*fields)[19].c_str(), nullptr, 10) == start;
+std::optional<uid_t> process_uid(pid_t pid) {
+  auto facts = process_facts(pid);
+  if (!facts) return std::nullopt;
+  return facts->uid;
+}
+
+bool process_alive(pid_t pid, uint64_t start) { return live_process(pid, start).has_value(); }
+
+bool is_instance_supervisor(pid_t pid, uint64_t start, uid_t owner) {
+  if (start == 0) return false;
+  auto facts = live_process(pid, start);
+  auto self = process_facts(::getpid());
+  if (!facts || !self || facts->comm != self->comm) return false;
+  if (facts->uid == owner) return true;
+  return facts->uid == 0 && runs_this_program_for(pid, owner);
+}
+
+bool is_instance_vm(pid_t pid, uint64_t start, pid_t supervisor) {
+  auto facts = live_process(pid, start);
+  return start != 0 && facts && facts->ppid == supervisor;
+}
+
+bool is_instance_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 &&
+         id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
+             std::string_view::npos;
 }
 
 void InstanceRegistry::save(const InstanceRecord& record) const {
+  if (!is_instance_id(record.id)) throw Error("'" + record.id + "' is not an instance id");
   make_dirs(dir_of(record.id), 0700);
   write_file_atomic(dir_of(record.id) + "/instance.json", to_json_text(record), 0600);
 }
 
 void InstanceRegistry::remove(const std::string& id) const {
+  if (!is_instance_id(id)) return;
   std::error_code ec;
   fs::remove_all(dir_of(id), ec);
 }
@@ -137,7 +215,8 @@ std::vector<InstanceRecord> InstanceRegistry::list(std::vector<InstanceRecord>* 
     } catch (const Error&) {
       continue;  // being written for the first time, or not ours
     }
-    if (process_alive(record.supervisor_pid, record.supervisor_start)) {
+    if (record.id != entry.path().filename().string()) continue;
+    if (is_instance_supervisor(record.supervisor_pid, record.supervisor_start, owner_)) {
       live.push_back(record);
     } else if (stale) {
       stale->push_back(record);

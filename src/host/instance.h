@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "host/paths.h"
 
 namespace alfs {
 
@@ -41,15 +44,24 @@ InstanceRecord instance_from_json_text(const std::string& text);  // throws Erro
 // `status --json` (docs/status-json.md): {"instances": [...]}, keys in the documented order.
 std::string status_json(const std::vector<InstanceRecord>& instances);
 
+// An instance id: the pid of its `mount` ("1234") or "<tool>-<pid>" for `shell` and `list`
+// VMs. Only such a name becomes a path: a record is the user's data.
+bool is_instance_id(std::string_view id);
+
+// The records in a directory of `owner`'s (~/.anylinuxfs/instances), which they may have
+// written themselves: nothing in one is trusted that is not checked against the system.
 class InstanceRegistry {
  public:
-  explicit InstanceRegistry(std::string dir) : dir_(std::move(dir)) {}
+  InstanceRegistry(std::string dir, uid_t owner) : dir_(std::move(dir)), owner_(owner) {}
+  explicit InstanceRegistry(const Paths& paths) : InstanceRegistry(paths.instances_dir, paths.owner_uid) {}
 
   std::string dir_of(const std::string& id) const { return dir_ + "/" + id; }
-  void save(const InstanceRecord& record) const;
-  void remove(const std::string& id) const;
+  void save(const InstanceRecord& record) const;  // throws Error for an id that is not one
+  void remove(const std::string& id) const;       // an id that is not one names nothing
 
-  // Instances whose supervisor is alive; records of dead ones are returned in `stale`.
+  // Instances whose supervisor is alive (is_instance_supervisor for the owner); records of
+  // dead ones are returned in `stale`. A record whose id is not its directory's name is
+  // in neither: it is not ours.
   std::vector<InstanceRecord> list(std::vector<InstanceRecord>* stale = nullptr) const;
 
   // By mount point (as given or canonical) or by disk identifier / disk path.
@@ -61,12 +73,25 @@ class InstanceRegistry {
 
  private:
   std::string dir_;
+  uid_t owner_;
 };
 
 // When the process started, in clock ticks after boot (/proc/<pid>/stat); 0 when it is gone.
 uint64_t process_start_time(pid_t pid);
 
+// The real uid of process `pid`; nothing when it is gone.
+std::optional<uid_t> process_uid(pid_t pid);
+
 // `pid` runs and is not a zombie; with `start`, it is still the process that started then.
 bool process_alive(pid_t pid, uint64_t start = 0);
+
+// Whether `pid` is an instance's supervisor that `owner` may have signalled: alive, started
+// at `start` (0 names no process), running this program, and run by `owner` or, where root
+// presents the mount (kernel NFS client, or no /dev/fuse for the user), by root for them
+// (this binary, started by sudo for `owner`: SUDO_UID in its environment).
+bool is_instance_supervisor(pid_t pid, uint64_t start, uid_t owner);
+
+// Whether `pid` is the VM of that supervisor: its child, started at `start`.
+bool is_instance_vm(pid_t pid, uint64_t start, pid_t supervisor);
 
 }  // namespace alfs

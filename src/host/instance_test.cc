@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/fd.h"
+#include "common/process.h"
 #include "common/temp_dir.h"
 
 namespace alfs {
@@ -21,6 +23,7 @@ InstanceRecord record(const std::string& id, pid_t supervisor) {
   r.mount_point = "/mnt/demo";
   r.fstype = "ext4";
   r.supervisor_pid = supervisor;
+  r.supervisor_start = process_start_time(supervisor);
   r.vm_pid = 4242;
   return r;
 }
@@ -102,7 +105,7 @@ TEST(InstanceRecord, StatusJsonIsTheDocumentedDocument) {
 }
 
 TEST_F(InstanceRegistryTest, ListsLiveInstancesAndSeparatesStaleOnes) {
-  InstanceRegistry registry(dir.string());
+  InstanceRegistry registry(dir.string(), ::getuid());
   registry.save(record("live", ::getpid()));
   // A pid that cannot be alive: beyond pid_max.
   registry.save(record("dead", 0x7ffffff0));
@@ -125,7 +128,7 @@ TEST_F(InstanceRegistryTest, APidReusedByAnotherProcessIsNotTheInstance) {
   EXPECT_TRUE(process_alive(::getpid()));
   EXPECT_FALSE(process_alive(::getpid(), start + 1));
   EXPECT_EQ(process_start_time(0x7ffffff0), 0u);
-  InstanceRegistry registry(dir.string());
+  InstanceRegistry registry(dir.string(), ::getuid());
   InstanceRecord reused = record("reused", ::getpid());
   reused.supervisor_start = start + 1;
   registry.save(reused);
@@ -135,8 +138,40 @@ TEST_F(InstanceRegistryTest, APidReusedByAnotherProcessIsNotTheInstance) {
   EXPECT_EQ(stale[0].id, "reused");
 }
 
+// A record is its user's data: only what checks out against the system is acted on.
+TEST_F(InstanceRegistryTest, TheSupervisorIsThisProgramRunByTheOwner) {
+  uint64_t start = process_start_time(::getpid());
+  EXPECT_TRUE(is_instance_supervisor(::getpid(), start, ::getuid()));
+  EXPECT_FALSE(is_instance_supervisor(::getpid(), 0, ::getuid())) << "a record without a start time names nothing";
+  EXPECT_FALSE(is_instance_supervisor(::getpid(), start + 1, ::getuid()));
+  EXPECT_FALSE(is_instance_supervisor(::getpid(), start, 54321)) << "another user's process (sudo did not start it for them)";
+  Process other = spawn(SpawnOptions{.argv = {"sleep", "30"}});
+  uint64_t other_start = process_start_time(other.pid());
+  EXPECT_FALSE(is_instance_supervisor(other.pid(), other_start, ::getuid())) << "another program";
+  EXPECT_TRUE(is_instance_vm(other.pid(), other_start, ::getpid())) << "a child of the supervisor";
+  EXPECT_FALSE(is_instance_vm(other.pid(), other_start, ::getppid())) << "not the supervisor's child";
+  EXPECT_FALSE(is_instance_vm(other.pid(), 0, ::getpid()));
+  EXPECT_FALSE(is_instance_vm(::getppid(), process_start_time(::getppid()), ::getpid()));
+}
+
+TEST_F(InstanceRegistryTest, AnIdThatIsNotItsDirectorysNameIsNotOurs) {
+  EXPECT_TRUE(is_instance_id("1234"));
+  EXPECT_TRUE(is_instance_id("shell-1234"));
+  for (const char* bad : {"", "..", "../victim", "a/b", ".hidden", "x y"}) EXPECT_FALSE(is_instance_id(bad)) << bad;
+  InstanceRegistry registry(dir.string(), ::getuid());
+  EXPECT_THROW(registry.save(record("../victim", ::getpid())), Error);
+  fs::create_directories(dir / "7");
+  fs::create_directories(fs::path(tmp.path()) / "victim");
+  write_file_atomic((dir / "7" / "instance.json").string(), to_json_text(record("../victim", ::getpid())));
+  std::vector<InstanceRecord> stale;
+  EXPECT_TRUE(registry.list(&stale).empty());
+  EXPECT_TRUE(stale.empty());
+  registry.remove("../victim");
+  EXPECT_TRUE(fs::exists(fs::path(tmp.path()) / "victim"));
+}
+
 TEST_F(InstanceRegistryTest, FindsByMountPointOrDisk) {
-  InstanceRegistry registry(dir.string());
+  InstanceRegistry registry(dir.string(), ::getuid());
   registry.save(record("live", ::getpid()));
   EXPECT_TRUE(registry.find("/mnt/demo").has_value());
   EXPECT_TRUE(registry.find("disk.img").has_value());
@@ -145,7 +180,7 @@ TEST_F(InstanceRegistryTest, FindsByMountPointOrDisk) {
 }
 
 TEST_F(InstanceRegistryTest, ChoosesTheOnlyInstanceOrAsksWhichOne) {
-  InstanceRegistry registry(dir.string());
+  InstanceRegistry registry(dir.string(), ::getuid());
   EXPECT_THROW(
       {
         try {

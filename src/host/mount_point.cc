@@ -1,5 +1,6 @@
 #include "host/mount_point.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "host/user_files.h"
 
 namespace alfs {
 namespace {
@@ -131,7 +133,7 @@ bool is_mount_point(const std::string& path) {
 
 bool mount_point_taken(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return errno != ENOENT;
+  if (::lstat(path.c_str(), &st) != 0) return errno != ENOENT;
   if (!S_ISDIR(st.st_mode) || is_mount_point(path)) return true;
   std::error_code ec;
   return !directory_empty(path, ec);
@@ -183,6 +185,59 @@ void validate_mount_point(const std::string& given) {
   bool empty = directory_empty(path, ec);
   if (ec) throw SystemError("cannot read mount point " + path, ec.value());
   if (!empty) throw Error("mount point " + path + " is not empty");
+}
+
+UsersMountPoint prepare_users_mount_point(const std::string& given, uid_t uid, bool root_mounts) {
+  fs::path path(strip_trailing_slashes(given));
+  std::error_code ec;
+  fs::path parent = fs::canonical(path.parent_path(), ec);
+  if (ec) throw Error("cannot use mount point " + path.string() + ": " + path.parent_path().string() + ": " + ec.message());
+  UsersMountPoint result{(parent / path.filename()).string(), false};
+  if (root_mounts) {
+    for (fs::path dir = parent;; dir = dir.parent_path()) {
+      struct stat st {};
+      if (::stat(dir.c_str(), &st) != 0) throw SystemError("cannot inspect " + dir.string());
+      if (st.st_uid == uid || ::faccessat(AT_FDCWD, dir.c_str(), W_OK, AT_EACCESS) == 0) {
+        throw Error("mount point " + result.path + ": root mounts it for you (kernel NFS client, or no access to "
+                    "/dev/fuse), so no directory above it may be yours or writable by you, and " + dir.string() +
+                    " is; use the default mount point");
+      }
+      if (dir == dir.root_path()) break;
+    }
+  }
+  struct stat st {};
+  if (::lstat(result.path.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode)) throw Error("mount point " + result.path + " is a symbolic link, not a directory of yours");
+    if (!S_ISDIR(st.st_mode) || st.st_uid != uid) {
+      throw Error("mount point " + result.path +
+                  " is not yours: under sudo it must be a directory you own, or a new one in a directory you may write");
+    }
+    return result;
+  }
+  if (errno != ENOENT) throw SystemError("cannot use mount point " + result.path);
+  if (::mkdir(result.path.c_str(), 0755) != 0)
+    throw SystemError("cannot create mount point " + result.path + " (under sudo with your own permissions)");
+  result.created = true;
+  return result;
+}
+
+void make_mount_point_for(const std::string& path, uid_t uid, gid_t gid) {
+  AsRoot root;
+  if (::mkdir(path.c_str(), 0755) != 0) throw SystemError("cannot create mount point " + path);
+  UniqueFd dir = open_file(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  if (::fchown(dir.get(), uid, gid) != 0) throw SystemError("cannot give the mount point " + path + " to its user");
+}
+
+void remove_mount_point(const std::string& path, bool made_by_root) {
+  AsRoot root(made_by_root);
+  ::rmdir(path.c_str());
+}
+
+RunResult fuse_unmount(const std::string& mount_point, bool lazy) {
+  std::vector<std::string> argv = {"fusermount3", "-u"};
+  if (lazy) argv.push_back("-z");
+  argv.push_back(mount_point);
+  return run_command_as(acting_for(), argv, std::chrono::seconds(30));
 }
 
 }  // namespace alfs

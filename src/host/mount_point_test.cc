@@ -2,14 +2,19 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <set>
 
 #include "common/error.h"
-#include "common/temp_dir.h"
 #include "common/fd.h"
+#include "common/temp_dir.h"
+#include "host/test_disks.h"
+#include "host/test_sudo.h"
 
 namespace alfs {
 namespace {
@@ -18,13 +23,10 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+using test_disks::error_of;
+
 std::string validation_error(const std::string& path) {
-  try {
-    validate_mount_point(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return error_of([&] { validate_mount_point(path); });
 }
 
 TEST(MountPoint, DefaultBase) {
@@ -99,6 +101,8 @@ TEST(MountPoint, Taken) {
   EXPECT_TRUE(mount_point_taken(dir.file("file")));
   EXPECT_TRUE(mount_point_taken(dir.file("file/below")));
   EXPECT_TRUE(mount_point_taken("/proc"));
+  fs::create_directory_symlink(dir.file("empty"), dir.file("link"));
+  EXPECT_TRUE(mount_point_taken(dir.file("link"))) << "a symlink is no mount point of ours";
 }
 
 TEST(MountPoint, ChooseWithTheRealCheck) {
@@ -118,6 +122,8 @@ TEST(MountPoint, VolumeName) {
   EXPECT_EQ(volume_name(labelled, "/dev/sdb1"), "a_b");
   labelled.label = "..secret";
   EXPECT_EQ(volume_name(labelled, "/dev/sdb1"), "secret");
+  labelled.label = "../../etc";
+  EXPECT_EQ(volume_name(labelled, "/dev/sdb1"), "_.._etc") << "a hostile label stays one name";
   labelled.label = "tab\there";
   EXPECT_EQ(volume_name(labelled, "/dev/sdb1"), "tab_here");
 
@@ -170,6 +176,59 @@ TEST(MountPoint, ValidateRejects) {
             "mount point / is already a mount point (something else is mounted there)");
   EXPECT_EQ(validation_error("/dev/null"), "mount point /dev/null is a character device, not a directory");
   EXPECT_EQ(validation_error(""), "empty mount point");
+}
+
+// Under sudo a named mount point is one the user could have made (as user nobody here).
+TEST(UsersMountPoint, AnExistingDirectoryOfTheirsOrANewOneTheyMake) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act for another user";
+  passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  std::string users = dir.file("users"), theirs = dir.file("users/theirs"), roots = dir.file("roots");
+  for (const auto& d : {users, theirs, roots}) fs::create_directory(d);
+  ASSERT_EQ(::chown(users.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  ASSERT_EQ(::chown(theirs.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  fs::create_directory_symlink(roots, users + "/link");
+  uid_t uid = nobody->pw_uid;
+  EXPECT_EQ(test_sudo::exit_code_of([&] {
+              using test_sudo::check;
+              UsersMountPoint made = prepare_users_mount_point(users + "/new/", uid, false);
+              struct stat st {};
+              check(made.created && made.path == users + "/new", "a new one: " + made.path);
+              check(::stat(made.path.c_str(), &st) == 0 && st.st_uid == uid, "made by the user");
+              check(!prepare_users_mount_point(theirs, uid, false).created, "an existing one of theirs");
+              std::string error = error_of([&] { prepare_users_mount_point(roots, uid, false); });
+              check(error == "mount point " + roots + " is not yours: under sudo it must be a directory you own, "
+                             "or a new one in a directory you may write", error);
+              error = error_of([&] { prepare_users_mount_point(roots + "/new", uid, false); });
+              check(error.find("Permission denied") != std::string::npos, error);
+              error = error_of([&] { prepare_users_mount_point(users + "/link", uid, false); });
+              check(error == "mount point " + users + "/link is a symbolic link, not a directory of yours", error);
+              // Where root mounts it, a directory of theirs above it could be swapped meanwhile.
+              error = error_of([&] { prepare_users_mount_point(theirs, uid, true); });
+              check(error.find(users + " is; use the default mount point") != std::string::npos, error);
+            }),
+            0);
+}
+
+TEST(UsersMountPoint, WhereRootMountsEveryDirectoryAboveIsRoots) {
+  if (::geteuid() != 0 || !fs::is_directory("/run")) GTEST_SKIP() << "needs root and /run";
+  passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  std::string saved = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "";
+  ::setenv("TMPDIR", "/run", 1);  // root's all the way up, unlike /tmp
+  TempDir dir;
+  if (saved.empty()) ::unsetenv("TMPDIR"); else ::setenv("TMPDIR", saved.c_str(), 1);
+  ::chmod(dir.path().c_str(), 0755);
+  std::string theirs = dir.file("theirs");
+  fs::create_directory(theirs);
+  ASSERT_EQ(::chown(theirs.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  EXPECT_EQ(test_sudo::exit_code_of([&] {
+              UsersMountPoint mp = prepare_users_mount_point(theirs, nobody->pw_uid, true);
+              test_sudo::check(!mp.created && mp.path == theirs, mp.path);
+            }),
+            0);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "host/paths.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,7 +8,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <utility>
 #include <vector>
@@ -57,6 +57,7 @@ Paths resolve_paths() {
   resolve_owner(p);
   p.data_dir = p.home + "/.anylinuxfs";
   p.image_root = env_or("ALFS_IMAGE_DIR", p.data_dir + "/image");
+  p.image_root_is_roots = p.image_root != p.data_dir + "/image";
   p.instances_dir = p.data_dir + "/instances";
   p.logs_dir = p.data_dir + "/logs";
   std::error_code ec;
@@ -69,20 +70,17 @@ Paths resolve_paths() {
 }
 
 namespace {
-// Creates the missing directories of `path`, top down, calling `made` on each.
-void create_missing(const fs::path& path, int mode, const std::function<void(const std::string&)>& made) {
+// Creates the missing directories of `path`, top down.
+void create_missing(const fs::path& path, int mode) {
   if (path.empty() || fs::exists(path)) return;
-  create_missing(path.parent_path(), mode, made);
+  create_missing(path.parent_path(), mode);
   std::error_code ec;
   if (!fs::create_directory(path, ec) && ec) throw Error("cannot create directory " + path.string() + ": " + ec.message());
   ::chmod(path.c_str(), static_cast<mode_t>(mode));
-  made(path.string());
 }
 }  // namespace
 
-void make_dirs(const std::string& path, int mode) {
-  create_missing(fs::path(path).lexically_normal(), mode, [](const std::string&) {});
-}
+void make_dirs(const std::string& path, int mode) { create_missing(fs::path(path).lexically_normal(), mode); }
 
 std::string log_file(const Paths& paths, const std::string& id) { return paths.logs_dir + "/" + id + ".log"; }
 
@@ -90,12 +88,16 @@ std::string console_log_file(const Paths& paths, const std::string& id) {
   return paths.logs_dir + "/" + id + ".console.log";
 }
 
+UniqueFd open_run_log(const Paths& paths, const std::string& id) {
+  return open_file(log_file(paths, id), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW, 0600);
+}
+
 namespace {
 // Runs that may still write their logs: every instance directory (mounts, and the scratch
 // directories of `shell` and `list` VMs) but those of dead supervisors.
 std::set<std::string> running_runs(const Paths& paths) {
   std::vector<InstanceRecord> stale;
-  InstanceRegistry(paths.instances_dir).list(&stale);
+  InstanceRegistry(paths).list(&stale);
   std::set<std::string> ids;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(paths.instances_dir, ec)) ids.insert(entry.path().filename());
@@ -141,13 +143,6 @@ void prune_logs(const std::string& logs_dir, const std::string& current, const s
     fs::remove(logs_dir + "/" + id + ".log", ec);
     fs::remove(logs_dir + "/" + id + ".console.log", ec);
   }
-}
-
-void make_user_dirs(const Paths& paths, const std::string& path, int mode) {
-  create_missing(fs::path(path).lexically_normal(), mode, [&](const std::string& dir) {
-    if (::chown(dir.c_str(), paths.owner_uid, paths.owner_gid) != 0 && errno != EPERM)
-      throw SystemError("cannot give " + dir + " to its user");
-  });
 }
 
 }  // namespace alfs

@@ -8,6 +8,8 @@
 #include <set>
 #include <string>
 
+#include "common/fd.h"
+
 namespace alfs {
 
 struct Paths {
@@ -18,6 +20,9 @@ struct Paths {
   std::string home;          // the invoking user's home
   std::string data_dir;      // ~/.anylinuxfs
   std::string image_root;    // guest image cache: $ALFS_IMAGE_DIR or ~/.anylinuxfs/image
+  // $ALFS_IMAGE_DIR is set: the cache is where the administrator put it (sudo passes the
+  // variable only when its policy keeps it), and root works in it as root, not as the user.
+  bool image_root_is_roots = false;
   std::string instances_dir; // one directory per running instance
   std::string logs_dir;      // host and console logs of the current and last runs
   std::string agent_binary;  // anylinuxfs-agent, installed to libexec/anylinuxfs/
@@ -33,6 +38,9 @@ void make_dirs(const std::string& path, int mode = 0755);
 // The host log and the guest console log of run `id`.
 std::string log_file(const Paths& paths, const std::string& id);
 std::string console_log_file(const Paths& paths, const std::string& id);
+// log_file(paths, id), created or emptied for writing (appending, as the instance's
+// processes share it); a symlink there is refused, not followed. Throws SystemError.
+UniqueFd open_run_log(const Paths& paths, const std::string& id);
 // Points latest.log and latest.console.log (what `log` and `dmesg` show) at run `id`,
 // then prunes the logs to the kKeptRuns newest runs (keeping those of running instances).
 void mark_latest_logs(const Paths& paths, const std::string& id);
@@ -43,8 +51,5 @@ inline constexpr size_t kKeptRuns = 10;
 // (by the newer of their mtimes; `current` counts as the newest) and those in `running`.
 void prune_logs(const std::string& logs_dir, const std::string& current, const std::set<std::string>& running,
                 size_t keep);
-
-// make_dirs, with what it creates owned by the invoking user.
-void make_user_dirs(const Paths& paths, const std::string& path, int mode = 0700);
 
 }  // namespace alfs

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "common/error.h"
 #include "common/fd.h"
 #include "common/temp_dir.h"
 #include "host/instance.h"
@@ -42,13 +43,15 @@ TEST(ResolvePaths, DataLivesInTheHomeAndTheImageCacheCanMove) {
   {
     ScopedEnv images("ALFS_IMAGE_DIR", "/srv/alfs-images");
     EXPECT_EQ(resolve_paths().image_root, "/srv/alfs-images");
+    EXPECT_TRUE(resolve_paths().image_root_is_roots);
   }
   ::unsetenv("ALFS_IMAGE_DIR");
   EXPECT_EQ(resolve_paths().image_root, "/home/someone/.anylinuxfs/image");
+  EXPECT_FALSE(resolve_paths().image_root_is_roots);
   EXPECT_EQ(fs::path(p.agent_binary).filename(), "anylinuxfs-agent");
 }
 
-TEST(ResolvePaths, UnderSudoTheInvokingUsersHomeAndOwnership) {
+TEST(ResolvePaths, UnderSudoTheInvokingUsersHome) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (sudo semantics)";
   passwd* nobody = ::getpwnam("nobody");
   ASSERT_NE(nobody, nullptr);
@@ -57,14 +60,19 @@ TEST(ResolvePaths, UnderSudoTheInvokingUsersHomeAndOwnership) {
   Paths p = resolve_paths();
   EXPECT_EQ(p.home, nobody->pw_dir);
   EXPECT_EQ(p.owner_uid, nobody->pw_uid);
+}
 
-  TempDir tmp("alfs-paths");
-  fs::path dir = tmp.path();
-  make_user_dirs(p, (dir / "a" / "b").string());
-  struct stat st{};
-  ASSERT_EQ(::stat((dir / "a" / "b").c_str(), &st), 0);
-  EXPECT_EQ(st.st_uid, nobody->pw_uid) << "created for the invoking user";
-  EXPECT_EQ(st.st_mode & 0777, 0700u);
+TEST(OpenRunLog, TruncatesAndRefusesASymlink) {
+  TempDir tmp("alfs-logs");
+  Paths paths;
+  paths.logs_dir = tmp.path();
+  write_file_atomic(log_file(paths, "1"), "an old run's\n");
+  write_all(open_run_log(paths, "1").get(), "new\n");
+  EXPECT_EQ(read_file(log_file(paths, "1")), "new\n");
+  write_file_atomic(tmp.file("victim"), "untouched");
+  fs::create_symlink(tmp.file("victim"), log_file(paths, "2"));
+  EXPECT_THROW(open_run_log(paths, "2"), SystemError);
+  EXPECT_EQ(read_file(tmp.file("victim")), "untouched");
 }
 
 // Log files of runs 1..n in `dir`, run i modified i minutes ago (run 1 the newest).
@@ -110,8 +118,10 @@ TEST(PruneLogs, MarkingTheLatestRunPrunesAllButRunningInstances) {
   paths.instances_dir = tmp.file("instances");
   make_dirs(paths.logs_dir);
   make_runs(paths.logs_dir, 12);
-  InstanceRegistry registry(paths.instances_dir);
-  InstanceRecord live{.id = "11", .supervisor_pid = ::getpid()}, dead{.id = "12", .supervisor_pid = 0};
+  paths.owner_uid = ::getuid();
+  InstanceRegistry registry(paths.instances_dir, paths.owner_uid);
+  InstanceRecord live{.id = "11", .supervisor_pid = ::getpid(), .supervisor_start = process_start_time(::getpid())};
+  InstanceRecord dead{.id = "12", .supervisor_pid = 0};
   registry.save(live);
   registry.save(dead);
   make_dirs(registry.dir_of("10"));  // a `shell` VM's scratch directory: no record

@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "host/user_files.h"
 
 namespace alfs {
 namespace {
@@ -43,7 +44,7 @@ std::string file_kind(mode_t mode) {
 Disk open_disk(const std::string& path) {
   // O_NONBLOCK so that a FIFO given by mistake is reported instead of blocking the open;
   // it changes nothing for reads of regular files and block devices.
-  Disk disk{path, open_file(path, O_RDONLY | O_NONBLOCK), 0};
+  Disk disk{path, open_disk_file(path, O_RDONLY | O_NONBLOCK), 0};
   struct stat st;
   if (::fstat(disk.fd.get(), &st) != 0) throw SystemError("cannot stat " + path);
   if (S_ISDIR(st.st_mode)) throw Error(path + " is a directory, not a disk or disk image");

@@ -19,15 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace test_disks;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(Probe, MissingFile) {
   TempDir dir;
   std::string path = dir.file("disk.img");

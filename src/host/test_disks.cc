@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/error.h"
 #include "common/fd.h"
 #include "common/process.h"
 
@@ -64,6 +65,15 @@ void make_gpt_image(const std::string& image) {
   run({"mkfs.ext4", "-q", "-F", "-L", "p1label", "-E", "offset=1048576", image, "4M"});
   if (testing::Test::IsSkipped() || testing::Test::HasFatalFailure()) return;
   run({"mkfs.vfat", "--offset=10240", "-n", "P2", image, "4096"});
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace alfs::test_disks

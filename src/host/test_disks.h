@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ void make_sparse(const std::string& path, uint64_t size);
 // A 20 MiB GPT image: partition 1 (Linux, "root") holds ext4 "p1label" at 1 MiB,
 // partition 2 (basic data) holds FAT "P2" at 5 MiB; both 4 MiB.
 void make_gpt_image(const std::string& image);
+
+// The message of the alfs::Error `f` throws, or "(no error)".
+std::string error_of(const std::function<void()>& f);
 
 }  // namespace alfs::test_disks
 

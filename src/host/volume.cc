@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "host/mount_point.h"
+#include "host/user_files.h"
 
 namespace alfs {
 
@@ -57,7 +58,7 @@ std::string guest_device_name(size_t index, int partition) {
 }
 
 std::string image_format(const std::string& path) {
-  UniqueFd fd = open_file(path, O_RDONLY);
+  UniqueFd fd = open_disk_file(path, O_RDONLY);
   unsigned char magic[4] = {};
   ssize_t n = ::pread(fd.get(), magic, sizeof magic, 0);
   if (n < 0) throw SystemError("cannot read " + path);

@@ -1,0 +1,97 @@
+#include "host/user_files.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/error.h"
+#include "host/paths.h"
+#include "host/privileges.h"
+
+namespace alfs {
+
+namespace {
+
+std::optional<UserIdentity>& invoking_user() {
+  static std::optional<UserIdentity> user;
+  return user;
+}
+
+// setfsuid/setfsgid report no errors: each returns the previous id, so asking again
+// with an id that cannot be set (-1) tells what this thread has now.
+void set_file_ids(uid_t uid, gid_t gid) {
+  ::setfsgid(gid);
+  ::setfsuid(uid);
+  if (::setfsuid(static_cast<uid_t>(-1)) != static_cast<int>(uid) ||
+      ::setfsgid(static_cast<gid_t>(-1)) != static_cast<int>(gid))
+    throw SystemError("cannot switch the file credentials to uid " + std::to_string(uid), EPERM);
+}
+
+}  // namespace
+
+void adopt_invoking_user_files() {
+  if (::geteuid() != 0) return;
+  Paths paths = resolve_paths();
+  if (paths.owner_uid == 0) return;
+  UserIdentity user = user_identity(paths.owner_uid, paths.owner_gid);
+  // Access checks count the supplementary groups too: the user's, not root's.
+  if (::setgroups(user.groups.size(), user.groups.data()) != 0) throw SystemError("setgroups");
+  set_file_ids(user.uid, user.gid);
+  invoking_user() = std::move(user);
+}
+
+std::optional<UserIdentity> acting_for() {
+  if (::geteuid() != 0) return std::nullopt;
+  return invoking_user();
+}
+
+FileCredentials::FileCredentials(bool root, bool when) {
+  auto user = acting_for();
+  if (!when || !user) return;
+  previous_uid_ = static_cast<uid_t>(::setfsuid(static_cast<uid_t>(-1)));
+  previous_gid_ = static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1)));
+  set_file_ids(root ? 0 : user->uid, root ? 0 : user->gid);
+  active_ = true;
+}
+
+FileCredentials::~FileCredentials() {
+  if (!active_) return;
+  ::setfsgid(previous_gid_);
+  ::setfsuid(previous_uid_);
+}
+
+UniqueFd open_disk_file(const std::string& path, int flags) {
+  flags |= O_CLOEXEC | O_NOCTTY;
+  int fd = ::open(path.c_str(), flags);
+  if (fd >= 0) return UniqueFd(fd);
+  int err = errno;
+  if ((err == EACCES || err == EPERM) && acting_for()) {
+    // Looked up with the user's credentials (O_PATH needs no permission on the file
+    // itself), so root follows no path the user could not; only the open is root's, of
+    // exactly the block device found.
+    UniqueFd found(::open(path.c_str(), O_PATH | O_CLOEXEC));
+    struct stat st {};
+    if (!found || ::fstat(found.get(), &st) != 0 || !S_ISBLK(st.st_mode)) {
+      throw Error("cannot open " + path + ": " + std::strerror(err) +
+                  " (under sudo an image file is opened with your own permissions; root opens only block devices)");
+    }
+    AsRoot root;
+    fd = ::open(("/proc/self/fd/" + std::to_string(found.get())).c_str(), flags);
+    if (fd >= 0) return UniqueFd(fd);
+    err = errno;
+  }
+  throw SystemError("cannot open " + path, err);
+}
+
+std::vector<UniqueFd> open_disk_fds(const std::string& path, bool read_only) {
+  std::vector<UniqueFd> fds;
+  fds.push_back(open_disk_file(path, O_RDONLY));
+  if (!read_only) fds.push_back(open_disk_file(path, O_RDWR));
+  return fds;
+}
+
+}  // namespace alfs

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Under sudo, root only opens the disk and makes the mount point: the supervisor, QEMU
 # and the FUSE session run as the user who ran sudo, and files created through the
-# mount point are theirs. (sudo is simulated: root with the variables sudo sets.)
+# mount point are theirs. The disk is a block device only root may open (what sudo
+# grants; an image file must be the user's to read, see sudo_attacks.sh). (sudo is
+# simulated: root with the variables sudo sets.)
 . "$(dirname "$0")/lib.sh"
 user=alfs-e2e
 id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
@@ -10,7 +12,10 @@ uid=$(id -u "$user"); gid=$(id -g "$user")
 fuse_mode=$(stat -c %a /dev/fuse)
 as_sudo() { env SUDO_USER="$user" SUDO_UID="$uid" SUDO_GID="$gid" "$@"; }
 as_user() { runuser -u "$user" -- "$@"; }
-test_cleanup() { chmod "$fuse_mode" /dev/fuse; as_sudo "$ALFS" stop -f >/dev/null 2>&1; }
+test_cleanup() {
+  chmod "$fuse_mode" /dev/fuse; as_sudo "$ALFS" stop -f >/dev/null 2>&1
+  [ -z "${loop:-}" ] || losetup -d "$loop"
+}
 chmod o+rw /dev/fuse  # as on a stock Debian (0666); some containers make it 0600
 
 make_ext4 "$work/disk.img" alfs-e2e-sudo 64M
@@ -19,10 +24,13 @@ mkfs_root=$(stat -c %U "$work/disk.img")
 # The root directory of the filesystem is the user's, as on their own disk.
 debugfs -w -R "set_inode_field / uid $uid" "$work/disk.img" >/dev/null 2>&1
 debugfs -w -R "set_inode_field / gid $gid" "$work/disk.img" >/dev/null 2>&1
+loop=$(losetup --find --show "$work/disk.img")
+chmod 600 "$loop"
+as_user test -r "$loop" && fail "the user can read $loop"
 
-out=$(as_sudo "$ALFS" "$work/disk.img")
+out=$(as_sudo "$ALFS" "$loop")
 mp=/mnt/alfs-e2e-sudo
-expect_eq "$work/disk.img mounted at $mp" "$out" "mounted under sudo at /mnt/<label>"
+expect_eq "$loop mounted at $mp" "$out" "mounted under sudo at /mnt/<label>"
 vm=$(pgrep -f "anylinuxfs-[0-9]" | head -n1)
 expect_eq "$user" "$(ps -o user= -p "$vm")" "QEMU runs as the invoking user"
 supervisor=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["supervisor_pid"])' "$home"/.anylinuxfs/instances/*/instance.json)
@@ -32,12 +40,13 @@ expect_eq "$mkfs_root 600" "$(stat -c '%U %a' "$work/disk.img")" "the image stay
 
 as_user sh -c "echo 'by the invoking user' > '$mp/mine.txt'"
 expect_eq "by the invoking user" "$(as_user cat "$mp/mine.txt")" "the user writes and reads back"
-expect_contains "$(as_sudo "$ALFS" status)" "$work/disk.img on $mp (ext4, rw, vm pid" "status under sudo"
+expect_contains "$(as_sudo "$ALFS" status)" "$loop on $mp (ext4, rw, vm pid" "status under sudo"
 
 as_sudo "$ALFS" unmount -w "$mp" >/dev/null
 [ -e "$mp" ] && fail "the mount point root made is left behind"
 pass "the mount point root made is removed"
 no_instances_left
+losetup -d "$loop"; loop=
 fsck_clean "$work/disk.img"
 expect_eq "by the invoking user" "$(image_cat "$work/disk.img" /mine.txt)" "the file is in the image"
 owner=$(debugfs -R "stat /mine.txt" "$work/disk.img" 2>/dev/null | sed -n 's/.*User: *\([0-9]*\).*/\1/p')

@@ -8,6 +8,7 @@
 #include "cli/platform.h"
 #include "cli/tool_vm.h"
 #include "common/error.h"
+#include "common/printable.h"
 #include "common/protocol.h"
 #include "host/disk_list.h"
 #include "host/disk_list_format.h"
@@ -81,7 +82,7 @@ void inspect_in_guest(const ListArgs& args, std::vector<ListedDisk>& disks) {
       if (type == "error") throw Error(r.message.value("message", std::string("unknown error")));
       if (type != "inspected") continue;
       for (const auto& warning : apply_inspection(disks, attached, r.message))
-        std::fprintf(stderr, "anylinuxfs: warning: %s\n", warning.c_str());
+        std::fprintf(stderr, "anylinuxfs: warning: %s\n", printable(warning).c_str());
       tool->vm().process().wait_for(10s);  // it powers off by itself; the console log is then complete
       return;
     }
@@ -103,7 +104,8 @@ int list_command(const ListArgs& args) {
   inspect_in_guest(args, disks);
   // A disk the user named is shown even when nothing on it passes the filter.
   disks = filter_disks(std::move(disks), filter, !args.disks.empty());
-  std::string out = args.json ? format_json(disks) : format_table(disks);
+  // Labels and names come off the disks and out of the guest (JSON escapes them itself).
+  std::string out = args.json ? format_json(disks) : printable(format_table(disks), true);
   std::fputs(out.c_str(), stdout);
   for (const ListedDisk& disk : disks) {
     if (!disk.error.empty()) return 1;

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/printable.h"
 #include "host/paths.h"
 
 namespace alfs::cli {
@@ -37,14 +38,24 @@ int log_command(bool follow) {
   std::string file = latest("latest.log");
   UniqueFd fd = open_file(file, O_RDONLY);
   char buf[65536];
+  // Whole lines are escaped (the log quotes the guest): a character cut by a read is not
+  // taken for a stray byte.
+  std::string pending;
+  auto print_lines = [&](bool all) {
+    size_t end = all ? pending.size() : pending.rfind('\n') + 1;  // npos + 1: none
+    std::fputs(printable(std::string_view(pending).substr(0, end), true).c_str(), stdout);
+    pending.erase(0, end);
+  };
   // The supervisor's last line follows the removal of its instance: one more pass
   // after it is gone takes that line too.
   for (bool last_pass = !follow;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n > 0) {
-      std::fwrite(buf, 1, static_cast<size_t>(n), stdout);
+      pending.append(buf, static_cast<size_t>(n));
+      print_lines(false);
       continue;
     }
+    print_lines(last_pass);
     std::fflush(stdout);
     if (last_pass) break;
     last_pass = !instance_running(file);
@@ -54,7 +65,8 @@ int log_command(bool follow) {
 }
 
 int dmesg_command() {
-  std::fputs(read_file(latest("latest.console.log")).c_str(), stdout);
+  // The guest's kernel and agent wrote it: escaped like everything else of the guest's.
+  std::fputs(printable(read_file(latest("latest.console.log")), true).c_str(), stdout);
   return 0;
 }
 

@@ -19,7 +19,7 @@
 #include "cli/supervisor.h"
 #include "common/deadline.h"
 #include "common/error.h"
-#include "common/process.h"
+#include "common/printable.h"
 #include "common/process.h"
 #include "host/config.h"
 #include "host/disk_ident.h"
@@ -119,12 +119,13 @@ std::optional<std::string> wait_for_ready(const UniqueFd& report, bool verbose) 
     while ((nl = buffer.find('\n')) != std::string::npos) {
       std::string line = buffer.substr(0, nl);
       buffer.erase(0, nl + 1);
+      // The reports quote the guest: shown with its control characters escaped.
       if (line.rfind(kReportReady, 0) == 0) return std::nullopt;
-      if (line.rfind(kReportError, 0) == 0) return line.substr(std::strlen(kReportError));
+      if (line.rfind(kReportError, 0) == 0) return printable(line.substr(std::strlen(kReportError)));
       if (line.rfind(kReportWarning, 0) == 0)
-        std::fprintf(stderr, "anylinuxfs: warning: %s\n", line.substr(std::strlen(kReportWarning)).c_str());
+        std::fprintf(stderr, "anylinuxfs: warning: %s\n", printable(line.substr(std::strlen(kReportWarning))).c_str());
       if (verbose && line.rfind(kReportProgress, 0) == 0)
-        std::fprintf(stderr, "anylinuxfs: %s\n", line.substr(std::strlen(kReportProgress)).c_str());
+        std::fprintf(stderr, "anylinuxfs: %s\n", printable(line.substr(std::strlen(kReportProgress))).c_str());
     }
     pollfd pfd{report.get(), POLLIN, 0};
     int r = ::poll(&pfd, 1, deadline.remaining_ms());

@@ -226,8 +226,8 @@ class Supervisor {
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
     UniqueFd sigfd(::signalfd(-1, &set, SFD_CLOEXEC));
     while (!stopping_) {
-      pollfd pfds[2] = {{sigfd.get(), POLLIN, 0}, {vm_->control_fd(), POLLIN, 0}};
-      int r = ::poll(pfds, 2, 200);
+      pollfd pfds[3] = {{sigfd.get(), POLLIN, 0}, {vm_->control_fd(), POLLIN, 0}, {backend_->failure_fd(), POLLIN, 0}};
+      int r = ::poll(pfds, 3, 200);
       if (r > 0 && (pfds[0].revents & POLLIN)) {
         signalfd_siginfo info{};
         (void)!::read(sigfd.get(), &info, sizeof info);
@@ -239,6 +239,14 @@ class Supervisor {
         auto status = vm_->process().wait_for(2s);
         log(status ? "the VM exited unexpectedly (" + status->describe() + "); see `anylinuxfs dmesg`"
                    : "the guest closed the control channel");
+        end_serving(/*vm_gone=*/status.has_value());
+        return;
+      }
+      if (r > 0 && (pfds[2].revents & POLLIN)) {
+        // The link also ends when QEMU does; that says more.
+        auto status = vm_->process().wait_for(1s);
+        log(status ? "the VM exited unexpectedly (" + status->describe() + ")"
+                   : "error: the NFS forwards' link to the guest failed (see the line above); ending the instance");
         end_serving(/*vm_gone=*/status.has_value());
         return;
       }

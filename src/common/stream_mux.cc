@@ -36,10 +36,19 @@ uint32_t get(const char* p, int bytes) {
 // Past this much waiting for the link, the streams are not read: the link's reader
 // (the other side) sets the pace, and memory stays bounded.
 constexpr size_t kLinkHighWater = 1 << 20;
+// Past this much waiting for the link, the link is not read either: what the other side
+// sends may need an answer (a reset for each open we refuse, say), and it must take the
+// answers first. A side that reads its link never gets there: its streams stop at
+// kLinkHighWater plus one payload.
+constexpr size_t kLinkOutLimit = 4 * kLinkHighWater;
 // A stream with more than this queued for its socket is reset: its reader stopped, and
-// the other side (a guest that misbehaves, say) cannot fill our memory.
-// NFS never comes near: the client's outstanding requests bound what a stream carries.
-constexpr size_t kStreamQueueLimit = 64 << 20;
+// the other side (a guest that misbehaves, say) cannot fill our memory. NFS stays well
+// below: the queue holds replies its client asked for and has not read yet, and our FUSE
+// bridge keeps at most two 1 MiB READs ahead per file it reads (nfs/read_ahead.h).
+constexpr size_t kStreamQueueLimit = 16 << 20;
+// All streams together: past this, the stream with the most queued is reset, so memory
+// stays bounded however many streams there are.
+constexpr size_t kTotalQueueLimit = 64 << 20;
 // One read from the link: several frames at once on the host; a virtio port hands out
 // a page per read in the guest.
 constexpr size_t kLinkReadSize = 256 * 1024;
@@ -182,7 +191,8 @@ class StreamMux::Session {
     fds_.clear();
     roles_.clear();
     add(mux_.stop_event_.get(), POLLIN, 0);
-    add(link_, static_cast<short>(POLLIN | (link_out_.empty() ? 0 : POLLOUT)), 0);
+    short link_events = static_cast<short>((link_out_.size() < kLinkOutLimit ? POLLIN : 0) | (link_out_.empty() ? 0 : POLLOUT));
+    add(link_, link_events, 0);
     bool link_has_room = link_out_.size() < kLinkHighWater;
     for (size_t i = 0; i < mux_.listeners_.size(); ++i)
       if (link_has_room) add(mux_.listeners_[i].fd.get(), POLLIN, i);
@@ -235,7 +245,8 @@ class StreamMux::Session {
     auto it = streams_.find(h.stream);
     switch (h.type) {
       case FrameType::kOpen: {
-        UniqueFd fd = mux_.opener_ && it == streams_.end() ? mux_.opener_(h.port) : UniqueFd();
+        if (it != streams_.end()) return reset(it);  // the other side is out of step on this stream
+        UniqueFd fd = mux_.opener_ ? mux_.opener_(h.port) : UniqueFd();
         if (!fd) return send({h.stream, FrameType::kReset, 0, 0});
         prepare_stream_socket(fd.get());
         streams_[h.stream].fd = std::move(fd);
@@ -247,7 +258,7 @@ class StreamMux::Session {
         if (it->second.out.size() > kStreamQueueLimit ||
             !send_or_queue(it->second.fd.get(), true, it->second.out, payload, h.length))
           return reset(it);
-        return true;
+        return within_total_limit();
       case FrameType::kClose:
         if (it != streams_.end()) {
           it->second.fin_received = true;
@@ -259,6 +270,17 @@ class StreamMux::Session {
         return true;
     }
     return true;
+  }
+
+  // Past kTotalQueueLimit, resets the stream furthest behind; false when the link failed.
+  bool within_total_limit() {
+    size_t total = 0;
+    auto largest = streams_.begin();
+    for (auto it = streams_.begin(); it != streams_.end(); ++it) {
+      total += it->second.out.size();
+      if (it->second.out.size() > largest->second.out.size()) largest = it;
+    }
+    return total <= kTotalQueueLimit || reset(largest);
   }
 
   // Drops a stream whose socket failed and tells the other side; false when the link failed.
@@ -290,6 +312,9 @@ class StreamMux::Session {
       }
     }
     if (s.fin_sent || !(revents & (POLLIN | POLLHUP | POLLERR))) return true;
+    // Checked per stream: with many streams ready at once, one round would otherwise
+    // queue a payload from each.
+    if (link_out_.size() >= kLinkHighWater) return true;
     // The payload lands behind room for its header: one write to the link per frame.
     ssize_t n = ::read(s.fd.get(), out_.data() + kHeaderSize, kMaxPayload);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;

@@ -1,8 +1,8 @@
 #include "vm/stream_forwards.h"
 
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
 
 #include "common/deadline.h"
 #include "common/error.h"
@@ -26,7 +26,10 @@ void log_line(int fd, const std::string& text) {
 
 }  // namespace
 
-StreamForwards::StreamForwards(const std::vector<PortForward>& forwards) : mux_(listeners_for(forwards), nullptr) {}
+StreamForwards::StreamForwards(const std::vector<PortForward>& forwards)
+    : mux_(listeners_for(forwards), nullptr), failed_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!failed_) throw SystemError("eventfd");
+}
 
 StreamForwards::~StreamForwards() {
   stopping_ = true;
@@ -44,7 +47,7 @@ void StreamForwards::start(std::string link_socket, std::chrono::milliseconds ti
         break;
       } catch (const Error& e) {
         if (deadline.expired()) {
-          log_line(log_fd, e.what());
+          fail(log_fd, e.what());
           return;
         }
       }
@@ -52,11 +55,17 @@ void StreamForwards::start(std::string link_socket, std::chrono::milliseconds ti
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     try {
-      mux_.run(link.get());
+      mux_.run(link.get());  // ends with QEMU, which the supervisor watches itself
     } catch (const std::exception& e) {
-      log_line(log_fd, e.what());
+      fail(log_fd, e.what());
     }
   });
+}
+
+void StreamForwards::fail(int log_fd, const std::string& why) {
+  log_line(log_fd, why);
+  uint64_t one = 1;
+  (void)!::write(failed_.get(), &one, sizeof one);
 }
 
 }  // namespace alfs::vm

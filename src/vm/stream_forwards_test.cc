@@ -1,6 +1,7 @@
 #include "vm/stream_forwards.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -69,6 +70,42 @@ TEST(StreamForwardsWithAFakeQemuSocket, AClientReachesTheGuestPortAndBack) {
 
   guest.stop();
   EXPECT_TRUE(guest_run.get());
+}
+
+// The guest writes a frame no mux sends: the forwards stop and say so on failure_fd().
+TEST(StreamForwardsWithAFakeQemuSocket, AMalformedFrameFromTheGuestIsAFailureToWatch) {
+  TempDir dir("alfs-forwards-test");
+  std::string path = dir.path() + "/net.sock";
+  UniqueFd qemu(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un un{};
+  un.sun_family = AF_UNIX;
+  std::memcpy(un.sun_path, path.c_str(), path.size() + 1);
+  ASSERT_EQ(::bind(qemu.get(), reinterpret_cast<sockaddr*>(&un), sizeof un), 0);
+  ASSERT_EQ(::listen(qemu.get(), 1), 0);
+  int port = local_port(listen_tcp("127.0.0.1", 0).get());
+  StreamForwards forwards({{"127.0.0.1", port, 2049}});
+  Pipe log = make_pipe();
+  forwards.start(path, std::chrono::seconds(5), log.write.get());
+  UniqueFd link(::accept4(qemu.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(link);
+  pollfd pfd{forwards.failure_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&pfd, 1, 100), 0) << "no failure yet";
+  write_all(link.get(), std::string("\1\0\0\0\x09\0\0\0\0\0\0\0", 12));  // frame type 9
+  ASSERT_EQ(::poll(&pfd, 1, 5000), 1);
+  char buf[256];
+  ssize_t n = ::read(log.read.get(), buf, sizeof buf);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "forwards: stream link: unknown frame type 9\n");
+}
+
+TEST(StreamForwards, NoQemuSocketIsAFailureToWatch) {
+  TempDir dir("alfs-forwards-test");
+  int port = local_port(listen_tcp("127.0.0.1", 0).get());
+  StreamForwards forwards({{"127.0.0.1", port, 2049}});
+  Pipe log = make_pipe();
+  forwards.start(dir.path() + "/none.sock", std::chrono::milliseconds(100), log.write.get());
+  pollfd pfd{forwards.failure_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&pfd, 1, 5000), 1);
 }
 
 }  // namespace

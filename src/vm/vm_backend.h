@@ -54,6 +54,9 @@ class VmBackend {
   // Whether the control socket's client is the guest agent itself (vsock: libkrun
   // connects only when the agent does) rather than the VMM as it starts (QEMU).
   virtual bool guest_connects_control() const { return false; }
+  // Readable once a link of the running VM to the host failed for good (QEMU: the NFS
+  // forwards' stream link, vm/stream_forwards.h); -1: nothing to watch.
+  virtual int failure_fd() const { return -1; }
 };
 
 }  // namespace alfs::vm

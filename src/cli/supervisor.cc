@@ -246,7 +246,8 @@ class Supervisor {
         // The link also ends when QEMU does; that says more.
         auto status = vm_->process().wait_for(1s);
         log(status ? "the VM exited unexpectedly (" + status->describe() + ")"
-                   : "error: the NFS forwards' link to the guest failed (see the line above); ending the instance");
+                   : "error: the NFS forwards failed or refused what the guest sent (see the line above); "
+                     "ending the instance");
         end_serving(/*vm_gone=*/status.has_value());
         return;
       }

@@ -182,6 +182,7 @@ class StreamMux::Session {
  private:
   struct Stream {
     UniqueFd fd;
+    std::unique_ptr<StreamGuard> guard;  // host side: checks what the guest sends
     ByteQueue out;              // for the socket, from the other side
     bool fin_received = false;  // the other side sends no more
     bool fin_sent = false;      // our socket said end of file, and the other side knows
@@ -219,6 +220,7 @@ class StreamMux::Session {
     prepare_stream_socket(fd);
     uint32_t id = next_id_++;
     streams_[id].fd = UniqueFd(fd);
+    if (mux_.guards_.make) streams_[id].guard = mux_.guards_.make(listener.guest_port);
     send({id, FrameType::kOpen, listener.guest_port, 0});
   }
 
@@ -243,6 +245,7 @@ class StreamMux::Session {
 
   bool on_frame(const FrameHeader& h, const char* payload) {
     auto it = streams_.find(h.stream);
+    size_t length = h.length;
     switch (h.type) {
       case FrameType::kOpen: {
         if (it != streams_.end()) return reset(it);  // the other side is out of step on this stream
@@ -255,9 +258,14 @@ class StreamMux::Session {
       case FrameType::kData:
         // Data for a stream reset here is dropped: the reset is on the way.
         if (it == streams_.end() || it->second.fin_received) return true;
-        if (it->second.out.size() > kStreamQueueLimit ||
-            !send_or_queue(it->second.fd.get(), true, it->second.out, payload, h.length))
-          return reset(it);
+        if (it->second.out.size() > kStreamQueueLimit) return reset(it);
+        if (StreamGuard* guard = it->second.guard.get()) {
+          checked_.clear();
+          if (!guard->from_server(std::string_view(payload, h.length), checked_)) return refuse(it);
+          payload = checked_.data();
+          length = checked_.size();
+        }
+        if (!send_or_queue(it->second.fd.get(), true, it->second.out, payload, length)) return reset(it);
         return within_total_limit();
       case FrameType::kClose:
         if (it != streams_.end()) {
@@ -281,6 +289,12 @@ class StreamMux::Session {
       if (it->second.out.size() > largest->second.out.size()) largest = it;
     }
     return total <= kTotalQueueLimit || reset(largest);
+  }
+
+  // A stream whose guard refused what the guest sent: said, then reset.
+  bool refuse(std::map<uint32_t, Stream>::iterator it) {
+    if (mux_.guards_.refused) mux_.guards_.refused(it->second.guard->problem());
+    return reset(it);
   }
 
   // Drops a stream whose socket failed and tells the other side; false when the link failed.
@@ -324,6 +338,8 @@ class StreamMux::Session {
       if (s.fin_received && s.out.empty()) streams_.erase(it);
       return send({id, FrameType::kClose, 0, 0});
     }
+    if (s.guard && !s.guard->from_client(std::string_view(out_.data() + kHeaderSize, static_cast<size_t>(n))))
+      return reset(it);
     auto header = encode({id, FrameType::kData, 0, static_cast<uint32_t>(n)});
     std::memcpy(out_.data(), header.data(), kHeaderSize);
     return send_or_queue(link_, link_socket_, link_out_, out_.data(), kHeaderSize + static_cast<size_t>(n));
@@ -337,14 +353,15 @@ class StreamMux::Session {
   std::vector<char> in_ = std::vector<char>(kLinkReadSize + kHeaderSize + kMaxPayload);
   size_t in_len_ = 0;
   std::vector<char> out_ = std::vector<char>(kHeaderSize + kMaxPayload);
+  std::string checked_;  // what a guard let through of one frame
   std::map<uint32_t, Stream> streams_;
   uint32_t next_id_ = 1;
   std::vector<pollfd> fds_;
   std::vector<size_t> roles_;  // per poll entry: a listener's index, or listeners + stream id
 };
 
-StreamMux::StreamMux(std::vector<Listener> listeners, Opener opener)
-    : listeners_(std::move(listeners)), opener_(std::move(opener)),
+StreamMux::StreamMux(std::vector<Listener> listeners, Opener opener, Guards guards)
+    : listeners_(std::move(listeners)), opener_(std::move(opener)), guards_(std::move(guards)),
       stop_event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!stop_event_) throw SystemError("eventfd");
 }

@@ -6,6 +6,7 @@
 
 #include "common/deadline.h"
 #include "common/error.h"
+#include "common/rpc_guard.h"
 #include "common/sockets.h"
 
 namespace alfs::vm {
@@ -26,8 +27,13 @@ void log_line(int fd, const std::string& text) {
 
 }  // namespace
 
+// Every reply from the guest's nfsd and mountd is checked whole before its client (libnfs
+// in our FUSE bridge) decodes it (common/rpc_guard.h).
 StreamForwards::StreamForwards(const std::vector<PortForward>& forwards)
-    : mux_(listeners_for(forwards), nullptr), failed_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    : mux_(listeners_for(forwards), nullptr,
+           {[](uint16_t) { return std::make_unique<rpc::ReplyGuard>(); },
+            [this](const std::string& problem) { fail(log_fd_, "refused what the guest sent: " + problem); }}),
+      failed_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!failed_) throw SystemError("eventfd");
 }
 
@@ -38,6 +44,7 @@ StreamForwards::~StreamForwards() {
 }
 
 void StreamForwards::start(std::string link_socket, std::chrono::milliseconds timeout, int log_fd) {
+  log_fd_ = log_fd;
   thread_ = std::thread([this, link_socket = std::move(link_socket), timeout, log_fd] {
     Deadline deadline(timeout);
     UniqueFd link;

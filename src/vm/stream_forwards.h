@@ -29,12 +29,13 @@ class StreamForwards {
   // What goes wrong is written to `log_fd`.
   void start(std::string link_socket, std::chrono::milliseconds timeout, int log_fd);
   // Readable once the carrying failed: QEMU's socket never came, or the guest wrote a
-  // malformed frame (a hostile guest, perhaps).
+  // malformed frame or NFS reply (a hostile guest, perhaps).
   // The supervisor then ends the instance rather than leave its mount hanging.
   int failure_fd() const { return failed_.get(); }
 
  private:
   void fail(int log_fd, const std::string& why);
+  int log_fd_ = -1;
   mux::StreamMux mux_;
   UniqueFd failed_;  // eventfd
   std::atomic<bool> stopping_ = false;  // ends the wait for QEMU's socket

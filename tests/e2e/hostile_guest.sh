@@ -77,5 +77,5 @@ attack "a message out of place" anylinuxfs.control '"{\"type\":\"ready\",\"expor
   "error: unexpected 'ready' message from the guest while the export is served; ending the instance"
 attack "a malformed stream frame" anylinuxfs.net 'pack("VvvV", 1, 9, 0, 0)' \
   "forwards: stream link: unknown frame type 9"
-expect_contains "$("$ALFS" log)" "error: the NFS forwards' link to the guest failed" "the forwards' failure ends the instance"
+expect_contains "$("$ALFS" log)" "error: the NFS forwards failed or refused what the guest sent" "the forwards' failure ends the instance"
 no_instances_left

@@ -19,6 +19,7 @@
 #include "cli/supervisor.h"
 #include "common/deadline.h"
 #include "common/error.h"
+#include "common/log_keeper.h"
 #include "common/printable.h"
 #include "common/process.h"
 #include "host/config.h"
@@ -99,6 +100,18 @@ void start_supervisor(SupervisorPlan plan, Pipe& report) {
   if (plan.drop_privileges) {
     if (log_fd >= 0 && ::fchown(log_fd, plan.user_uid, plan.user_gid) != 0) std::perror("chown of the log");
     keep_root_for_cleanup(plan, report);  // returns in the process that becomes the user
+  }
+  // The log quotes the guest at length: capped, by a keeper that outlives us (we may end
+  // with _Exit or SIGKILL).
+  if (log_fd >= 0) {
+    try {
+      LogKeeper keeper(UniqueFd(log_fd), kLogCapMib);
+      ::dup2(keeper.write_fd(), STDOUT_FILENO);
+      ::dup2(keeper.write_fd(), STDERR_FILENO);
+      keeper.detach();
+    } catch (const Error& e) {
+      std::fprintf(stderr, "supervisor: %s; the log is not capped\n", e.what());
+    }
   }
   int rc = 1;
   try {

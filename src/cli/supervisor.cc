@@ -1,5 +1,6 @@
 #include "cli/supervisor.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -17,6 +18,7 @@
 
 #include "cli/guest_session.h"
 #include "common/deadline.h"
+#include "common/log_keeper.h"
 #include "common/error.h"
 #include "host/paths.h"
 #include "host/ports.h"
@@ -103,7 +105,8 @@ class Supervisor {
     plan_.record.supervisor_start = process_start_time(::getpid());
     plan_.vm.control_socket = plan_.instance_dir + "/control.sock";
     plan_.vm.exec_socket = plan_.instance_dir + "/exec.sock";
-    plan_.vm.console_log = plan_.record.console_log;
+    console_.emplace(open_file(plan_.record.console_log, O_WRONLY | O_CREAT | O_TRUNC, 0600), kLogCapMib);
+    plan_.vm.console_fd = console_->write_fd();
     plan_.vm.forwards = {{plan_.bind_address, ports[0], protocol::kGuestNfsPort},
                          {plan_.bind_address, ports[1], protocol::kGuestMountdPort}};
 
@@ -324,6 +327,7 @@ class Supervisor {
   UniqueFd report_;
   // Kept for the VM's life: the libkrun backend owns its gvproxy (destroyed after vm_).
   std::unique_ptr<vm::VmBackend> backend_;
+  std::optional<LogKeeper> console_;  // the VM's console log (destroyed after vm_)
   std::optional<vm::BootedVm> vm_;
   std::unique_ptr<nfs::Presentation> presentation_;
   std::atomic<bool> stopping_{false};

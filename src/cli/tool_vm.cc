@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/log_keeper.h"
 #include "host/config.h"
 #include "host/guest_image.h"
 #include "host/instance.h"
@@ -31,7 +32,9 @@ std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::Di
   std::unique_ptr<ToolVm> tool(new ToolVm);
   tool->scratch_ = InstanceRegistry(paths.instances_dir).dir_of(id);
   make_user_dirs(paths, tool->scratch_);
-  UniqueFd log_fd = open_file(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  // QEMU's own complaints; then its console (the guest's kernel and agent).
+  tool->log_.emplace(open_file(log, O_WRONLY | O_CREAT | O_TRUNC, 0600), kLogCapMib);
+  tool->console_.emplace(open_file(console_log_file(paths, id), O_WRONLY | O_CREAT | O_TRUNC, 0600), kLogCapMib);
 
   vm::VmSpec spec;
   spec.name = "anylinuxfs-" + id;
@@ -41,13 +44,14 @@ std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::Di
   spec.root_label = image.root_label;
   spec.disks = std::move(disks);
   spec.control_socket = tool->scratch_ + "/control.sock";
-  spec.console_log = tool->console_log_ = console_log_file(paths, id);
+  tool->console_log_ = console_log_file(paths, id);
+  spec.console_fd = tool->console_->write_fd();
   spec.terminal = terminal;
   spec.accel = backend->name() == "krun"
                    ? vm::KrunBackend::accel()
                    : vm::choose_accel(image.dir + "/kvm-verdict",
                                       [&] { return vm::guest_boots_under_kvm(*backend, spec, tool->scratch_); });
-  tool->vm_.emplace(vm::BootedVm::boot(*backend, spec, log_fd.get(), log, vm::BootTimeouts{}));
+  tool->vm_.emplace(vm::BootedVm::boot(*backend, spec, tool->log_->write_fd(), log, vm::BootTimeouts{}));
   return tool;
 }
 

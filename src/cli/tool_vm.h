@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log_keeper.h"
 #include "vm/boot.h"
 #include "vm/vm_backend.h"
 
@@ -29,6 +30,7 @@ class ToolVm {
   ToolVm() = default;
   std::string scratch_;
   std::string console_log_;
+  std::optional<LogKeeper> log_, console_;  // destroyed after the VM, which writes them
   std::optional<vm::BootedVm> vm_;
 };
 

@@ -97,7 +97,11 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
   a.insert(a.end(), {"-m", std::to_string(spec.ram_mib), "-smp", std::to_string(spec.vcpus), "-nodefaults",
                      "-no-user-config", "-display", "none", "-no-reboot"});
   a.insert(a.end(), {"-kernel", spec.kernel, "-initrd", spec.initrd, "-append", kernel_command_line(spec, host)});
-  a.insert(a.end(), {"-chardev", "file,id=console,path=" + qemu_escape(spec.console_log), "-serial", "chardev:console"});
+  // The console's fd as a set of its own (0; the disks' are 1, 2, ...): QEMU dups it, where
+  // reopening /dev/fd/N would need the pipe's owner (root) when QEMU runs as the user.
+  // append=on: QEMU refuses to truncate an fd it dups.
+  a.insert(a.end(), {"-add-fd", "fd=" + std::to_string(spec.console_fd) + ",set=0,opaque=console", "-chardev",
+                     "file,id=console,path=/dev/fdset/0,append=on", "-serial", "chardev:console"});
 
   // Data disks first so they are /dev/vda, /dev/vdb, ... in the user's order; the root last.
   int index = 0;
@@ -151,6 +155,7 @@ Process QemuBackend::start(const VmSpec& spec, int log_fd) {
   opts.stdout_fd = spec.terminal ? STDOUT_FILENO : log_fd;
   opts.stderr_fd = log_fd;
   for (const auto& d : spec.disks) opts.inherit_fds.insert(opts.inherit_fds.end(), d.fds.begin(), d.fds.end());
+  opts.inherit_fds.push_back(spec.console_fd);
   // The listeners first: a port taken since it was picked fails here, before any VM.
   if (!spec.forwards.empty()) forwards_.emplace(spec.forwards);
   Process vm = spawn(opts);

@@ -19,7 +19,7 @@ VmSpec spec() {
   s.root_label = "alfs-guest-root";
   s.disks = {{"/data/a.img", false, "raw"}, {"/data/b.qcow2", true, "qcow2"}};
   s.control_socket = "/run/i/control.sock";
-  s.console_log = "/run/i/console.log";
+  s.console_fd = 9;
   s.forwards = {{"127.0.0.1", 40001, 2049}, {"127.0.0.1", 40002, 20048}};
   return s;
 }
@@ -69,6 +69,13 @@ TEST(QemuCommandLine, X86GuestRebootsByTripleFault) {
   EXPECT_NE(append.find(" reboot=t"), std::string::npos);
 }
 
+// The console goes to the fd it was given (a log keeper's pipe), never to a path QEMU opens.
+TEST(QemuCommandLine, TheConsoleIsTheFdItWasGiven) {
+  auto argv = QemuBackend::command_line(spec(), {});
+  EXPECT_EQ(values_of(argv, "-add-fd").at(0), "fd=9,set=0,opaque=console");
+  EXPECT_EQ(values_of(argv, "-chardev").at(0), "file,id=console,path=/dev/fdset/0,append=on");
+}
+
 // Both backends boot with the same parameters, the initcalls the guest skips among them.
 TEST(QemuCommandLine, BootsWithTheSharedKernelParameters) {
   std::string append = values_of(QemuBackend::command_line(spec(), {}), "-append").at(0);
@@ -94,9 +101,9 @@ TEST(QemuCommandLine, KvmUsesTheHostCpuAndNoTscOverride) {
   EXPECT_EQ(values_of(argv, "-append").at(0).find("tsc_early_khz"), std::string::npos);
 }
 
-// Everything before the first -chardev: binary, machine, accelerator, CPU, kernel.
+// Everything before the console's fd: binary, machine, accelerator, CPU, kernel.
 std::vector<std::string> head(const std::vector<std::string>& argv) {
-  return {argv.begin(), std::find(argv.begin(), argv.end(), "-chardev")};
+  return {argv.begin(), std::find(argv.begin(), argv.end(), "-add-fd")};
 }
 
 constexpr HostFacts kMacArm64{0, HostArch::kArm64, HostOs::kMacos};
@@ -191,7 +198,8 @@ TEST(QemuCommandLine, ADiskOpenedByTheCallerIsPassedAsAnFdSet) {
   VmSpec s = spec();
   s.disks[1].fds = {7, 8};
   auto argv = QemuBackend::command_line(s, {});
-  EXPECT_EQ(values_of(argv, "-add-fd"), (std::vector<std::string>{"fd=7,set=2,opaque=disk1", "fd=8,set=2,opaque=disk1"}));
+  EXPECT_EQ(values_of(argv, "-add-fd"), (std::vector<std::string>{"fd=9,set=0,opaque=console", "fd=7,set=2,opaque=disk1",
+                                                                   "fd=8,set=2,opaque=disk1"}));
   auto drives = values_of(argv, "-drive");
   EXPECT_EQ(drives[0], "file=/data/a.img,format=raw,if=none,id=disk0,cache=writeback");
   EXPECT_EQ(drives[1], "file=/dev/fdset/2,format=qcow2,if=none,id=disk1,cache=writeback,readonly=on");

@@ -35,7 +35,9 @@ struct VmSpec {
   int ram_mib = 512;
   int vcpus = 1;
   std::string control_socket;          // listening unix socket the VM connects to (the directory also holds gvproxy's)
-  std::string console_log;             // serial console (kernel log + agent log)
+  // The serial console (kernel log + agent log): a pipe to a LogKeeper (common/log_keeper.h),
+  // or a file, open for writing. The VM inherits it.
+  int console_fd = -1;
   std::string exec_socket;             // empty: none; else a socket QEMU listens on for `vm exec`/`vm attach`
   std::vector<PortForward> forwards;   // empty: no network at all
   bool terminal = false;               // the host terminal (QEMU's stdio) on the guest's /dev/hvc0

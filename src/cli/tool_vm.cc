@@ -12,6 +12,7 @@
 #include "host/guest_image.h"
 #include "host/instance.h"
 #include "host/paths.h"
+#include "host/privileges.h"
 #include "vm/accel.h"
 #include "vm/backends.h"
 #include "vm/krun.h"
@@ -43,6 +44,16 @@ std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::Di
   spec.rootfs = image.rootfs;
   spec.root_label = image.root_label;
   spec.disks = std::move(disks);
+  if (::geteuid() == 0 && paths.owner_uid != 0) {
+    // Under sudo, root only opens the disks: the VM runs as the user who ran sudo.
+    for (auto& d : spec.disks) {
+      for (int mode : d.read_only ? std::vector<int>{O_RDONLY} : std::vector<int>{O_RDONLY, O_RDWR}) {
+        tool->disk_fds_.push_back(open_file(d.path, mode));
+        d.fds.push_back(tool->disk_fds_.back().get());
+      }
+    }
+    spec.run_as = SpawnOptions::RunAs{paths.owner_uid, paths.owner_gid, user_groups(paths.owner_uid, paths.owner_gid)};
+  }
   spec.control_socket = tool->scratch_ + "/control.sock";
   tool->console_log_ = console_log_file(paths, id);
   spec.console_fd = tool->console_->write_fd();

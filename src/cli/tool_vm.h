@@ -31,6 +31,7 @@ class ToolVm {
   std::string scratch_;
   std::string console_log_;
   std::optional<LogKeeper> log_, console_;  // destroyed after the VM, which writes them
+  std::vector<UniqueFd> disk_fds_;          // under sudo: the disks as root opened them
   std::optional<vm::BootedVm> vm_;
 };
 

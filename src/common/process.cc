@@ -1,6 +1,7 @@
 #include "common/process.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -134,7 +135,10 @@ Process spawn(const SpawnOptions& options) {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
     for (int fd : options.inherit_fds) ::fcntl(fd, F_SETFD, 0);
-    ::execvpe(argv[0], argv.data(), envp.data());
+    const auto& as = options.run_as;
+    bool switched = !as || (::setgroups(as->groups.size(), as->groups.data()) == 0 && ::setgid(as->gid) == 0 &&
+                            ::setuid(as->uid) == 0);
+    if (switched) ::execvpe(argv[0], argv.data(), envp.data());
     int err = errno;
     (void)!::write(exec_error.write.get(), &err, sizeof err);
     ::_exit(127);

@@ -18,6 +18,13 @@ struct SpawnOptions {
   int stderr_fd = -1;                      // -1: inherit
   bool new_session = false;                // setsid() in the child
   std::vector<int> inherit_fds;            // open in the child under the same numbers (O_CLOEXEC lifted)
+  // Root's child may run as another user for good (host/privileges.h user_groups).
+  struct RunAs {
+    uid_t uid;
+    gid_t gid;
+    std::vector<gid_t> groups;
+  };
+  std::optional<RunAs> run_as;
 };
 
 // Exit status as a shell reports it: the exit code, or 128 + signal number.

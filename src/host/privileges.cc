@@ -11,19 +11,22 @@
 
 namespace alfs {
 
-void become_user(uid_t uid, gid_t gid) {
+std::vector<gid_t> user_groups(uid_t uid, gid_t gid) {
+  passwd* pw = ::getpwuid(uid);
+  if (pw == nullptr) return {gid};
   std::vector<gid_t> groups(64);
   int count = static_cast<int>(groups.size());
-  if (passwd* pw = ::getpwuid(uid)) {
-    if (::getgrouplist(pw->pw_name, gid, groups.data(), &count) < 0) {
-      groups.resize(static_cast<size_t>(count));
-      ::getgrouplist(pw->pw_name, gid, groups.data(), &count);
-    }
-  } else {
-    groups = {gid};
-    count = 1;
+  if (::getgrouplist(pw->pw_name, gid, groups.data(), &count) < 0) {
+    groups.resize(static_cast<size_t>(count));
+    ::getgrouplist(pw->pw_name, gid, groups.data(), &count);
   }
-  if (::setgroups(static_cast<size_t>(count), groups.data()) != 0) throw SystemError("setgroups");
+  groups.resize(static_cast<size_t>(count));
+  return groups;
+}
+
+void become_user(uid_t uid, gid_t gid) {
+  std::vector<gid_t> groups = user_groups(uid, gid);
+  if (::setgroups(groups.size(), groups.data()) != 0) throw SystemError("setgroups");
   if (::setgid(gid) != 0) throw SystemError("setgid " + std::to_string(gid));
   if (::setuid(uid) != 0) throw SystemError("setuid " + std::to_string(uid));
   if (uid != 0 && ::setuid(0) == 0) throw Error("dropping root failed: it could be regained");

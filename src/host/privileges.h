@@ -5,8 +5,12 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace alfs {
+
+// The groups of user `uid` as login sets them: `gid` and the supplementary ones.
+std::vector<gid_t> user_groups(uid_t uid, gid_t gid);
 
 // Switches this process to `uid`/`gid` for good, with the user's supplementary groups.
 // Throws SystemError; afterwards root cannot be regained.

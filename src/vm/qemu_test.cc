@@ -32,6 +32,8 @@ std::vector<std::string> values_of(const std::vector<std::string>& argv, const s
   return out;
 }
 
+constexpr HostFacts kMacArm64{0, HostArch::kArm64, HostOs::kMacos};
+
 TEST(QemuCommandLine, DataDisksInOrderThenTheReadOnlyRoot) {
   auto drives = values_of(QemuBackend::command_line(spec(), {}), "-drive");
   ASSERT_EQ(drives.size(), 3u);
@@ -69,11 +71,31 @@ TEST(QemuCommandLine, X86GuestRebootsByTripleFault) {
   EXPECT_NE(append.find(" reboot=t"), std::string::npos);
 }
 
+// A guest that takes QEMU over is held by seccomp: no exec, no setuid, nothing obsolete.
+TEST(QemuCommandLine, LinuxHostsSandboxQemu) {
+  auto linux_argv = QemuBackend::command_line(spec(), {});
+  EXPECT_EQ(values_of(linux_argv, "-sandbox"),
+            std::vector<std::string>{"on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"});
+  EXPECT_TRUE(values_of(QemuBackend::command_line(spec(), kMacArm64), "-sandbox").empty());  // no seccomp there
+}
+
 // The console goes to the fd it was given (a log keeper's pipe), never to a path QEMU opens.
 TEST(QemuCommandLine, TheConsoleIsTheFdItWasGiven) {
   auto argv = QemuBackend::command_line(spec(), {});
   EXPECT_EQ(values_of(argv, "-add-fd").at(0), "fd=9,set=0,opaque=console");
   EXPECT_EQ(values_of(argv, "-chardev").at(0), "file,id=console,path=/dev/fdset/0,append=on");
+}
+
+TEST(QemuBackendStart, RunningAsAUserNeedsEveryDiskAsAnFd) {
+  VmSpec s = spec();
+  s.run_as = SpawnOptions::RunAs{1000, 1000, {1000}};
+  QemuBackend backend;
+  try {
+    backend.start(s, 2);
+    FAIL() << "started";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "QEMU runs as uid 1000: /data/a.img must come as an fd");
+  }
 }
 
 // Both backends boot with the same parameters, the initcalls the guest skips among them.
@@ -106,7 +128,6 @@ std::vector<std::string> head(const std::vector<std::string>& argv) {
   return {argv.begin(), std::find(argv.begin(), argv.end(), "-add-fd")};
 }
 
-constexpr HostFacts kMacArm64{0, HostArch::kArm64, HostOs::kMacos};
 
 TEST(QemuCommandLine, MacArm64UsesVirtWithHvfAndThePl011Console) {
   VmSpec s = spec();

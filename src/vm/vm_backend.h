@@ -1,6 +1,7 @@
 // One interface for every way of running the guest: QEMU (qemu.h), libkrun (krun.h).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct VmSpec {
   std::string exec_socket;             // empty: none; else a socket QEMU listens on for `vm exec`/`vm attach`
   std::vector<PortForward> forwards;   // empty: no network at all
   bool terminal = false;               // the host terminal (QEMU's stdio) on the guest's /dev/hvc0
+  // QEMU: root's VM runs as this user (who ran sudo): it needs nothing of root's once the
+  // disks come as fds (all of them must). libkrun does it by itself under sudo.
+  std::optional<SpawnOptions::RunAs> run_as;
   Accel accel = Accel::kTcg;           // QEMU's choice; libkrun always uses the hypervisor
 };
 

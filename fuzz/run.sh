@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ALFS_FUZZ_BUILD:-$root/build-fuzz}
 jobs=${ALFS_FUZZ_JOBS:-$(nproc)}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(disk_ident config protocol stream_mux probe listing)
+[ ${#targets[@]} -gt 0 ] || targets=(disk_ident config protocol guest_control stream_mux nfs_reply probe listing)
 
 echo "fuzz: building ${targets[*]} in $build"
 mkdir -p "$build"

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "common/protocol.h"
+#include "common/guest_reply.h"
 
 namespace alfs::cli {
 
@@ -15,7 +15,8 @@ namespace alfs::cli {
 int relay_until_exit(protocol::LineChannel& channel, const std::string& lost);
 
 // Handles one message of a running guest command: prints output; returns the exit
-// code on "exit", nothing otherwise. Throws Error on a guest "error".
-std::optional<int> handle_command_message(const nlohmann::json& message);
+// code on "exit", nothing otherwise. Throws Error on a guest "error", ProtocolError on a
+// message that has no place here.
+std::optional<int> handle_command_message(const protocol::GuestReply& reply);
 
 }  // namespace alfs::cli

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "common/deadline.h"
 #include "common/error.h"
+#include "common/printable.h"
 #include "common/process.h"
 #include "host/instance.h"
 #include "host/mount_point.h"
@@ -76,7 +77,8 @@ int status_command(bool json) {
     std::fputs(status_json(instances).c_str(), stdout);
     return 0;
   }
-  for (const auto& r : instances) std::printf("%s\n", r.status_line().c_str());
+  // The filesystem type is the guest's word.
+  for (const auto& r : instances) std::printf("%s\n", printable(r.status_line()).c_str());
   return 0;
 }
 

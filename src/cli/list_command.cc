@@ -8,7 +8,8 @@
 #include "cli/platform.h"
 #include "cli/tool_vm.h"
 #include "common/error.h"
-#include "common/protocol.h"
+#include "common/guest_reply.h"
+#include "common/printable.h"
 #include "host/disk_list.h"
 #include "host/disk_list_format.h"
 #include "host/guest_listing.h"
@@ -70,21 +71,17 @@ void inspect_in_guest(const ListArgs& args, std::vector<ListedDisk>& disks) {
     auto tool = ToolVm::boot("list", std::move(vm_disks));
     tool->vm().channel().send(protocol::to_json(request));
     for (auto& key : request.keys) protocol::wipe(key.secret);
-    Deadline deadline(kInspectTimeout);
-    for (;;) {
-      auto r = tool->vm().channel().receive(deadline);
-      if (r.status == protocol::LineChannel::Status::kTimeout)
-        throw Error("the guest did not answer within " + std::to_string(kInspectTimeout.count()) + " s");
-      if (r.status == protocol::LineChannel::Status::kClosed)
-        throw Error("the VM ended before answering (see `anylinuxfs dmesg`)");
-      std::string type = protocol::message_type(r.message);
-      if (type == "error") throw Error(r.message.value("message", std::string("unknown error")));
-      if (type != "inspected") continue;
-      for (const auto& warning : apply_inspection(disks, attached, r.message))
-        std::fprintf(stderr, "anylinuxfs: warning: %s\n", warning.c_str());
-      tool->vm().process().wait_for(10s);  // it powers off by itself; the console log is then complete
-      return;
-    }
+    auto r = protocol::receive_reply(tool->vm().channel(), Deadline(kInspectTimeout));
+    if (r.status == protocol::LineChannel::Status::kTimeout)
+      throw Error("the guest did not answer within " + std::to_string(kInspectTimeout.count()) + " s");
+    if (r.status == protocol::LineChannel::Status::kClosed)
+      throw Error("the VM ended before answering (see `anylinuxfs dmesg`)");
+    if (auto* error = std::get_if<protocol::GuestError>(&r.reply)) throw Error(error->message);
+    auto* inspected = std::get_if<protocol::Inspected>(&r.reply);
+    if (!inspected) throw protocol::unexpected(r.reply, "while inspecting");
+    for (const auto& warning : apply_inspection(disks, attached, inspected->report))
+      std::fprintf(stderr, "anylinuxfs: warning: %s\n", printable(warning).c_str());
+    tool->vm().process().wait_for(10s);  // it powers off by itself; the console log is then complete
   } catch (const Error& e) {
     for (auto& key : request.keys) protocol::wipe(key.secret);
     for (size_t i : attached) {
@@ -103,7 +100,8 @@ int list_command(const ListArgs& args) {
   inspect_in_guest(args, disks);
   // A disk the user named is shown even when nothing on it passes the filter.
   disks = filter_disks(std::move(disks), filter, !args.disks.empty());
-  std::string out = args.json ? format_json(disks) : format_table(disks);
+  // Labels and names come off the disks and out of the guest (JSON escapes them itself).
+  std::string out = args.json ? format_json(disks) : printable(format_table(disks), true);
   std::fputs(out.c_str(), stdout);
   for (const ListedDisk& disk : disks) {
     if (!disk.error.empty()) return 1;

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/printable.h"
 #include "host/paths.h"
 
 namespace alfs::cli {
@@ -50,6 +51,14 @@ int print_latest(const std::string& name, bool follow) {
   std::string file;
   UniqueFd fd = open_latest(name, file);
   char buf[65536];
+  // Whole lines are escaped (the log quotes the guest): a character cut by a read is not
+  // taken for a stray byte.
+  std::string pending;
+  auto print_lines = [&](bool all) {
+    size_t end = all ? pending.size() : pending.rfind('\n') + 1;  // npos + 1: none
+    std::fputs(printable(std::string_view(pending).substr(0, end), true).c_str(), stdout);
+    pending.erase(0, end);
+  };
   // The supervisor's last line follows the removal of its instance: one more pass
   // after it is gone takes that line too.
   for (bool last_pass = !follow;;) {
@@ -57,9 +66,11 @@ int print_latest(const std::string& name, bool follow) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw SystemError("cannot read " + file);
     if (n > 0) {
-      std::fwrite(buf, 1, static_cast<size_t>(n), stdout);
+      pending.append(buf, static_cast<size_t>(n));
+      print_lines(false);
       continue;
     }
+    print_lines(last_pass);
     std::fflush(stdout);
     if (last_pass) break;
     last_pass = !instance_running(file);

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/printable.h"
 #include "host/config.h"
 #include "host/user_files.h"
 
@@ -156,10 +157,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const alfs::Error& e) {
-    std::fprintf(stderr, "anylinuxfs: %s\n", e.what());
+    // Errors may quote the guest or a disk (a guest tool's message, a label).
+    std::fprintf(stderr, "anylinuxfs: %s\n", alfs::printable(e.what(), true).c_str());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "anylinuxfs: unexpected error: %s\n", e.what());
+    std::fprintf(stderr, "anylinuxfs: unexpected error: %s\n", alfs::printable(e.what(), true).c_str());
     return 1;
   }
   return rc;

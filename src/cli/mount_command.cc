@@ -20,6 +20,8 @@
 #include "cli/tool_vm.h"
 #include "common/deadline.h"
 #include "common/error.h"
+#include "common/log_keeper.h"
+#include "common/printable.h"
 #include "common/process.h"
 #include "host/config.h"
 #include "host/disk_ident.h"
@@ -93,9 +95,18 @@ void start_supervisor(SupervisorPlan plan, Pipe& report, UniqueFd log) {
   ::dup2(null_fd, STDIN_FILENO);
   ::dup2(log.get(), STDOUT_FILENO);
   ::dup2(log.get(), STDERR_FILENO);
-  log.reset();
   if (::chdir("/") != 0) ::_exit(1);
   if (plan.drop_privileges) keep_root_for_cleanup(plan, report);  // returns in the process that becomes the user
+  // The log quotes the guest at length: capped, by a keeper that outlives us (we may end
+  // with _Exit or SIGKILL).
+  try {
+    LogKeeper keeper(std::move(log), kLogCapMib);
+    ::dup2(keeper.write_fd(), STDOUT_FILENO);
+    ::dup2(keeper.write_fd(), STDERR_FILENO);
+    keeper.detach();
+  } catch (const Error& e) {
+    std::fprintf(stderr, "supervisor: %s; the log is not capped\n", e.what());
+  }
   int rc = 1;
   try {
     rc = run_supervisor(std::move(plan), std::move(report.write));
@@ -115,12 +126,13 @@ std::optional<std::string> wait_for_ready(const UniqueFd& report, bool verbose) 
     while ((nl = buffer.find('\n')) != std::string::npos) {
       std::string line = buffer.substr(0, nl);
       buffer.erase(0, nl + 1);
+      // The reports quote the guest: shown with its control characters escaped.
       if (line.rfind(kReportReady, 0) == 0) return std::nullopt;
-      if (line.rfind(kReportError, 0) == 0) return line.substr(std::strlen(kReportError));
+      if (line.rfind(kReportError, 0) == 0) return printable(line.substr(std::strlen(kReportError)));
       if (line.rfind(kReportWarning, 0) == 0)
-        std::fprintf(stderr, "anylinuxfs: warning: %s\n", line.substr(std::strlen(kReportWarning)).c_str());
+        std::fprintf(stderr, "anylinuxfs: warning: %s\n", printable(line.substr(std::strlen(kReportWarning))).c_str());
       if (verbose && line.rfind(kReportProgress, 0) == 0)
-        std::fprintf(stderr, "anylinuxfs: %s\n", line.substr(std::strlen(kReportProgress)).c_str());
+        std::fprintf(stderr, "anylinuxfs: %s\n", printable(line.substr(std::strlen(kReportProgress))).c_str());
     }
     pollfd pfd{report.get(), POLLIN, 0};
     int r = ::poll(&pfd, 1, deadline.remaining_ms());

@@ -1,5 +1,6 @@
 #include "cli/supervisor.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -15,7 +16,9 @@
 #include <mutex>
 #include <thread>
 
+#include "cli/guest_session.h"
 #include "common/deadline.h"
+#include "common/log_keeper.h"
 #include "common/error.h"
 #include "host/paths.h"
 #include "host/ports.h"
@@ -32,7 +35,6 @@ namespace alfs {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using protocol::LineChannel;
 
 namespace {
 
@@ -104,7 +106,8 @@ class Supervisor {
     plan_.record.supervisor_start = process_start_time(::getpid());
     plan_.vm.control_socket = plan_.instance_dir + "/control.sock";
     plan_.vm.exec_socket = plan_.instance_dir + "/exec.sock";
-    plan_.vm.console_log = plan_.record.console_log;
+    console_.emplace(open_file(plan_.record.console_log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600), kLogCapMib);
+    plan_.vm.console_fd = console_->write_fd();
     plan_.vm.forwards = {{plan_.bind_address, ports[0], protocol::kGuestNfsPort},
                          {plan_.bind_address, ports[1], protocol::kGuestMountdPort}};
 
@@ -124,7 +127,7 @@ class Supervisor {
     progress("mounting " + plan_.record.disk + " in the guest");
     vm_->channel().send(protocol::to_json(plan_.request));
     for (auto& key : plan_.request.keys) protocol::wipe(key.secret);
-    expect_ready();
+    take_ready(expect_ready());
 
     progress("presenting the export at " + plan_.record.mount_point);
     if (!fs::exists(plan_.record.mount_point)) {
@@ -147,40 +150,32 @@ class Supervisor {
   }
 
   // Waits for "ready"; a guest "error" becomes the error to report, with the guest's text.
-  void expect_ready() {
-    Deadline deadline(kMountTimeout);
-    for (;;) {
-      auto r = vm_->channel().receive(deadline);
-      if (r.status == LineChannel::Status::kTimeout)
-        throw Error("the guest did not mount the disk within " + std::to_string(kMountTimeout.count()) +
-                    " s (see `anylinuxfs dmesg` for its console)");
-      if (r.status == LineChannel::Status::kClosed) {
-        vm_->process().wait_for(2s);
-        vm_->check_alive();
-        throw Error("the guest closed its control channel while mounting");
-      }
-      std::string type = protocol::message_type(r.message);
-      if (type == "ready") {
-        if (plan_.record.fstype.empty()) plan_.record.fstype = r.message.value("fstype", std::string());
-        export_path_ = r.message.value("export", std::string(protocol::kGuestMountPoint));
-        if (r.message.value("read_only", false) && !plan_.request.read_only) {
-          // The driver fell back to read-only (e.g. ntfs-3g on a hibernated volume).
-          plan_.request.read_only = true;
-          plan_.record.read_only = true;
-        }
-        if (std::string warning = r.message.value("warning", std::string()); !warning.empty()) {
-          log("guest warning: " + warning);
-          report(kReportWarning, warning);
-        }
-        return;
-      }
-      if (type == "error") {
-        guest_failed_ = true;
-        throw Error("the guest failed at step '" + r.message.value("step", std::string("?")) +
-                    "': " + r.message.value("message", std::string("unknown error")));
-      }
-      if (type == "progress") log("guest: " + r.message.value("step", std::string()));
-      if (type == "log") log("guest: " + r.message.value("text", std::string()));
+  protocol::Ready expect_ready() {
+    try {
+      if (auto ready = cli::await_ready(vm_->channel(), kMountTimeout, log)) return std::move(*ready);
+    } catch (const protocol::GuestFailure&) {
+      guest_failed_ = true;  // it powers off by itself
+      throw;
+    } catch (const protocol::ProtocolError&) {
+      channel_broken_ = true;
+      throw;
+    }
+    vm_->process().wait_for(2s);
+    vm_->check_alive();
+    throw Error("the guest closed its control channel while mounting");
+  }
+
+  void take_ready(const protocol::Ready& ready) {
+    if (plan_.record.fstype.empty()) plan_.record.fstype = ready.fstype;
+    export_path_ = ready.export_path;
+    if (ready.read_only && !plan_.request.read_only) {
+      // The driver fell back to read-only (e.g. ntfs-3g on a hibernated volume).
+      plan_.request.read_only = true;
+      plan_.record.read_only = true;
+    }
+    if (!ready.warning.empty()) {
+      log("guest warning: " + ready.warning);
+      report(kReportWarning, ready.warning);
     }
   }
 
@@ -221,82 +216,85 @@ class Supervisor {
     shut_down_vm();
   }
 
+  // Nothing may escape this thread (that would terminate the process under a live mount):
+  // whatever goes wrong ends the instance.
   void monitor_loop() {
+    try {
+      watch();
+    } catch (const std::exception& e) {  // a ProtocolError, mostly: the guest broke the protocol
+      log(std::string("error: ") + e.what() + "; ending the instance");
+      end_serving(/*vm_gone=*/false);
+    }
+  }
+
+  void watch() {
     sigset_t set;
     sigemptyset(&set);
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
     UniqueFd sigfd(::signalfd(-1, &set, SFD_CLOEXEC));
     while (!stopping_) {
-      pollfd pfds[2] = {{sigfd.get(), POLLIN, 0}, {vm_->control_fd(), POLLIN, 0}};
-      int r = ::poll(pfds, 2, 200);
+      pollfd pfds[3] = {{sigfd.get(), POLLIN, 0}, {vm_->control_fd(), POLLIN, 0}, {backend_->failure_fd(), POLLIN, 0}};
+      int r = ::poll(pfds, 3, 200);
       if (r > 0 && (pfds[0].revents & POLLIN)) {
         signalfd_siginfo info{};
         (void)!::read(sigfd.get(), &info, sizeof info);
         log("signal " + std::to_string(info.ssi_signo) + ": unmounting");
         presentation_->request_exit();
       }
-      if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
-        auto msg = vm_->channel().receive(Deadline(0ms));
-        if (msg.status == LineChannel::Status::kMessage) log("guest: " + msg.message.dump());
-        if (msg.status == LineChannel::Status::kClosed) {
-          // A guest that panics (panic=-1, -no-reboot) takes QEMU with it at once.
-          if (auto status = vm_->process().wait_for(2s))
-            log("the VM exited unexpectedly (" + status->describe() + "); see `anylinuxfs dmesg`");
-          else
-            log("the guest closed the control channel");
-          vm_lost();
-          return;
-        }
+      if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP)) && !cli::take_serving_messages(vm_->channel(), log)) {
+        // A guest that panics (panic=-1, -no-reboot) takes QEMU with it at once.
+        auto status = vm_->process().wait_for(2s);
+        log(status ? "the VM exited unexpectedly (" + status->describe() + "); see `anylinuxfs dmesg`"
+                   : "the guest closed the control channel");
+        end_serving(/*vm_gone=*/status.has_value());
+        return;
+      }
+      if (r > 0 && (pfds[2].revents & POLLIN)) {
+        // The link also ends when QEMU does; that says more.
+        auto status = vm_->process().wait_for(1s);
+        log(status ? "the VM exited unexpectedly (" + status->describe() + ")"
+                   : "error: the NFS forwards failed or refused what the guest sent (see the line above); "
+                     "ending the instance");
+        end_serving(/*vm_gone=*/status.has_value());
+        return;
       }
       if (auto status = vm_->process().poll()) {
         log("the VM exited unexpectedly (" + status->describe() + ")");
-        vm_lost();
+        end_serving(/*vm_gone=*/true);
         return;
       }
     }
   }
 
-  // The guest is gone under a live mount: release the mount point so nothing hangs on it.
-  void vm_lost() {
+  // The instance cannot go on under a live mount: release the mount point so nothing hangs
+  // on it, and end. A guest still running is not talked to again (see shut_down_vm).
+  void end_serving(bool vm_gone) {
     clean_ = false;
+    if (!vm_gone) channel_broken_ = true;
     presentation_->release_now();
-    // A call in flight to the dead guest holds the serving thread until its NFS
-    // timeout; with the mount point released and the VM gone there is nothing left
-    // to save, so the instance ends without waiting for it.
+    // A call in flight to the guest holds the serving thread until its NFS timeout; with
+    // the mount point released there is nothing left to save, so the instance ends
+    // without waiting for it.
     Deadline grace(kLostGrace);
     while (!served_ && !grace.expired()) std::this_thread::sleep_for(50ms);
     if (served_) return;
-    log("the NFS client is still waiting on the dead guest: ending without it");
+    log("the NFS client is still waiting on the guest: ending without it");
+    shut_down_vm();
     cleanup();
     std::_Exit(1);
   }
 
-  // Asks the guest to unmount and power off; escalates past the deadlines.
+  // Asks the guest to unmount and power off; escalates past the deadlines. A guest that
+  // broke the protocol is only hung up on: ours then unmounts and powers off as if told
+  // "stop"; one that does not is killed.
   void shut_down_vm() {
     if (!vm_ || !vm_->process().running()) return;
     plan_.record.state = "stopping";
     registry_.save(plan_.record);
-    if (!guest_failed_) {
-      try {
-        vm_->channel().send({{"type", "stop"}});
-        Deadline deadline(kStopTimeout);
-        for (;;) {
-          auto r = vm_->channel().receive(deadline);
-          if (r.status != LineChannel::Status::kMessage) break;
-          std::string type = protocol::message_type(r.message);
-          if (type == "log") log("guest: " + r.message.value("text", std::string()));
-          if (type == "stopped") {
-            bool clean = r.message.value("clean", false);
-            if (std::string warning = r.message.value("warning", std::string()); !warning.empty())
-              log("warning: " + warning);
-            log(clean ? "the guest unmounted the filesystem cleanly" : "the guest could NOT unmount the filesystem");
-            clean_ = clean_ && clean;
-            break;
-          }
-        }
-      } catch (const std::exception& e) {
-        log(std::string("stop: ") + e.what());
-      }
+    if (channel_broken_) {
+      vm_->hang_up();
+    } else if (!guest_failed_) {
+      ask_to_stop();
     }
     if (vm_->process().wait_for(kPowerOffGrace)) {
       log("the VM powered off");
@@ -305,6 +303,21 @@ class Supervisor {
     log("the VM did not power off within 15 s: terminating it");
     clean_ = false;
     vm_->process().terminate(5s);
+  }
+
+  void ask_to_stop() {
+    try {
+      vm_->channel().send({{"type", "stop"}});
+      auto stopped = cli::await_stopped(vm_->channel(), Deadline(kStopTimeout), log);
+      if (!stopped) return;
+      if (!stopped->warning.empty()) log("warning: " + stopped->warning);
+      log(stopped->clean ? "the guest unmounted the filesystem cleanly" : "the guest could NOT unmount the filesystem");
+      clean_ = clean_ && stopped->clean;
+    } catch (const std::exception& e) {
+      log(std::string("stop: ") + e.what());
+      clean_ = false;
+      vm_->hang_up();
+    }
   }
 
   void cleanup() {
@@ -318,12 +331,14 @@ class Supervisor {
   UniqueFd report_;
   // Kept for the VM's life: the libkrun backend owns its gvproxy (destroyed after vm_).
   std::unique_ptr<vm::VmBackend> backend_;
+  std::optional<LogKeeper> console_;  // the VM's console log (destroyed after vm_)
   std::optional<vm::BootedVm> vm_;
   std::unique_ptr<nfs::Presentation> presentation_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> served_{false};  // presentation_->run() has returned
   std::string export_path_;  // what the guest exports: the mount, or an action's path
-  bool guest_failed_ = false;
+  bool guest_failed_ = false;    // the guest reported a failure and powers off by itself
+  std::atomic<bool> channel_broken_{false};  // the guest broke the protocol (or is gone): no more talk
   bool clean_ = true;
 };
 

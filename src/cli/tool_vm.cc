@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/log_keeper.h"
 #include "host/config.h"
 #include "host/guest_image.h"
 #include "host/instance.h"
@@ -40,13 +41,16 @@ std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::Di
   make_dirs(paths.logs_dir, 0700);
   std::string id = kind + "-" + std::to_string(::getpid());
   std::string log = log_file(paths, id);
-  UniqueFd log_fd = open_run_log(paths, id);
   mark_latest_logs(paths, id);
   std::unique_ptr<ToolVm> tool(new ToolVm);
   tool->scratch_ = InstanceRegistry(paths).dir_of(id);
   make_dirs(tool->scratch_, 0700);
   // Under sudo QEMU runs as the user, with the disks opened for them (user_files.h).
   if (acting_for()) pass_disks_as_fds(disks, tool->disk_fds_);
+  // QEMU's own complaints; then its console (the guest's kernel and agent).
+  tool->log_.emplace(open_run_log(paths, id), kLogCapMib);
+  tool->console_.emplace(open_file(console_log_file(paths, id), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600),
+                         kLogCapMib);
 
   vm::VmSpec spec;
   spec.name = "anylinuxfs-" + id;
@@ -56,14 +60,15 @@ std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::Di
   spec.root_label = image.root_label;
   spec.disks = std::move(disks);
   spec.control_socket = tool->scratch_ + "/control.sock";
-  spec.console_log = tool->console_log_ = console_log_file(paths, id);
+  tool->console_log_ = console_log_file(paths, id);
+  spec.console_fd = tool->console_->write_fd();
   spec.terminal = terminal;
   spec.user = acting_for();
   spec.accel = backend->name() == "krun"
                    ? vm::KrunBackend::accel()
                    : vm::choose_accel(image.dir + "/kvm-verdict",
                                       [&] { return vm::guest_boots_under_kvm(*backend, spec, tool->scratch_); });
-  tool->vm_.emplace(vm::BootedVm::boot(*backend, spec, log_fd.get(), log, vm::BootTimeouts{}));
+  tool->vm_.emplace(vm::BootedVm::boot(*backend, spec, tool->log_->write_fd(), log, vm::BootTimeouts{}));
   return tool;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/log_keeper.h"
 #include "vm/boot.h"
 #include "vm/vm_backend.h"
 
@@ -34,7 +35,8 @@ class ToolVm {
   ToolVm() = default;
   std::string scratch_;
   std::string console_log_;
-  std::vector<UniqueFd> disk_fds_;  // the VM's (vm::DiskAttachment::fds), open while it runs
+  std::optional<LogKeeper> log_, console_;  // destroyed after the VM, which writes them
+  std::vector<UniqueFd> disk_fds_;          // the VM's (vm::DiskAttachment::fds), open while it runs
   std::optional<vm::BootedVm> vm_;
 };
 

@@ -97,10 +97,10 @@ int vm_attach_command(const std::string& target) {
   bool input_open = true;
   for (;;) {
     for (;;) {
-      auto r = channel.receive(Deadline(std::chrono::milliseconds(0)));
+      auto r = protocol::receive_reply(channel, Deadline(std::chrono::milliseconds(0)));
       if (r.status == LineChannel::Status::kTimeout) break;
       if (r.status == LineChannel::Status::kClosed) throw Error(lost);
-      if (auto code = handle_command_message(r.message)) return *code;
+      if (auto code = handle_command_message(r.reply)) return *code;
     }
     pollfd pfds[2] = {{channel.fd(), POLLIN, 0}, {input_open ? STDIN_FILENO : -1, POLLIN, 0}};
     if (::poll(pfds, 2, 250) < 0 && errno != EINTR) throw SystemError("poll");

@@ -71,6 +71,22 @@ TEST(Spawn, InheritedFdsKeepTheirNumbersOthersAreClosed) {
   EXPECT_EQ(::read(closed.read.get(), buf, sizeof buf), 0) << "an fd not inherited stays closed in the child";
 }
 
+TEST(Spawn, RunsAsAnotherUserWithItsGroups) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  Pipe out = make_pipe();
+  SpawnOptions opts{.argv = {"id"}, .stdout_fd = out.write.get()};
+  opts.user = UserIdentity{65534, 65534, {65534, 4}};
+  Process p = spawn(opts);
+  out.write.reset();
+  ASSERT_TRUE(p.wait_for(5s));
+  char buf[256] = {};
+  ASSERT_GT(::read(out.read.get(), buf, sizeof buf - 1), 0);
+  std::string id(buf);
+  EXPECT_EQ(id.rfind("uid=65534(", 0), 0u) << id;
+  EXPECT_NE(id.find("gid=65534("), std::string::npos) << id;
+  EXPECT_NE(id.find("groups=65534(nogroup),4("), std::string::npos) << id;
+}
+
 TEST(RunCommand, KillsAtTheDeadline) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_THROW(run_command({"sleep", "30"}, 300ms), Error);

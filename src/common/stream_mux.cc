@@ -36,10 +36,19 @@ uint32_t get(const char* p, int bytes) {
 // Past this much waiting for the link, the streams are not read: the link's reader
 // (the other side) sets the pace, and memory stays bounded.
 constexpr size_t kLinkHighWater = 1 << 20;
+// Past this much waiting for the link, the link is not read either: what the other side
+// sends may need an answer (a reset for each open we refuse, say), and it must take the
+// answers first. A side that reads its link never gets there: its streams stop at
+// kLinkHighWater plus one payload.
+constexpr size_t kLinkOutLimit = 4 * kLinkHighWater;
 // A stream with more than this queued for its socket is reset: its reader stopped, and
-// the other side (a guest that misbehaves, say) cannot fill our memory.
-// NFS never comes near: the client's outstanding requests bound what a stream carries.
-constexpr size_t kStreamQueueLimit = 64 << 20;
+// the other side (a guest that misbehaves, say) cannot fill our memory. NFS stays well
+// below: the queue holds replies its client asked for and has not read yet, and our FUSE
+// bridge keeps at most two 1 MiB READs ahead per file it reads (nfs/read_ahead.h).
+constexpr size_t kStreamQueueLimit = 16 << 20;
+// All streams together: past this, the stream with the most queued is reset, so memory
+// stays bounded however many streams there are.
+constexpr size_t kTotalQueueLimit = 64 << 20;
 // One read from the link: several frames at once on the host; a virtio port hands out
 // a page per read in the guest.
 constexpr size_t kLinkReadSize = 256 * 1024;
@@ -173,6 +182,7 @@ class StreamMux::Session {
  private:
   struct Stream {
     UniqueFd fd;
+    std::unique_ptr<StreamGuard> guard;  // host side: checks what the guest sends
     ByteQueue out;              // for the socket, from the other side
     bool fin_received = false;  // the other side sends no more
     bool fin_sent = false;      // our socket said end of file, and the other side knows
@@ -182,7 +192,8 @@ class StreamMux::Session {
     fds_.clear();
     roles_.clear();
     add(mux_.stop_event_.get(), POLLIN, 0);
-    add(link_, static_cast<short>(POLLIN | (link_out_.empty() ? 0 : POLLOUT)), 0);
+    short link_events = static_cast<short>((link_out_.size() < kLinkOutLimit ? POLLIN : 0) | (link_out_.empty() ? 0 : POLLOUT));
+    add(link_, link_events, 0);
     bool link_has_room = link_out_.size() < kLinkHighWater;
     for (size_t i = 0; i < mux_.listeners_.size(); ++i)
       if (link_has_room) add(mux_.listeners_[i].fd.get(), POLLIN, i);
@@ -209,6 +220,7 @@ class StreamMux::Session {
     prepare_stream_socket(fd);
     uint32_t id = next_id_++;
     streams_[id].fd = UniqueFd(fd);
+    if (mux_.guards_.make) streams_[id].guard = mux_.guards_.make(listener.guest_port);
     send({id, FrameType::kOpen, listener.guest_port, 0});
   }
 
@@ -233,9 +245,11 @@ class StreamMux::Session {
 
   bool on_frame(const FrameHeader& h, const char* payload) {
     auto it = streams_.find(h.stream);
+    size_t length = h.length;
     switch (h.type) {
       case FrameType::kOpen: {
-        UniqueFd fd = mux_.opener_ && it == streams_.end() ? mux_.opener_(h.port) : UniqueFd();
+        if (it != streams_.end()) return reset(it);  // the other side is out of step on this stream
+        UniqueFd fd = mux_.opener_ ? mux_.opener_(h.port) : UniqueFd();
         if (!fd) return send({h.stream, FrameType::kReset, 0, 0});
         prepare_stream_socket(fd.get());
         streams_[h.stream].fd = std::move(fd);
@@ -244,10 +258,15 @@ class StreamMux::Session {
       case FrameType::kData:
         // Data for a stream reset here is dropped: the reset is on the way.
         if (it == streams_.end() || it->second.fin_received) return true;
-        if (it->second.out.size() > kStreamQueueLimit ||
-            !send_or_queue(it->second.fd.get(), true, it->second.out, payload, h.length))
-          return reset(it);
-        return true;
+        if (it->second.out.size() > kStreamQueueLimit) return reset(it);
+        if (StreamGuard* guard = it->second.guard.get()) {
+          checked_.clear();
+          if (!guard->from_server(std::string_view(payload, h.length), checked_)) return refuse(it);
+          payload = checked_.data();
+          length = checked_.size();
+        }
+        if (!send_or_queue(it->second.fd.get(), true, it->second.out, payload, length)) return reset(it);
+        return within_total_limit();
       case FrameType::kClose:
         if (it != streams_.end()) {
           it->second.fin_received = true;
@@ -259,6 +278,23 @@ class StreamMux::Session {
         return true;
     }
     return true;
+  }
+
+  // Past kTotalQueueLimit, resets the stream furthest behind; false when the link failed.
+  bool within_total_limit() {
+    size_t total = 0;
+    auto largest = streams_.begin();
+    for (auto it = streams_.begin(); it != streams_.end(); ++it) {
+      total += it->second.out.size();
+      if (it->second.out.size() > largest->second.out.size()) largest = it;
+    }
+    return total <= kTotalQueueLimit || reset(largest);
+  }
+
+  // A stream whose guard refused what the guest sent: said, then reset.
+  bool refuse(std::map<uint32_t, Stream>::iterator it) {
+    if (mux_.guards_.refused) mux_.guards_.refused(it->second.guard->problem());
+    return reset(it);
   }
 
   // Drops a stream whose socket failed and tells the other side; false when the link failed.
@@ -290,6 +326,9 @@ class StreamMux::Session {
       }
     }
     if (s.fin_sent || !(revents & (POLLIN | POLLHUP | POLLERR))) return true;
+    // Checked per stream: with many streams ready at once, one round would otherwise
+    // queue a payload from each.
+    if (link_out_.size() >= kLinkHighWater) return true;
     // The payload lands behind room for its header: one write to the link per frame.
     ssize_t n = ::read(s.fd.get(), out_.data() + kHeaderSize, kMaxPayload);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
@@ -299,6 +338,8 @@ class StreamMux::Session {
       if (s.fin_received && s.out.empty()) streams_.erase(it);
       return send({id, FrameType::kClose, 0, 0});
     }
+    if (s.guard && !s.guard->from_client(std::string_view(out_.data() + kHeaderSize, static_cast<size_t>(n))))
+      return reset(it);
     auto header = encode({id, FrameType::kData, 0, static_cast<uint32_t>(n)});
     std::memcpy(out_.data(), header.data(), kHeaderSize);
     return send_or_queue(link_, link_socket_, link_out_, out_.data(), kHeaderSize + static_cast<size_t>(n));
@@ -312,14 +353,15 @@ class StreamMux::Session {
   std::vector<char> in_ = std::vector<char>(kLinkReadSize + kHeaderSize + kMaxPayload);
   size_t in_len_ = 0;
   std::vector<char> out_ = std::vector<char>(kHeaderSize + kMaxPayload);
+  std::string checked_;  // what a guard let through of one frame
   std::map<uint32_t, Stream> streams_;
   uint32_t next_id_ = 1;
   std::vector<pollfd> fds_;
   std::vector<size_t> roles_;  // per poll entry: a listener's index, or listeners + stream id
 };
 
-StreamMux::StreamMux(std::vector<Listener> listeners, Opener opener)
-    : listeners_(std::move(listeners)), opener_(std::move(opener)),
+StreamMux::StreamMux(std::vector<Listener> listeners, Opener opener, Guards guards)
+    : listeners_(std::move(listeners)), opener_(std::move(opener)), guards_(std::move(guards)),
       stop_event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!stop_event_) throw SystemError("eventfd");
 }

@@ -12,6 +12,9 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/fd.h"
@@ -47,9 +50,29 @@ struct Listener {
 // The guest side connects a new stream's local end; an invalid fd refuses the stream.
 using Opener = std::function<UniqueFd(uint16_t port)>;
 
+// The host side may check what a stream carries from the guest before its client reads it
+// (common/rpc_guard.h: NFS replies).
+class StreamGuard {
+ public:
+  virtual ~StreamGuard() = default;
+  // What the client sent (passed on as it is); false: the stream is reset, quietly (a
+  // local client's doing, not the guest's).
+  virtual bool from_client(std::string_view bytes) = 0;
+  // What the guest sent; appends to `pass` what the client may read now. False: refuse
+  // the stream (it is reset, with problem() for the log).
+  virtual bool from_server(std::string_view bytes, std::string& pass) = 0;
+  virtual const std::string& problem() const = 0;
+};
+// A guard for each new stream to `guest_port` (null: none); `refused` hears why the guest's
+// bytes were refused (the stream is reset).
+struct Guards {
+  std::function<std::unique_ptr<StreamGuard>(uint16_t guest_port)> make;
+  std::function<void(const std::string&)> refused;
+};
+
 class StreamMux {
  public:
-  StreamMux(std::vector<Listener> listeners, Opener opener);
+  StreamMux(std::vector<Listener> listeners, Opener opener, Guards guards = {});
   ~StreamMux();
   StreamMux(const StreamMux&) = delete;
   StreamMux& operator=(const StreamMux&) = delete;
@@ -66,6 +89,7 @@ class StreamMux {
   class Session;
   std::vector<Listener> listeners_;
   Opener opener_;
+  Guards guards_;
   UniqueFd stop_event_;
 };
 

@@ -1,6 +1,10 @@
 #include "common/stream_mux.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -155,6 +159,160 @@ TEST(StreamMux, StopEndsRun) {
   Link link(echo);
   link.guest().stop();
   EXPECT_TRUE(link.guest_result().get());
+}
+
+// A hostile guest: frames written by hand to the host side's link, which listens for
+// clients of guest port 2049.
+class HostUnderAttack {
+ public:
+  HostUnderAttack() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw SystemError("socketpair");
+    host_end_ = UniqueFd(sv[0]);
+    guest_ = UniqueFd(sv[1]);
+    UniqueFd listener = listen_tcp("127.0.0.1", 0);
+    port_ = local_port(listener.get());
+    std::vector<Listener> listeners;
+    listeners.push_back({std::move(listener), 2049});
+    host_ = std::make_unique<StreamMux>(std::move(listeners), nullptr);
+    result_ = std::async(std::launch::async, [this] { return host_->run(host_end_.get()); });
+  }
+  ~HostUnderAttack() {
+    host_->stop();
+    if (result_.valid()) result_.wait();
+  }
+  int port() const { return port_; }
+  int guest() const { return guest_.get(); }
+  void send(const FrameHeader& h, const std::string& payload = "") {
+    auto bytes = encode(h);
+    write_all(guest_.get(), std::string(bytes.data(), bytes.size()) + payload);
+  }
+  // The next frame from the host (its payload skipped).
+  FrameHeader receive() {
+    char bytes[kHeaderSize];
+    read_exactly(bytes, kHeaderSize);
+    FrameHeader h = decode(bytes);
+    std::string payload(h.length, '\0');
+    read_exactly(payload.data(), h.length);
+    return h;
+  }
+  std::future<bool>& result() { return result_; }
+
+ private:
+  void read_exactly(char* to, size_t n) {
+    for (size_t done = 0; done < n;) {
+      ssize_t r = ::read(guest_.get(), to + done, n - done);
+      if (r <= 0) throw Error("the host side ended the link");
+      done += static_cast<size_t>(r);
+    }
+  }
+  int port_ = 0;
+  UniqueFd host_end_, guest_;
+  std::unique_ptr<StreamMux> host_;
+  std::future<bool> result_;
+};
+
+// A client whose socket takes little before its sender must queue.
+UniqueFd client_with_small_buffer(int port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  int size = 16 * 1024;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw SystemError("connect");
+  return fd;
+}
+
+TEST(StreamMuxUnderAttack, FramesOutOfStepAreAnsweredOrDroppedAndTheLinkGoesOn) {
+  HostUnderAttack attack;
+  attack.send({7, FrameType::kOpen, 22, 0});  // the host opens streams, not the guest
+  EXPECT_EQ(attack.receive(), (FrameHeader{7, FrameType::kReset, 0, 0}));
+  attack.send({8, FrameType::kData, 0, 3}, "abc");  // no such stream
+  attack.send({8, FrameType::kClose, 0, 0});
+  attack.send({8, FrameType::kClose, 0, 0});
+  attack.send({9, FrameType::kReset, 0, 0});
+  // The link still carries a client's stream.
+  UniqueFd client = connect_to(attack.port());
+  FrameHeader open = attack.receive();
+  EXPECT_EQ(open.type, FrameType::kOpen);
+  attack.send({open.stream, FrameType::kData, 0, 5}, "hello");
+  attack.send({open.stream, FrameType::kClose, 0, 0});
+  attack.send({open.stream, FrameType::kClose, 0, 0});
+  attack.send({open.stream, FrameType::kData, 0, 5}, "after");  // data after its close: dropped
+  EXPECT_EQ(read_to_end(client.get()), "hello");
+  attack.send({open.stream, FrameType::kOpen, 2049, 0});  // opened twice: out of step, reset
+  EXPECT_EQ(attack.receive(), (FrameHeader{open.stream, FrameType::kReset, 0, 0}));
+  EXPECT_EQ(attack.result().wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+}
+
+TEST(StreamMuxUnderAttack, AMalformedFrameEndsRunWithAnError) {
+  HostUnderAttack attack;
+  auto bad = encode({1, FrameType::kData, 0, 1});
+  bad[4] = 9;
+  write_all(attack.guest(), std::string_view(bad.data(), bad.size()));
+  EXPECT_THROW(attack.result().get(), Error);
+}
+
+TEST(StreamMuxUnderAttack, AGuestThatDoesNotReadItsAnswersIsNoLongerRead) {
+  HostUnderAttack attack;
+  // Opens the host refuses, each answered by a reset the guest never reads.
+  auto open = encode({1, FrameType::kOpen, 2049, 0});
+  std::string frames;
+  for (int i = 0; i < 4096; ++i) frames.append(open.data(), open.size());
+  ::fcntl(attack.guest(), F_SETFL, O_NONBLOCK);
+  size_t written = 0;
+  while (written < (64u << 20)) {
+    size_t at = written % frames.size();  // a frame cut by a short send goes on where it stopped
+    ssize_t n = ::send(attack.guest(), frames.data() + at, frames.size() - at, MSG_NOSIGNAL);
+    if (n > 0) {
+      written += static_cast<size_t>(n);
+      continue;
+    }
+    ASSERT_EQ(errno, EAGAIN);
+    pollfd pfd{attack.guest(), POLLOUT, 0};
+    if (::poll(&pfd, 1, 500) == 0) break;  // the host stopped reading
+  }
+  // What the host took: its answers (4 MiB) plus what the sockets hold.
+  EXPECT_LT(written, 16u << 20) << written;
+  EXPECT_EQ(attack.result().wait_for(std::chrono::seconds(0)), std::future_status::timeout) << "the host gave up";
+}
+
+// Data for a client that does not read, `chunks` payloads of kMaxPayload; the streams the
+// host reset on the way.
+std::vector<uint32_t> resets_after_flood(HostUnderAttack& attack, uint32_t stream, size_t chunks) {
+  std::string payload(kMaxPayload, 'x');
+  for (size_t i = 0; i < chunks; ++i) attack.send({stream, FrameType::kData, 0, kMaxPayload}, payload);
+  attack.send({0, FrameType::kOpen, 2049, 0});  // a marker: its reset comes after any other answer
+  std::vector<uint32_t> reset;
+  for (FrameHeader h = attack.receive(); h.stream != 0; h = attack.receive())
+    if (h.type == FrameType::kReset) reset.push_back(h.stream);
+  return reset;
+}
+
+constexpr size_t kMiB = 1 << 20;
+
+TEST(StreamMuxUnderAttack, AStreamWhoseReaderStoppedIsResetPast16MiB) {
+  HostUnderAttack attack;
+  UniqueFd client = client_with_small_buffer(attack.port());
+  uint32_t stream = attack.receive().stream;
+  EXPECT_TRUE(resets_after_flood(attack, stream, 8 * kMiB / kMaxPayload).empty());
+  // What the socket takes (its send buffer, a few MiB at most) is not queued.
+  EXPECT_EQ(resets_after_flood(attack, stream, 16 * kMiB / kMaxPayload), std::vector<uint32_t>{stream});
+}
+
+TEST(StreamMuxUnderAttack, AllStreamsTogetherAreBoundedToo) {
+  HostUnderAttack attack;
+  std::vector<UniqueFd> clients;
+  size_t reset = 0;
+  // 15 MiB each is under the limit of one stream; eight of them pass 64 MiB in all, even
+  // with a few MiB in each socket's send buffer.
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(client_with_small_buffer(attack.port()));
+    reset += resets_after_flood(attack, attack.receive().stream, 15 * kMiB / kMaxPayload).size();
+  }
+  EXPECT_GE(reset, 1u);
 }
 
 }  // namespace

@@ -46,6 +46,9 @@ UniqueFd open_run_log(const Paths& paths, const std::string& id);
 void mark_latest_logs(const Paths& paths, const std::string& id);
 
 inline constexpr size_t kKeptRuns = 10;
+// Each of a run's two logs takes at most this (common/log_keeper.h): a guest writes much
+// of both, and kKeptRuns of them must not fill the user's disk.
+inline constexpr uint64_t kLogCapMib = 16;
 
 // Removes <id>.log and <id>.console.log in `logs_dir` of every run but the `keep` newest
 // (by the newer of their mtimes; `current` counts as the newest) and those in `running`.

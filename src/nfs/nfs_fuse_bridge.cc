@@ -30,6 +30,7 @@
 #include "common/fd.h"
 #include "common/deadline.h"
 #include "common/process.h"
+#include "nfs/nfs_calls.h"
 #include "nfs/read_ahead.h"
 
 namespace alfs::nfs {
@@ -61,46 +62,6 @@ struct NfsUrlDeleter {
   void operator()(::nfs_url* url) const { nfs_destroy_url(url); }
 };
 
-// ReadAhead's reads of one open file: libnfs's asynchronous READs, completed by
-// servicing the context as its synchronous calls do.
-class NfsReads : public AsyncReads {
- public:
-  NfsReads(nfs_context* nfs, nfsfh* fh, std::chrono::milliseconds timeout) : nfs_(nfs), fh_(fh), timeout_(timeout) {}
-
-  int start(uint64_t offset, size_t size, std::function<void(int, const char*)> done) override {
-    using Done = std::function<void(int, const char*)>;
-    auto* owned = new Done(std::move(done));
-    int r = nfs_pread_async(
-        nfs_, fh_, offset, size,
-        [](int result, nfs_context*, void* data, void* private_data) {
-          std::unique_ptr<Done> done(static_cast<Done*>(private_data));
-          (*done)(result, result > 0 ? static_cast<const char*>(data) : nullptr);
-        },
-        owned);
-    if (r < 0) delete owned;
-    return r;
-  }
-
-  bool wait(const std::function<bool()>& finished) override {
-    // libnfs fails a call after its own timeout; this deadline only guards against a
-    // context that stopped making progress.
-    Deadline deadline(timeout_ + 5s);
-    while (!finished()) {
-      if (deadline.expired()) return false;
-      pollfd p{nfs_get_fd(nfs_), static_cast<short>(nfs_which_events(nfs_)), 0};
-      int n = ::poll(&p, 1, 100);
-      if (n < 0 && errno != EINTR) return false;
-      if (nfs_service(nfs_, n > 0 ? p.revents : 0) < 0) return false;
-    }
-    return true;
-  }
-
- private:
-  nfs_context* nfs_;
-  nfsfh* fh_;
-  std::chrono::milliseconds timeout_;
-};
-
 // State of one open file: fi->fh points to it.
 struct OpenFile {
   nfsfh* fh;
@@ -115,31 +76,12 @@ struct OpenFile {
 OpenFile& file_of(const fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
 
 // A directory listing read at opendir, so readdir offsets stay stable across calls.
-struct DirEntry {
-  std::string name;
-  struct stat st;
-  bool has_attrs;
-};
-
 struct DirListing {
   std::vector<DirEntry> entries;
   bool served = false;  // a later readdir at offset 0 is a rewinddir: list again
 };
 
 DirListing& listing_of(const fuse_file_info* fi) { return *reinterpret_cast<DirListing*>(fi->fh); }
-
-int list_directory(nfs_context* nfs, const char* path, std::vector<DirEntry>& out) {
-  nfsdir* dir = nullptr;
-  if (int r = nfs_opendir(nfs, path, &dir); r < 0) return fuse_error(r);
-  out.clear();
-  while (nfsdirent* entry = nfs_readdir(nfs, dir)) {
-    DirEntry e{entry->name, {}, false};
-    e.has_attrs = dirent_to_stat(*entry, e.st);
-    out.push_back(std::move(e));
-  }
-  nfs_closedir(nfs, dir);
-  return 0;
-}
 
 bool is_dot_or_dotdot(const std::string& name) { return name == "." || name == ".."; }
 
@@ -561,7 +503,7 @@ int op_fsync(const char*, int, fuse_file_info* fi) { return commit(Bridge::for_r
 int op_opendir(const char* path, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   auto listing = std::make_unique<DirListing>();
-  if (int r = list_directory(b.nfs(), path, listing->entries); r < 0) return r;
+  if (int r = list_directory(b.nfs(), path, b.timeout(), listing->entries); r < 0) return r;
   fi->fh = reinterpret_cast<uint64_t>(listing.release());
   return 0;
 }
@@ -570,7 +512,8 @@ int op_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t offset
                fuse_readdir_flags flags) {
   DirListing& listing = listing_of(fi);
   if (offset == 0 && listing.served) {
-    if (int r = list_directory(Bridge::for_request().nfs(), path, listing.entries); r < 0) return r;
+    Bridge& b = Bridge::for_request();
+    if (int r = list_directory(b.nfs(), path, b.timeout(), listing.entries); r < 0) return r;
   }
   listing.served = true;
   // Offsets are entry indexes + 1. With them, libfuse passes the READDIRPLUS
@@ -641,19 +584,6 @@ fuse_operations Bridge::operations() {
   return ops;
 }
 
-mode_t file_type_bits(uint32_t nfs_type) {
-  switch (nfs_type) {
-    case NF3REG: return S_IFREG;
-    case NF3DIR: return S_IFDIR;
-    case NF3BLK: return S_IFBLK;
-    case NF3CHR: return S_IFCHR;
-    case NF3LNK: return S_IFLNK;
-    case NF3SOCK: return S_IFSOCK;
-    case NF3FIFO: return S_IFIFO;
-    default: return 0;
-  }
-}
-
 // Escapes what fuse_opt treats specially inside one -o value.
 std::string escape_option(const std::string& value) {
   std::string out;
@@ -710,26 +640,6 @@ struct stat to_stat(const nfs_stat_64& s) {
   st.st_mtim = {static_cast<time_t>(s.nfs_mtime), static_cast<long>(s.nfs_mtime_nsec)};
   st.st_ctim = {static_cast<time_t>(s.nfs_ctime), static_cast<long>(s.nfs_ctime_nsec)};
   return st;
-}
-
-bool dirent_to_stat(const nfsdirent& e, struct stat& st) {
-  const mode_t type = file_type_bits(e.type);
-  if (type == 0) return false;
-  st = {};
-  st.st_ino = static_cast<ino_t>(e.inode);
-  // Built from the type, since libnfs fills the S_IF* bits of mode only on some paths.
-  st.st_mode = type | (e.mode & 07777);
-  st.st_nlink = e.nlink;
-  st.st_uid = e.uid;
-  st.st_gid = e.gid;
-  st.st_rdev = static_cast<dev_t>(e.rdev);
-  st.st_size = static_cast<off_t>(e.size);
-  st.st_blksize = static_cast<blksize_t>(e.blksize);
-  st.st_blocks = static_cast<blkcnt_t>(e.blocks);
-  st.st_atim = {e.atime.tv_sec, static_cast<long>(e.atime_nsec)};
-  st.st_mtim = {e.mtime.tv_sec, static_cast<long>(e.mtime_nsec)};
-  st.st_ctim = {e.ctime.tv_sec, static_cast<long>(e.ctime_nsec)};
-  return true;
 }
 
 std::array<timeval, 2> resolve_times(const timespec requested[2], const timespec current[2],

@@ -13,7 +13,6 @@
 
 // libnfs types, declared here so that users of the bridge need not include libnfs.
 struct nfs_stat_64;
-struct nfsdirent;
 
 namespace alfs::nfs {
 
@@ -53,8 +52,6 @@ int fuse_error(int nfs_result);
 std::string fuse_mount_options(const FuseOptions& options);
 
 struct stat to_stat(const nfs_stat_64& st);
-// False when the entry came without attributes (then only its name is usable).
-bool dirent_to_stat(const nfsdirent& entry, struct stat& out);
 
 // utimensat(2) times -> the two explicit times NFS SETATTR takes: UTIME_OMIT keeps
 // `current`, UTIME_NOW takes `now`.

@@ -106,40 +106,6 @@ TEST(ToStat, CopiesEveryField) {
   EXPECT_EQ(st.st_ctim.tv_nsec, 33);
 }
 
-TEST(DirentToStat, TypeComesFromTheNfsTypeNotTheModeBits) {
-  nfsdirent e{};
-  e.type = NF3DIR;
-  e.mode = 0755;  // permission bits only, as READDIRPLUS may deliver them
-  e.inode = 42;
-  e.size = 4096;
-  e.nlink = 2;
-  e.uid = 1000;
-  e.gid = 1000;
-  e.mtime.tv_sec = 1700000000;
-  e.mtime_nsec = 123456789;
-
-  struct stat st{};
-  ASSERT_TRUE(dirent_to_stat(e, st));
-  EXPECT_EQ(st.st_mode, S_IFDIR | 0755u);
-  EXPECT_EQ(st.st_ino, 42u);
-  EXPECT_EQ(st.st_size, 4096);
-  EXPECT_EQ(st.st_nlink, 2u);
-  EXPECT_EQ(st.st_uid, 1000u);
-  EXPECT_EQ(st.st_mtim.tv_sec, 1700000000);
-  EXPECT_EQ(st.st_mtim.tv_nsec, 123456789);
-
-  e.type = NF3LNK;
-  e.mode = S_IFREG | 0777;  // stray type bits must not mix with the real type
-  ASSERT_TRUE(dirent_to_stat(e, st));
-  EXPECT_EQ(st.st_mode, S_IFLNK | 0777u);
-}
-
-TEST(DirentToStat, EntryWithoutAttributesIsReported) {
-  nfsdirent e{};  // type 0: the server sent no attributes
-  struct stat st{};
-  EXPECT_FALSE(dirent_to_stat(e, st));
-}
-
 TEST(ResolveTimes, OmitKeepsCurrentNowTakesNowAndExplicitIsKept) {
   const timespec current[2] = {{100, 1'000}, {200, 2'000}};
   const timespec now{300, 3'999};

@@ -47,7 +47,8 @@ bool guest_boots_under_kvm(VmBackend& backend, VmSpec spec, const std::string& s
   spec.disks.clear();
   spec.forwards.clear();
   spec.control_socket = scratch_dir + "/kvm-probe.sock";
-  spec.console_log = scratch_dir + "/kvm-probe.console.log";
+  UniqueFd console = open_file(scratch_dir + "/kvm-probe.console.log", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  spec.console_fd = console.get();
   std::string log_file = scratch_dir + "/kvm-probe.log";
   UniqueFd log = open_file(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   try {

@@ -9,6 +9,7 @@
 
 #include "common/deadline.h"
 #include "common/error.h"
+#include "common/guest_reply.h"
 
 namespace alfs::vm {
 
@@ -49,6 +50,8 @@ std::string qemu_complaint(const std::string& log_text) {
   return out;
 }
 
+void BootedVm::hang_up() { ::shutdown(control_.get(), SHUT_RDWR); }
+
 void BootedVm::check_alive() {
   if (auto status = process_.poll()) {
     std::string text;
@@ -86,22 +89,20 @@ BootedVm BootedVm::boot(VmBackend& backend, const VmSpec& spec, int log_fd, cons
   }
   vm.channel_.emplace(vm.control_.get());
 
-  Deadline hello_deadline(timeouts.hello);
-  for (;;) {
-    auto r = vm.channel_->receive(hello_deadline);
-    if (r.status == LineChannel::Status::kTimeout)
-      throw Error("the guest did not start within " + std::to_string(timeouts.hello.count()) +
-                  " s (see `anylinuxfs dmesg` for its console)" + kImageHint);
-    if (r.status == LineChannel::Status::kClosed) {
-      vm.process_.wait_for(std::chrono::seconds(2));
-      vm.check_alive();
-      throw Error(std::string("the guest closed its control channel while starting") + kImageHint);
-    }
-    if (protocol::message_type(r.message) == "hello") {
-      vm.kernel_ = r.message.value("kernel", std::string("?"));
-      return vm;
-    }
+  auto r = protocol::receive_reply(*vm.channel_, Deadline(timeouts.hello));
+  if (r.status == LineChannel::Status::kTimeout)
+    throw Error("the guest did not start within " + std::to_string(timeouts.hello.count()) +
+                " s (see `anylinuxfs dmesg` for its console)" + kImageHint);
+  if (r.status == LineChannel::Status::kClosed) {
+    vm.process_.wait_for(std::chrono::seconds(2));
+    vm.check_alive();
+    throw Error(std::string("the guest closed its control channel while starting") + kImageHint);
   }
+  // The agent says nothing before its hello.
+  auto* hello = std::get_if<protocol::Hello>(&r.reply);
+  if (!hello) throw protocol::unexpected(r.reply, "while starting");
+  vm.kernel_ = hello->kernel;
+  return vm;
 }
 
 }  // namespace alfs::vm

@@ -34,6 +34,9 @@ class BootedVm {
   const std::string& kernel() const { return kernel_; }
   // Throws the "VM exited" error if the VM is gone.
   void check_alive();
+  // Ends the control channel both ways without closing the fd (another thread may poll
+  // it): the agent then shuts down as if told "stop".
+  void hang_up();
 
  private:
   BootedVm() = default;

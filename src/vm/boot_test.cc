@@ -3,6 +3,7 @@
 #include "vm/boot.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -79,6 +80,25 @@ TEST_F(BootTest, SilenceHitsTheHelloDeadline) {
     EXPECT_NE(std::string(e.what()).find("the guest did not start within 2 s"), std::string::npos) << e.what();
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+TEST_F(BootTest, AMalformedHelloIsAProtocolErrorAndTheVmIsGone) {
+  FakeScriptBackend backend(std::string(kConnect) +
+                            "s.sendall(b'{\"type\":\"hello\",\"kernel\":[1]}\\n')\ntime.sleep(30)\n");
+  pid_t started = 0;
+  try {
+    BootedVm::boot(backend, spec, log.get(), log_file, fast, [&](pid_t p) { started = p; });
+    FAIL();
+  } catch (const protocol::ProtocolError& e) {
+    EXPECT_STREQ(e.what(), "malformed 'hello' message from the guest: \"kernel\" is not a string");
+  }
+  EXPECT_NE(::kill(started, 0), 0) << "the VM was killed and reaped";
+}
+
+TEST_F(BootTest, AnythingButHelloFirstIsAProtocolError) {
+  FakeScriptBackend backend(std::string(kConnect) +
+                            "s.sendall(b'{\"type\":\"ready\",\"export\":\"/\"}\\n')\ntime.sleep(30)\n");
+  EXPECT_THROW(BootedVm::boot(backend, spec, log.get(), log_file, fast), protocol::ProtocolError);
 }
 
 TEST(QemuComplaint, KeepsOnlyQemusOwnLines) {

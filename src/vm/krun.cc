@@ -233,8 +233,9 @@ Process KrunBackend::start(const VmSpec& spec, int log_fd) {
   }
   // With the terminal, the console (hvc0) is the terminal, as with QEMU; else it goes to the log.
   if (!spec.terminal) {
-    calls.push_back({"krun_set_console_output of " + spec.console_log, [=, &spec](uint32_t ctx) {
-                       return api->set_console_output(ctx, spec.console_log.c_str());
+    std::string console = "/dev/fd/" + std::to_string(spec.console_fd);  // open in this fork of ours
+    calls.push_back({"krun_set_console_output of " + console, [=](uint32_t ctx) {
+                       return api->set_console_output(ctx, console.c_str());
                      }});
   }
   if (drop_to_user) {

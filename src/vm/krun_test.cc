@@ -80,7 +80,8 @@ class KrunBackendWithFakeLibkrun : public ::testing::Test {
     spec.rootfs = path("rootfs.img");
     spec.root_label = "alfs-root";
     spec.control_socket = path("control.sock");
-    spec.console_log = path("console.log");
+    console = open_file(path("console.log"), O_WRONLY | O_CREAT | O_TRUNC);
+    spec.console_fd = console.get();
     log = open_file(path("vm.log"), O_WRONLY | O_CREAT | O_TRUNC);
   }
 
@@ -113,7 +114,9 @@ class KrunBackendWithFakeLibkrun : public ::testing::Test {
            "krun_add_vsock_port2(7, 1025, \"" + path("exec.sock") + "\", true)\n" +
            "krun_add_net_unixgram(7, \"" + path("gvproxy.sock") + "\", -1, 52:54:00:12:34:56, 19587, 1)";
   }
-  std::string console_call() const { return "krun_set_console_output(7, \"" + path("console.log") + "\")"; }
+  std::string console_call() const {
+    return "krun_set_console_output(7, \"/dev/fd/" + std::to_string(console.get()) + "\")";
+  }
 
   TempDir dir{"alfs-krun"};
   ScopedEnv record{"ALFS_FAKE_KRUN_RECORD", dir.file("record")};
@@ -122,6 +125,7 @@ class KrunBackendWithFakeLibkrun : public ::testing::Test {
   ScopedEnv gvproxy_record{"ALFS_FAKE_GVPROXY_RECORD", dir.file("gvproxy-record")};
   ScopedEnv no_hello{"ALFS_FAKE_KRUN_HELLO", std::nullopt};
   VmSpec spec;
+  UniqueFd console;
   UniqueFd log;
 };
 

@@ -96,8 +96,16 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
   }
   a.insert(a.end(), {"-m", std::to_string(spec.ram_mib), "-smp", std::to_string(spec.vcpus), "-nodefaults",
                      "-no-user-config", "-display", "none", "-no-reboot"});
+  // A guest that takes QEMU over gets no system call QEMU itself does not need: no exec,
+  // no setuid, no new privileges (seccomp; Linux only, and free: no slower mount).
+  if (host.os == HostOs::kLinux)
+    a.insert(a.end(), {"-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"});
   a.insert(a.end(), {"-kernel", spec.kernel, "-initrd", spec.initrd, "-append", kernel_command_line(spec, host)});
-  a.insert(a.end(), {"-chardev", "file,id=console,path=" + qemu_escape(spec.console_log), "-serial", "chardev:console"});
+  // The console's fd as a set of its own (0; the disks' are 1, 2, ...): QEMU dups it, where
+  // reopening /dev/fd/N would need the pipe's owner (root) when QEMU runs as the user.
+  // append=on: QEMU refuses to truncate an fd it dups.
+  a.insert(a.end(), {"-add-fd", "fd=" + std::to_string(spec.console_fd) + ",set=0,opaque=console", "-chardev",
+                     "file,id=console,path=/dev/fdset/0,append=on", "-serial", "chardev:console"});
 
   // Data disks first so they are /dev/vda, /dev/vdb, ... in the user's order; the root last.
   int index = 0;
@@ -152,7 +160,12 @@ Process QemuBackend::start(const VmSpec& spec, int log_fd) {
   opts.stdout_fd = spec.terminal ? STDOUT_FILENO : log_fd;
   opts.stderr_fd = log_fd;
   for (const auto& d : spec.disks) opts.inherit_fds.insert(opts.inherit_fds.end(), d.fds.begin(), d.fds.end());
-  opts.user = spec.user;
+  opts.inherit_fds.push_back(spec.console_fd);
+  if (spec.user) {
+    for (const auto& d : spec.disks)
+      if (d.fds.empty()) throw Error("QEMU runs as uid " + std::to_string(spec.user->uid) + ": " + d.path + " must come as an fd");
+    opts.user = spec.user;
+  }
   // The listeners first: a port taken since it was picked fails here, before any VM.
   if (!spec.forwards.empty()) forwards_.emplace(spec.forwards);
   Process vm = spawn(opts);

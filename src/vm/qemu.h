@@ -31,6 +31,7 @@ class QemuBackend : public VmBackend {
   // object: keep it for the VM's life.
   Process start(const VmSpec& spec, int log_fd) override;
   GuestNetwork guest_network() const override { return relay_network(); }
+  int failure_fd() const override { return forwards_ ? forwards_->failure_fd() : -1; }
 
   // The full command line (no shell involved).
   static std::vector<std::string> command_line(const VmSpec& spec, const HostFacts& host);

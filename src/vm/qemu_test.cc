@@ -19,7 +19,7 @@ VmSpec spec() {
   s.root_label = "alfs-guest-root";
   s.disks = {{"/data/a.img", false, "raw"}, {"/data/b.qcow2", true, "qcow2"}};
   s.control_socket = "/run/i/control.sock";
-  s.console_log = "/run/i/console.log";
+  s.console_fd = 9;
   s.forwards = {{"127.0.0.1", 40001, 2049}, {"127.0.0.1", 40002, 20048}};
   return s;
 }
@@ -31,6 +31,8 @@ std::vector<std::string> values_of(const std::vector<std::string>& argv, const s
     if (argv[i] == flag) out.push_back(argv[i + 1]);
   return out;
 }
+
+constexpr HostFacts kMacArm64{0, HostArch::kArm64, HostOs::kMacos};
 
 TEST(QemuCommandLine, DataDisksInOrderThenTheReadOnlyRoot) {
   auto drives = values_of(QemuBackend::command_line(spec(), {}), "-drive");
@@ -69,6 +71,33 @@ TEST(QemuCommandLine, X86GuestRebootsByTripleFault) {
   EXPECT_NE(append.find(" reboot=t"), std::string::npos);
 }
 
+// A guest that takes QEMU over is held by seccomp: no exec, no setuid, nothing obsolete.
+TEST(QemuCommandLine, LinuxHostsSandboxQemu) {
+  auto linux_argv = QemuBackend::command_line(spec(), {});
+  EXPECT_EQ(values_of(linux_argv, "-sandbox"),
+            std::vector<std::string>{"on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"});
+  EXPECT_TRUE(values_of(QemuBackend::command_line(spec(), kMacArm64), "-sandbox").empty());  // no seccomp there
+}
+
+// The console goes to the fd it was given (a log keeper's pipe), never to a path QEMU opens.
+TEST(QemuCommandLine, TheConsoleIsTheFdItWasGiven) {
+  auto argv = QemuBackend::command_line(spec(), {});
+  EXPECT_EQ(values_of(argv, "-add-fd").at(0), "fd=9,set=0,opaque=console");
+  EXPECT_EQ(values_of(argv, "-chardev").at(0), "file,id=console,path=/dev/fdset/0,append=on");
+}
+
+TEST(QemuBackendStart, RunningAsAUserNeedsEveryDiskAsAnFd) {
+  VmSpec s = spec();
+  s.user = UserIdentity{1000, 1000, {1000}};
+  QemuBackend backend;
+  try {
+    backend.start(s, 2);
+    FAIL() << "started";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "QEMU runs as uid 1000: /data/a.img must come as an fd");
+  }
+}
+
 // Both backends boot with the same parameters, the initcalls the guest skips among them.
 TEST(QemuCommandLine, BootsWithTheSharedKernelParameters) {
   std::string append = values_of(QemuBackend::command_line(spec(), {}), "-append").at(0);
@@ -94,12 +123,11 @@ TEST(QemuCommandLine, KvmUsesTheHostCpuAndNoTscOverride) {
   EXPECT_EQ(values_of(argv, "-append").at(0).find("tsc_early_khz"), std::string::npos);
 }
 
-// Everything before the first -chardev: binary, machine, accelerator, CPU, kernel.
+// Everything before the console's fd: binary, machine, accelerator, CPU, kernel.
 std::vector<std::string> head(const std::vector<std::string>& argv) {
-  return {argv.begin(), std::find(argv.begin(), argv.end(), "-chardev")};
+  return {argv.begin(), std::find(argv.begin(), argv.end(), "-add-fd")};
 }
 
-constexpr HostFacts kMacArm64{0, HostArch::kArm64, HostOs::kMacos};
 
 TEST(QemuCommandLine, MacArm64UsesVirtWithHvfAndThePl011Console) {
   VmSpec s = spec();
@@ -191,7 +219,8 @@ TEST(QemuCommandLine, ADiskOpenedByTheCallerIsPassedAsAnFdSet) {
   VmSpec s = spec();
   s.disks[1].fds = {7, 8};
   auto argv = QemuBackend::command_line(s, {});
-  EXPECT_EQ(values_of(argv, "-add-fd"), (std::vector<std::string>{"fd=7,set=2,opaque=disk1", "fd=8,set=2,opaque=disk1"}));
+  EXPECT_EQ(values_of(argv, "-add-fd"), (std::vector<std::string>{"fd=9,set=0,opaque=console", "fd=7,set=2,opaque=disk1",
+                                                                   "fd=8,set=2,opaque=disk1"}));
   auto drives = values_of(argv, "-drive");
   EXPECT_EQ(drives[0], "file=/data/a.img,format=raw,if=none,id=disk0,cache=writeback");
   EXPECT_EQ(drives[1], "file=/dev/fdset/2,format=qcow2,if=none,id=disk1,cache=writeback,readonly=on");

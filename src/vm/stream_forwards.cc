@@ -1,11 +1,12 @@
 #include "vm/stream_forwards.h"
 
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-
 #include "common/deadline.h"
 #include "common/error.h"
+#include "common/rpc_guard.h"
 #include "common/sockets.h"
 
 namespace alfs::vm {
@@ -26,7 +27,15 @@ void log_line(int fd, const std::string& text) {
 
 }  // namespace
 
-StreamForwards::StreamForwards(const std::vector<PortForward>& forwards) : mux_(listeners_for(forwards), nullptr) {}
+// Every reply from the guest's nfsd and mountd is checked whole before its client (libnfs
+// in our FUSE bridge) decodes it (common/rpc_guard.h).
+StreamForwards::StreamForwards(const std::vector<PortForward>& forwards)
+    : mux_(listeners_for(forwards), nullptr,
+           {[](uint16_t) { return std::make_unique<rpc::ReplyGuard>(); },
+            [this](const std::string& problem) { fail(log_fd_, "refused what the guest sent: " + problem); }}),
+      failed_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!failed_) throw SystemError("eventfd");
+}
 
 StreamForwards::~StreamForwards() {
   stopping_ = true;
@@ -35,6 +44,7 @@ StreamForwards::~StreamForwards() {
 }
 
 void StreamForwards::start(std::string link_socket, std::chrono::milliseconds timeout, int log_fd) {
+  log_fd_ = log_fd;
   thread_ = std::thread([this, link_socket = std::move(link_socket), timeout, log_fd] {
     Deadline deadline(timeout);
     UniqueFd link;
@@ -44,7 +54,7 @@ void StreamForwards::start(std::string link_socket, std::chrono::milliseconds ti
         break;
       } catch (const Error& e) {
         if (deadline.expired()) {
-          log_line(log_fd, e.what());
+          fail(log_fd, e.what());
           return;
         }
       }
@@ -52,11 +62,17 @@ void StreamForwards::start(std::string link_socket, std::chrono::milliseconds ti
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     try {
-      mux_.run(link.get());
+      mux_.run(link.get());  // ends with QEMU, which the supervisor watches itself
     } catch (const std::exception& e) {
-      log_line(log_fd, e.what());
+      fail(log_fd, e.what());
     }
   });
+}
+
+void StreamForwards::fail(int log_fd, const std::string& why) {
+  log_line(log_fd, why);
+  uint64_t one = 1;
+  (void)!::write(failed_.get(), &one, sizeof one);
 }
 
 }  // namespace alfs::vm

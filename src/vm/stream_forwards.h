@@ -28,9 +28,16 @@ class StreamForwards {
   // started: retried until `timeout`) and carries the connections until QEMU closes it.
   // What goes wrong is written to `log_fd`.
   void start(std::string link_socket, std::chrono::milliseconds timeout, int log_fd);
+  // Readable once the carrying failed: QEMU's socket never came, or the guest wrote a
+  // malformed frame or NFS reply (a hostile guest, perhaps).
+  // The supervisor then ends the instance rather than leave its mount hanging.
+  int failure_fd() const { return failed_.get(); }
 
  private:
+  void fail(int log_fd, const std::string& why);
+  int log_fd_ = -1;
   mux::StreamMux mux_;
+  UniqueFd failed_;  // eventfd
   std::atomic<bool> stopping_ = false;  // ends the wait for QEMU's socket
   std::thread thread_;
 };

@@ -37,13 +37,16 @@ struct VmSpec {
   int ram_mib = 512;
   int vcpus = 1;
   std::string control_socket;          // listening unix socket the VM connects to (the directory also holds gvproxy's)
-  std::string console_log;             // serial console (kernel log + agent log)
+  // The serial console (kernel log + agent log): a pipe to a LogKeeper (common/log_keeper.h),
+  // or a file, open for writing. The VM inherits it.
+  int console_fd = -1;
   std::string exec_socket;             // empty: none; else a socket QEMU listens on for `vm exec`/`vm attach`
   std::vector<PortForward> forwards;   // empty: no network at all
   bool terminal = false;               // the host terminal (QEMU's stdio) on the guest's /dev/hvc0
   Accel accel = Accel::kTcg;           // QEMU's choice; libkrun always uses the hypervisor
-  // Root running the VM for the user it acts for under sudo: QEMU runs as them, libkrun's
-  // VMM becomes them once it has opened the disks. Nothing: as ourselves.
+  // Root running the VM for the user it acts for under sudo: QEMU runs as them (it needs
+  // nothing of root's once the disks come as fds, and all of them must), libkrun's VMM
+  // becomes them once it has opened the disks. Nothing: as ourselves.
   std::optional<UserIdentity> user;
 };
 
@@ -59,6 +62,9 @@ class VmBackend {
   // Whether the control socket's client is the guest agent itself (vsock: libkrun
   // connects only when the agent does) rather than the VMM as it starts (QEMU).
   virtual bool guest_connects_control() const { return false; }
+  // Readable once a link of the running VM to the host failed for good (QEMU: the NFS
+  // forwards' stream link, vm/stream_forwards.h); -1: nothing to watch.
+  virtual int failure_fd() const { return -1; }
 };
 
 }  // namespace alfs::vm

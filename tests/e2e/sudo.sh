@@ -45,6 +45,15 @@ expect_contains "$(as_sudo "$ALFS" status)" "$loop on $mp (ext4, rw, vm pid" "st
 as_sudo "$ALFS" unmount -w "$mp" >/dev/null
 [ -e "$mp" ] && fail "the mount point root made is left behind"
 pass "the mount point root made is removed"
+
+# A `shell` VM too: root opens the disk, QEMU runs as the user.
+as_sudo "$ALFS" shell -c 'sleep 10' "$work/disk.img" &
+shell=$!
+for _ in $(seq 60); do vm=$(pgrep -f "anylinuxfs-shell-" | head -n1) && [ -n "$vm" ] && break; sleep 0.5; done
+[ -n "${vm:-}" ] || fail "no shell VM"
+expect_eq "$user" "$(ps -o user= -p "$vm")" "the shell's QEMU runs as the invoking user"
+wait "$shell" || fail "the shell under sudo failed"
+expect_eq "$mkfs_root 600" "$(stat -c '%U %a' "$work/disk.img")" "the image is still root's alone"
 no_instances_left
 losetup -d "$loop"; loop=
 fsck_clean "$work/disk.img"

@@ -69,8 +69,9 @@ void inspect_in_guest(const ListArgs& args, std::vector<ListedDisk>& disks) {
     auto secrets = collect_secrets(drives, system_secret_sources("", false));
     for (size_t k = 0; k < secrets.size(); ++k) request.keys[k].secret = std::move(secrets[k]);
     auto tool = ToolVm::boot("list", std::move(vm_disks));
-    tool->vm().channel().send(protocol::to_json(request));
-    for (auto& key : request.keys) protocol::wipe(key.secret);
+    nlohmann::json message = protocol::to_json(request);
+    protocol::wipe_secrets(request.keys);
+    tool->vm().channel().send_and_wipe(message);
     auto r = protocol::receive_reply(tool->vm().channel(), Deadline(kInspectTimeout));
     if (r.status == protocol::LineChannel::Status::kTimeout)
       throw Error("the guest did not answer within " + std::to_string(kInspectTimeout.count()) + " s");

@@ -56,13 +56,15 @@ constexpr auto kReadyTimeout = 600s;
 // Under sudo the instance runs as the invoking user in a child; this root process only
 // waits for it and then removes what the user may not (the mount point root made,
 // a FUSE mount left behind by a killed instance). Returns in the child, as the user.
-void keep_root_for_cleanup(const SupervisorPlan& plan, Pipe& report) {
+void keep_root_for_cleanup(SupervisorPlan& plan, Pipe& report) {
   pid_t worker = ::fork();
   if (worker < 0) throw SystemError("fork");
   if (worker == 0) {
     become_user(plan.user_uid, plan.user_gid);
     return;
   }
+  // Root outlives the instance and never talks to the guest: it holds no secret meanwhile.
+  protocol::wipe_secrets(plan.request);
   report.write.reset();
   int status = 0;
   while (::waitpid(worker, &status, 0) < 0 && errno == EINTR) {
@@ -82,6 +84,7 @@ void start_supervisor(SupervisorPlan plan, Pipe& report, UniqueFd log) {
   pid_t child = ::fork();
   if (child < 0) throw SystemError("fork");
   if (child > 0) {
+    protocol::wipe_secrets(plan.request);  // the supervisor has them; we only wait for its report
     report.write.reset();
     int status;
     ::waitpid(child, &status, 0);
@@ -100,7 +103,7 @@ void start_supervisor(SupervisorPlan plan, Pipe& report, UniqueFd log) {
   // The log quotes the guest at length: capped, by a keeper that outlives us (we may end
   // with _Exit or SIGKILL).
   try {
-    LogKeeper keeper(std::move(log), kLogCapMib);
+    LogKeeper keeper(std::move(log), kLogCapMib, [&plan] { protocol::wipe_secrets(plan.request); });
     ::dup2(keeper.write_fd(), STDOUT_FILENO);
     ::dup2(keeper.write_fd(), STDERR_FILENO);
     keeper.detach();
@@ -164,6 +167,9 @@ protocol::ActionScripts action_scripts(const Config& config, const std::string& 
                                   a.override_nfs_export};
   for (const auto& variable : a.capture_environment)
     if (const char* value = std::getenv(variable.c_str())) scripts.environment.push_back(variable + "=" + value);
+  // Captured, they travel only in the mount request: not in the environment of our
+  // background processes, QEMU or any command we run.
+  scrub_environment(a.capture_environment);
   return scripts;
 }
 
@@ -319,8 +325,10 @@ int mount_command(const MountArgs& given) {
     std::vector<std::string> names;
     for (size_t i : encrypted) names.push_back(volume.drive_names[i]);
     auto secrets = collect_secrets(names, system_secret_sources(args.key_file, args.one_passphrase_for_all));
+    plan.request.keys.reserve(encrypted.size());  // an outgrown buffer would keep short secrets' bytes
     for (size_t n = 0; n < encrypted.size(); ++n)
       plan.request.keys.push_back({volume.guest_devices[encrypted[n]], std::move(secrets[n])});
+    protocol::wipe(secrets);  // a short string's bytes stay behind when it is moved
   } else if (!volume.probes.empty() && volume.probes.front().fstype == "zfs_member") {
     // Which datasets are encrypted only the guest sees: a passphrase goes along when
     // given (-k, ALFS_PASSPHRASE), and the guest says when one was needed.

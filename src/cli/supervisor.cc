@@ -106,7 +106,8 @@ class Supervisor {
     plan_.record.supervisor_start = process_start_time(::getpid());
     plan_.vm.control_socket = plan_.instance_dir + "/control.sock";
     plan_.vm.exec_socket = plan_.instance_dir + "/exec.sock";
-    console_.emplace(open_file(plan_.record.console_log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600), kLogCapMib);
+    console_.emplace(open_file(plan_.record.console_log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600), kLogCapMib,
+                     [this] { protocol::wipe_secrets(plan_.request); });
     plan_.vm.console_fd = console_->write_fd();
     plan_.vm.forwards = {{plan_.bind_address, ports[0], protocol::kGuestNfsPort},
                          {plan_.bind_address, ports[1], protocol::kGuestMountdPort}};
@@ -125,8 +126,10 @@ class Supervisor {
     log("guest is up, kernel " + vm_->kernel());
 
     progress("mounting " + plan_.record.disk + " in the guest");
-    vm_->channel().send(protocol::to_json(plan_.request));
-    for (auto& key : plan_.request.keys) protocol::wipe(key.secret);
+    // The host needs the secrets no longer: the message's copy goes once sent, ours now.
+    nlohmann::json request = protocol::to_json(plan_.request);
+    protocol::wipe_secrets(plan_.request);
+    vm_->channel().send_and_wipe(request);
     take_ready(expect_ready());
 
     progress("presenting the export at " + plan_.record.mount_point);

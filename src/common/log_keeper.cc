@@ -55,12 +55,15 @@ namespace {
 
 }  // namespace
 
-LogKeeper::LogKeeper(UniqueFd file, uint64_t cap_mib) {
+LogKeeper::LogKeeper(UniqueFd file, uint64_t cap_mib, const std::function<void()>& forget) {
   Pipe pipe = make_pipe();
   std::string notice = "\n[log capped at " + std::to_string(cap_mib) + " MiB: the rest of this run was dropped]\n";
   pid_t pid = ::fork();
   if (pid < 0) throw SystemError("fork of the log keeper");
-  if (pid == 0) keep(pipe.read.get(), file.get(), cap_mib << 20, notice);
+  if (pid == 0) {
+    if (forget) forget();
+    keep(pipe.read.get(), file.get(), cap_mib << 20, notice);
+  }
   keeper_ = Process(pid);
   write_ = std::move(pipe.write);
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "common/fd.h"
 #include "common/process.h"
@@ -16,7 +17,9 @@ namespace alfs {
 class LogKeeper {
  public:
   // Starts the keeper of `file` (written from its current offset). Throws SystemError.
-  LogKeeper(UniqueFd file, uint64_t cap_mib);
+  // The keeper is a copy of this process: `forget`, run first in it, wipes what it must
+  // not hold for its whole life (secrets). It may not allocate (we may have threads).
+  LogKeeper(UniqueFd file, uint64_t cap_mib, const std::function<void()>& forget = nullptr);
   // Closes our write end and gives the keeper 5 s to take what is left (the other
   // writers have ended by then: a VM, say), then kills it.
   ~LogKeeper();

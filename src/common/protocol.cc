@@ -5,6 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <memory>
+#include <new>
+
 #include "common/fd.h"
 
 namespace alfs::protocol {
@@ -24,6 +27,42 @@ T field(const json& message, const char* name, T fallback) {
   } catch (const json::exception&) {
     throw ProtocolError(std::string("field \"") + name + "\" has the wrong type");
   }
+}
+
+// Frees no buffer it has not overwritten: a line being encoded may carry secrets, and
+// each buffer it outgrows would stay in the heap with a part of them.
+template <typename T>
+struct WipingAllocator {
+  using value_type = T;
+  WipingAllocator() = default;
+  template <typename U>
+  WipingAllocator(const WipingAllocator<U>&) {}
+  T* allocate(size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, size_t n) {
+    explicit_bzero(p, n * sizeof(T));
+    std::allocator<T>().deallocate(p, n);
+  }
+  friend bool operator==(const WipingAllocator&, const WipingAllocator&) { return true; }
+};
+using WipedLine = std::vector<char, WipingAllocator<char>>;
+
+// The line of `message`, '\n' included. The serializer copies every string through a
+// buffer of its own (a member): its storage on our stack is wiped as well.
+void encode_into(const json& message, WipedLine& line) {
+  using Serializer = nlohmann::detail::serializer<json>;
+  alignas(Serializer) unsigned char storage[sizeof(Serializer)];
+  // Command output is not always UTF-8: invalid bytes become U+FFFD rather than an exception.
+  auto* serializer =
+      new (storage) Serializer(nlohmann::detail::output_adapter<char>(line), ' ', json::error_handler_t::replace);
+  struct Destroy {
+    Serializer* serializer;
+    ~Destroy() {
+      serializer->~Serializer();
+      explicit_bzero(static_cast<void*>(serializer), sizeof(Serializer));
+    }
+  } destroy{serializer};
+  serializer->dump(message, /*pretty_print=*/false, /*ensure_ascii=*/false, 0);
+  line.push_back('\n');
 }
 }  // namespace
 
@@ -47,41 +86,85 @@ std::string hex_decode(std::string_view hex) {
   };
   if (hex.size() % 2) throw ProtocolError("odd-length hex secret");
   std::string out;
+  out.reserve(hex.size() / 2);  // no outgrown buffer left with part of the secret
   for (size_t i = 0; i < hex.size(); i += 2) out += static_cast<char>(value(hex[i]) << 4 | value(hex[i + 1]));
   return out;
 }
 
 void wipe(std::string& secret) {
+  // Growing to the capacity keeps the buffer and makes all of it the string's to overwrite.
+  secret.resize(secret.capacity());
   explicit_bzero(secret.data(), secret.size());
   secret.clear();
+}
+
+void wipe(std::vector<std::string>& secrets) {
+  for (auto& secret : secrets) wipe(secret);
+  secrets.clear();
+}
+
+void wipe_secrets(std::vector<UnlockKey>& keys) {
+  for (auto& key : keys) wipe(key.secret);
+}
+
+void wipe_secrets(MountRequest& request) {
+  wipe_secrets(request.keys);
+  for (auto& variable : request.action.environment) wipe(variable);
+}
+
+void wipe_secrets(json& message) {
+  auto wipe_string = [](json& value) {
+    if (value.is_string()) wipe(value.get_ref<std::string&>());
+  };
+  if (auto keys = message.find("keys"); keys != message.end() && keys->is_array()) {
+    for (auto& key : *keys)
+      if (auto hex = key.find("secret_hex"); hex != key.end()) wipe_string(*hex);
+  }
+  if (auto action = message.find("action"); action != message.end()) {
+    if (auto environment = action->find("environment"); environment != action->end() && environment->is_array())
+      for (auto& variable : *environment) wipe_string(variable);
+  }
 }
 
 namespace {
 json keys_to_json(const std::vector<UnlockKey>& keys) {
   json out = json::array();
-  for (const auto& k : keys) out.push_back({{"device", k.device}, {"secret_hex", hex_encode(k.secret)}});
+  for (const auto& k : keys) {
+    // Moved in, never copied: the message holds the only hex copy, which wipe_secrets reaches.
+    json key = json::object();
+    key["device"] = k.device;
+    key["secret_hex"] = hex_encode(k.secret);
+    out.push_back(std::move(key));
+  }
   return out;
 }
 
 std::vector<UnlockKey> keys_from_json(const json& m) {
   std::vector<UnlockKey> keys;
-  for (const auto& k : field<json>(m, "keys", json::array())) {
+  auto list = m.find("keys");
+  if (list == m.end() || list->is_null()) return keys;
+  if (!list->is_array()) throw ProtocolError("field \"keys\" has the wrong type");
+  keys.reserve(list->size());  // moved strings leave their short bytes behind in an outgrown buffer
+  // Read in place: a copy of the message's hex would escape wipe_secrets.
+  for (const auto& k : *list) {
     if (!k.is_object()) throw ProtocolError("a key is not an object");
-    keys.push_back({field<std::string>(k, "device", ""), hex_decode(field<std::string>(k, "secret_hex", ""))});
+    auto hex = k.find("secret_hex");
+    if (hex != k.end() && !hex->is_null() && !hex->is_string())
+      throw ProtocolError("field \"secret_hex\" has the wrong type");
+    bool given = hex != k.end() && hex->is_string();
+    keys.push_back({field<std::string>(k, "device", ""), given ? hex_decode(hex->get_ref<const std::string&>()) : ""});
   }
   return keys;
 }
 }  // namespace
 
 json to_json(const MountRequest& r) {
-  json keys = keys_to_json(r.keys);
-  return json{{"type", "mount"},
+  json message{{"type", "mount"},
               {"devices", r.devices},
               {"fstype", r.fstype},
               {"options", r.options},
               {"read_only", r.read_only},
               {"export_client", r.export_client},
-              {"keys", keys},
               {"volume_group", r.volume_group},
               {"logical_volume", r.logical_volume},
               {"raid", r.raid},
@@ -94,6 +177,8 @@ json to_json(const MountRequest& r) {
                 {"before_unmount", r.action.before_unmount},
                 {"environment", r.action.environment},
                 {"override_nfs_export", r.action.override_nfs_export}}}};
+  message["keys"] = keys_to_json(r.keys);
+  return message;
 }
 
 MountRequest mount_request_from_json(const json& m) {
@@ -125,7 +210,11 @@ MountRequest mount_request_from_json(const json& m) {
   return r;
 }
 
-json to_json(const InspectRequest& r) { return json{{"type", "inspect"}, {"keys", keys_to_json(r.keys)}}; }
+json to_json(const InspectRequest& r) {
+  json message{{"type", "inspect"}};
+  message["keys"] = keys_to_json(r.keys);
+  return message;
+}
 
 InspectRequest inspect_request_from_json(const json& m) { return InspectRequest{keys_from_json(m)}; }
 
@@ -150,8 +239,9 @@ json decode_line(std::string_view line) {
 }
 
 std::string encode_line(const json& message) {
-  // Command output is not always UTF-8: invalid bytes become U+FFFD rather than an exception.
-  return message.dump(-1, ' ', false, json::error_handler_t::replace) + '\n';
+  WipedLine line;
+  encode_into(message, line);
+  return std::string(line.begin(), line.end());
 }
 
 std::string message_type(const json& message) {
@@ -161,8 +251,9 @@ std::string message_type(const json& message) {
 }
 
 void LineChannel::send(const json& message) {
-  std::string line = encode_line(message);
-  std::string_view rest = line;
+  WipedLine line;
+  encode_into(message, line);
+  std::string_view rest(line.data(), line.size());
   // A virtio port whose host side is gone blocks writers forever: the guest opens it
   // non-blocking, and a write that cannot proceed within the deadline gives up.
   Deadline deadline(std::chrono::seconds(5));
@@ -176,18 +267,18 @@ void LineChannel::send(const json& message) {
       continue;
     }
     if (errno == EINTR) continue;
-    if (errno != EAGAIN) {
-      wipe(line);
-      throw SystemError("write to control channel");
-    }
+    if (errno != EAGAIN) throw SystemError("write to control channel");
     pollfd pfd{fd_, POLLOUT, 0};
-    if (::poll(&pfd, 1, deadline.remaining_ms()) == 0) {
-      wipe(line);
-      throw Error("control channel: the peer is not reading");
-    }
+    if (::poll(&pfd, 1, deadline.remaining_ms()) == 0) throw Error("control channel: the peer is not reading");
   }
-  // Lines may carry secrets (a mount request's keys): none outlives its use.
-  wipe(line);
+}
+
+void LineChannel::send_and_wipe(json& message) {
+  struct WipeAfter {
+    json& message;
+    ~WipeAfter() { wipe_secrets(message); }
+  } wipe_after{message};
+  send(message);
 }
 
 std::optional<std::string> LineChannel::take_line() {

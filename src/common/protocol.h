@@ -92,8 +92,16 @@ struct GuestError {
 std::string hex_encode(std::string_view bytes);
 std::string hex_decode(std::string_view hex);  // throws ProtocolError
 
-// Overwrites a secret's bytes before it is freed.
+// Overwrites a secret's bytes before it is freed: its whole capacity, where an earlier,
+// longer value (or the bytes a move left behind) may still be.
 void wipe(std::string& secret);
+void wipe(std::vector<std::string>& secrets);  // each of them; then empties the vector
+// The keys' secrets and the action's environment (captured host variables), each left
+// empty. Allocates and frees nothing: safe in a forked child of a threaded process.
+void wipe_secrets(MountRequest& request);
+void wipe_secrets(std::vector<UnlockKey>& keys);
+// The same in a request as JSON: "keys"[].secret_hex and "action"."environment".
+void wipe_secrets(nlohmann::json& message);
 
 nlohmann::json to_json(const MountRequest& request);
 MountRequest mount_request_from_json(const nlohmann::json& message);  // throws ProtocolError
@@ -113,7 +121,10 @@ class LineChannel {
   explicit LineChannel(int fd) : fd_(fd) {}
 
   // Throws SystemError, or Error when the peer does not take the line within 5 s.
+  // The encoded line (and every buffer it outgrew) is wiped: a line may carry secrets.
   void send(const nlohmann::json& message);
+  // A request that carries secrets: like send, then wipe_secrets(message), sent or not.
+  void send_and_wipe(nlohmann::json& message);
   enum class Status { kMessage, kTimeout, kClosed };
   struct Received {
     Status status;

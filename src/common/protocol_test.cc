@@ -50,6 +50,63 @@ TEST(Protocol, WipeClearsTheBytes) {
   EXPECT_EQ(std::string(data, 7), std::string(7, '\0'));
 }
 
+// A secret shortened in place keeps its old bytes past size(), in the same buffer.
+TEST(Protocol, WipeClearsTheWholeCapacity) {
+  std::string secret = "a passphrase longer than any short string";
+  secret.resize(3);
+  const char* data = secret.data();
+  size_t capacity = secret.capacity();
+  wipe(secret);
+  EXPECT_TRUE(secret.empty());
+  EXPECT_EQ(secret.data(), data) << "the buffer is kept, not freed unwiped";
+  EXPECT_EQ(std::string(data, capacity), std::string(capacity, '\0'));
+}
+
+TEST(Protocol, WipeClearsEveryStringOfAVector) {
+  std::vector<std::string> secrets{"short", "a secret too long for the string itself"};
+  const char* inside = secrets[0].data();  // a short string's bytes are in the vector's buffer
+  const char* outside = secrets[1].data();
+  size_t inside_capacity = secrets[0].capacity(), outside_capacity = secrets[1].capacity();
+  wipe(secrets);
+  EXPECT_TRUE(secrets.empty());
+  EXPECT_EQ(std::string(inside, inside_capacity), std::string(inside_capacity, '\0'));
+  EXPECT_EQ(std::string(outside, outside_capacity), std::string(outside_capacity, '\0'));
+}
+
+TEST(Protocol, WipeSecretsOfARequestTakesKeysAndCapturedVariables) {
+  MountRequest r{{"/dev/vda"}, "ext4", "", false, "10.0.2.2"};
+  r.keys = {{"/dev/vda", "correct horse"}};
+  r.action.environment = {"BORG_PASSPHRASE=battery staple"};
+  r.action.before_mount = "true";
+  wipe_secrets(r);
+  EXPECT_EQ(r.keys.size(), 1u) << "the devices stay";
+  EXPECT_EQ(r.keys[0].device, "/dev/vda");
+  EXPECT_TRUE(r.keys[0].secret.empty());
+  EXPECT_EQ(r.action.environment, std::vector<std::string>{""});
+  EXPECT_EQ(r.action.before_mount, "true");
+}
+
+TEST(Protocol, WipeSecretsOfAMessageTakesTheHexAndCapturedVariables) {
+  MountRequest r{{"/dev/vda"}, "ext4", "", false, "10.0.2.2"};
+  r.keys = {{"/dev/vda", "correct horse"}};
+  r.action.environment = {"BORG_PASSPHRASE=battery staple"};
+  nlohmann::json message = to_json(r);
+  const std::string& hex = message["keys"][0]["secret_hex"].get_ref<const std::string&>();
+  const char* hex_bytes = hex.data();
+  size_t hex_capacity = hex.capacity();
+  wipe_secrets(message);
+  EXPECT_EQ(message["keys"][0]["secret_hex"], "");
+  EXPECT_EQ(message["keys"][0]["device"], "/dev/vda");
+  EXPECT_EQ(message["action"]["environment"], nlohmann::json::array({""}));
+  EXPECT_EQ(std::string(hex_bytes, hex_capacity), std::string(hex_capacity, '\0'));
+  std::string line = encode_line(message);
+  EXPECT_EQ(line.find(hex_encode("correct horse")), std::string::npos);
+  EXPECT_EQ(line.find("battery staple"), std::string::npos);
+  nlohmann::json odd = {{"type", "mount"}, {"keys", 3}, {"action", "x"}};
+  wipe_secrets(odd);  // a malformed request (as the guest may receive one) is left alone
+  EXPECT_EQ(odd["keys"], 3);
+}
+
 TEST(Protocol, InvalidUtf8IsReplacedNotThrown) {
   nlohmann::json m{{"type", "output"}, {"data", std::string("ok\xff")}};
   EXPECT_EQ(decode_line(encode_line(m))["data"], "ok\xef\xbf\xbd");
@@ -107,6 +164,21 @@ TEST(LineChannel, ReportsTimeoutThenClose) {
   EXPECT_EQ(channel.receive(Deadline(50ms)).status, LineChannel::Status::kTimeout);
   s.a.reset();
   EXPECT_EQ(channel.receive(Deadline(1s)).status, LineChannel::Status::kClosed);
+}
+
+TEST(LineChannel, SendAndWipeSendsTheSecretsThenWipesThem) {
+  SocketPair s;
+  MountRequest r{{"/dev/vda"}, "ext4", "", false, "10.0.2.2"};
+  r.keys = {{"/dev/vda", "correct horse"}};
+  r.action.environment = {"BORG_PASSPHRASE=battery staple"};
+  nlohmann::json message = to_json(r);
+  LineChannel(s.a.get()).send_and_wipe(message);
+  EXPECT_EQ(message["keys"][0]["secret_hex"], "");
+  EXPECT_EQ(message["action"]["environment"][0], "");
+  LineChannel reader(s.b.get());
+  auto received = reader.receive(Deadline(1s));
+  ASSERT_EQ(received.status, LineChannel::Status::kMessage);
+  EXPECT_EQ(mount_request_from_json(received.message), r);
 }
 
 TEST(LineChannel, SendWritesOneLine) {

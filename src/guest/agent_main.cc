@@ -39,26 +39,16 @@ void send_quietly(LineChannel& channel, const json& message) {
   }
 }
 
-// The hex copies of the secrets in the received message are wiped once decoded.
-void wipe_secrets(json& message) {
-  auto keys = message.find("keys");
-  if (keys == message.end() || !keys->is_array()) return;
-  for (auto& key : *keys) {
-    if (auto hex = key.find("secret_hex"); hex != key.end() && hex->is_string())
-      alfs::protocol::wipe(hex->get_ref<std::string&>());
-  }
-}
-
 // Decodes a request that may carry secrets; the message's copies are wiped either way.
 // A malformed one is answered with a "protocol" error.
 template <typename Request>
 std::optional<Request> decode_request(LineChannel& channel, json& message, Request (*decode)(const json&)) {
   try {
     Request request = decode(message);
-    wipe_secrets(message);
+    alfs::protocol::wipe_secrets(message);
     return request;
   } catch (const std::exception& e) {
-    wipe_secrets(message);
+    alfs::protocol::wipe_secrets(message);
     send_quietly(channel, {{"type", "error"}, {"step", "protocol"}, {"message", e.what()}});
     return std::nullopt;
   }

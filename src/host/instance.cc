@@ -137,6 +137,12 @@ std::optional<ProcessFacts> live_process(pid_t pid, uint64_t start) {
 
 // Root's view (/proc/<pid>/exe and environ of a root process are root's to read).
 bool runs_this_program_for(pid_t pid, uid_t owner) {
+  // Our own (a record names us until the supervisor takes over): the environment may still
+  // hold secrets not yet scrubbed (host/secrets.h), which a copy would leave in our memory.
+  if (pid == ::getpid()) {
+    const char* uid = std::getenv("SUDO_UID");
+    return uid && uid == std::to_string(owner);
+  }
   AsRoot root;
   std::string proc = "/proc/" + std::to_string(pid);
   struct stat theirs {}, ours {};

@@ -4,11 +4,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/protocol.h"
 
 extern char** environ;
 
@@ -28,6 +31,7 @@ std::optional<std::string> given_secret(size_t drive_number, const SecretSources
 
 std::vector<std::string> collect_secrets(const std::vector<std::string>& drives, const SecretSources& sources) {
   std::vector<std::string> secrets;
+  secrets.reserve(drives.size());  // an outgrown buffer would keep the bytes of short secrets
   std::optional<std::string> shared_answer;
   for (size_t i = 0; i < drives.size(); ++i) {
     if (auto given = given_secret(i + 1, sources)) {
@@ -39,6 +43,7 @@ std::vector<std::string> collect_secrets(const std::vector<std::string>& drives,
       secrets.push_back(sources.ask("Passphrase for " + drives[i] + ": "));
     }
   }
+  if (shared_answer) protocol::wipe(*shared_answer);
   return secrets;
 }
 
@@ -65,6 +70,7 @@ std::string ask_without_echo(const std::string& prompt) {
   } restore_on_exit{tty.get(), restore, saved};
   write_all(tty.get(), prompt);
   std::string answer;
+  answer.reserve(4096);  // a terminal's longest line: no outgrown buffer keeps a part of it
   char c;
   for (;;) {
     ssize_t n = ::read(tty.get(), &c, 1);
@@ -76,16 +82,25 @@ std::string ask_without_echo(const std::string& prompt) {
   return answer;
 }
 
+void scrub_environment(const std::vector<std::string>& names) {
+  for (char** e = environ; *e; ++e) {
+    char* eq = std::strchr(*e, '=');
+    if (!eq) continue;
+    std::string_view name(*e, static_cast<size_t>(eq - *e));
+    // unsetenv() only drops the pointer: the bytes (for the first environment, those
+    // /proc/<pid>/environ shows) must be overwritten in place.
+    if (std::find(names.begin(), names.end(), name) != names.end()) explicit_bzero(eq + 1, std::strlen(eq + 1));
+  }
+  for (const auto& name : names) ::unsetenv(name.c_str());
+}
+
 void scrub_secret_environment() {
   std::vector<std::string> names;
   for (char** e = environ; *e; ++e) {
     if (std::strncmp(*e, "ALFS_PASSPHRASE", 15) != 0) continue;
-    char* eq = std::strchr(*e, '=');
-    if (!eq) continue;
-    names.emplace_back(*e, eq);
-    explicit_bzero(eq + 1, std::strlen(eq + 1));
+    if (char* eq = std::strchr(*e, '=')) names.emplace_back(*e, eq);
   }
-  for (const auto& name : names) ::unsetenv(name.c_str());
+  scrub_environment(names);
 }
 
 SecretSources system_secret_sources(const std::string& key_file, bool one_for_all) {

@@ -30,9 +30,11 @@ std::vector<std::string> collect_secrets(const std::vector<std::string>& drives,
 // The real sources: getenv, /dev/tty with echo off, $ALFS_KEY_FILE unless `key_file`.
 SecretSources system_secret_sources(const std::string& key_file, bool one_for_all);
 
-// Overwrites the values of ALFS_PASSPHRASE* in this process's environment block and
+// Overwrites the values of these variables in this process's environment block and
 // removes them: the background supervisor and QEMU (forked and spawned from us)
 // must not show them in /proc/<pid>/environ.
+void scrub_environment(const std::vector<std::string>& names);
+// The same for every ALFS_PASSPHRASE*.
 void scrub_secret_environment();
 
 // Reads a passphrase from /dev/tty with echo off (restored on every path).

@@ -71,6 +71,17 @@ TEST(GivenSecretWithFakeSources, NeverAsks) {
   EXPECT_TRUE(f.prompts.empty());
 }
 
+TEST(ScrubEnvironment, TheNamedVariablesAreOverwrittenAndRemovedOthersStay) {
+  ::setenv("ALFS_TEST_CAPTURED", "battery staple", 1);
+  ::setenv("ALFS_TEST_CAPTURED_NOT", "kept", 1);
+  char* value = std::getenv("ALFS_TEST_CAPTURED");
+  scrub_environment({"ALFS_TEST_CAPTURED", "ALFS_TEST_UNSET"});
+  EXPECT_EQ(std::getenv("ALFS_TEST_CAPTURED"), nullptr);
+  EXPECT_EQ(std::string(value, 14), std::string(14, '\0')) << "the bytes themselves are gone";
+  EXPECT_STREQ(std::getenv("ALFS_TEST_CAPTURED_NOT"), "kept") << "a name is matched whole, not as a prefix";
+  ::unsetenv("ALFS_TEST_CAPTURED_NOT");
+}
+
 TEST(ScrubSecretEnvironment, ValuesAreOverwrittenAndRemoved) {
   ::setenv("ALFS_PASSPHRASE3", "hunter2", 1);
   char* value = std::getenv("ALFS_PASSPHRASE3");

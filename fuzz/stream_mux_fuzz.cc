@@ -43,7 +43,7 @@ void carry(std::string_view bytes, bool guest_side) {
   std::vector<alfs::UniqueFd> local_ends;  // the streams' other ends, open until the run is over
   mux::Opener opener;
   if (guest_side) {
-    opener = [&](uint16_t) {
+    opener = [&](uint16_t, mux::Client) {
       int pair[2];
       if (local_ends.size() >= 64 || ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         return alfs::UniqueFd();

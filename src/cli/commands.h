@@ -17,6 +17,7 @@ struct MountArgs {
   std::string action;       // -a: a custom action of the config
   bool ignore_permissions = false;  // the invoking user may write anywhere (all squashed to root)
   std::string bind_address = "127.0.0.1";  // -b: NFS reachable on this address (0.0.0.0: everywhere)
+  std::vector<std::string> allow;          // --allow: who a -b share admits (replaces [share] allow)
   bool verbose = false;
   bool remount = false;     // -r: unmount the host's own mounts of the disks first
   std::string backend;      // --backend qemu|krun|auto; empty: the config's vm.backend

@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
   mount_cmd->add_option("-b,--bind-address", mount.bind_address,
                         "address the NFS ports listen on (default 127.0.0.1; 0.0.0.0: every interface)")
       ->check(CLI::ValidIPV4);
+  mount_cmd->add_option("--allow", mount.allow,
+                        "with -b: a network that may mount the share, ADDR[/PREFIX] (repeatable; "
+                        "default: the config's [share] allow, else anyone who reaches the address)");
   mount_cmd->add_flag("--ignore-permissions", mount.ignore_permissions,
                       "let the invoking user write anywhere on the filesystem (acts as root in the guest)");
   mount_cmd->add_option("-a,--action", mount.action, "a custom action of the config (see `anylinuxfs actions`)");

@@ -20,6 +20,7 @@
 #include "cli/tool_vm.h"
 #include "common/deadline.h"
 #include "common/error.h"
+#include "common/ipv4_network.h"
 #include "common/log_keeper.h"
 #include "common/printable.h"
 #include "common/process.h"
@@ -194,6 +195,27 @@ void release_host_mounts(const std::string& disk, bool remount) {
   }
 }
 
+// Who the NFS ports admit (vm/admission.h): the instance's user and root; with -b on an
+// address off loopback the network too, as far as --allow (else [share] allow) lets it.
+vm::Access share_access(const MountArgs& args, const Config& config, uid_t owner, const std::string& backend) {
+  vm::Access access{owner, args.bind_address.rfind("127.", 0) != 0, {}};
+  if (!args.allow.empty() && !access.shared)
+    throw Error("--allow needs -b with an address off loopback: without it the mount is not shared");
+  if (access.shared) {
+    for (const auto& network : args.allow.empty() ? config.share_allow : args.allow)
+      access.allow.push_back(parse_network(network));
+    if (access.allow.empty())
+      std::fprintf(stderr,
+                   "anylinuxfs: warning: -b %s shares the disk with every host that reaches that address "
+                   "(their root squashed); --allow ADDR[/PREFIX] limits who may mount it\n",
+                   args.bind_address.c_str());
+  }
+  if (backend == "krun")
+    std::fprintf(stderr, "anylinuxfs: warning: with libkrun, gvproxy listens on the NFS ports: every local user "
+                         "can reach them (and --allow is not enforced); see the README's Security model\n");
+  return access;
+}
+
 }  // namespace
 
 int mount_command(const MountArgs& given) {
@@ -205,6 +227,7 @@ int mount_command(const MountArgs& given) {
   Config config = load_config(default_config_files(paths.home));
   // First: a backend that cannot run stops the mount before anything is done.
   std::unique_ptr<vm::VmBackend> backend = vm::make_backend(args.backend.empty() ? config.backend : args.backend);
+  vm::Access access = share_access(args, config, paths.owner_uid, backend->name());
   protocol::ActionScripts action = action_scripts(config, args.action);
   // A "diskless" action (no identifier) mounts nothing and exports a path of its own.
   bool diskless = args.disk.empty();
@@ -338,11 +361,14 @@ int mount_command(const MountArgs& given) {
   plan.request.fstype = fstype;
   plan.request.options = guest_mount_options(args.options, fstype, paths.owner_uid, paths.owner_gid);
   plan.request.read_only = read_only;
-  // QEMU's stream relay shows every client as the guest's loopback, gvproxy shows loopback
-  // clients as its gateway (192.168.127.1) and others as themselves (before 0.8: as the
-  // gateway too): with -b the host's listening address decides who may come, so the
-  // export admits all.
-  plan.request.export_client = args.bind_address.rfind("127.", 0) == 0 ? backend->guest_network().gateway : "*";
+  // QEMU's stream relay connects the instance's own clients from the guest's loopback and
+  // a share's network clients from kGuestNetworkClientAddress (the host admitted both,
+  // vm/admission.h); gvproxy shows loopback clients as its gateway (192.168.127.1) and
+  // others as themselves (before 0.8: as the gateway too). A share's clients are exported
+  // with root squashed.
+  plan.request.export_client = backend->guest_network().gateway;
+  if (access.shared) plan.request.shared_client = plan.backend == "krun" ? "*" : protocol::kGuestNetworkClientAddress;
+  plan.vm.access = std::move(access);
   // Whether used or not, no passphrase variable lives on in the supervisor or QEMU.
   scrub_secret_environment();
   plan.allow_other = is_root;

@@ -165,6 +165,7 @@ json to_json(const MountRequest& r) {
               {"options", r.options},
               {"read_only", r.read_only},
               {"export_client", r.export_client},
+              {"shared_client", r.shared_client},
               {"volume_group", r.volume_group},
               {"logical_volume", r.logical_volume},
               {"raid", r.raid},
@@ -188,6 +189,7 @@ MountRequest mount_request_from_json(const json& m) {
   r.options = field<std::string>(m, "options", "");
   r.read_only = field<bool>(m, "read_only", false);
   r.export_client = field<std::string>(m, "export_client", "");
+  r.shared_client = field<std::string>(m, "shared_client", "");
   r.keys = keys_from_json(m);
   r.volume_group = field<std::string>(m, "volume_group", "");
   r.logical_volume = field<std::string>(m, "logical_volume", "");

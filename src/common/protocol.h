@@ -38,6 +38,9 @@ inline constexpr uint32_t kExecVsockPort = 1025;
 inline constexpr const char* kGuestMountPoint = "/mnt/disk";
 inline constexpr int kGuestNfsPort = 2049;
 inline constexpr int kGuestMountdPort = 20048;
+// QEMU: the guest's relay connects a stream from the network (a -b share) from this
+// address, so that its export can squash root for such clients alone.
+inline constexpr const char* kGuestNetworkClientAddress = "127.0.0.2";
 
 class ProtocolError : public Error {
  public:
@@ -67,7 +70,8 @@ struct MountRequest {
   std::string fstype;                // empty: let mount(8) probe
   std::string options;               // the user's -o, passed to mount(8)
   bool read_only = false;
-  std::string export_client;         // the only address the export admits
+  std::string export_client;         // the address of the instance's own clients: exported as asked
+  std::string shared_client;         // -b: who else the export admits, with root squashed (empty: none)
   std::vector<UnlockKey> keys;       // for the encrypted devices among `devices`
   std::string volume_group;          // LVM: activate this VG, then mount `logical_volume`
   std::string logical_volume;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "common/error.h"
@@ -43,10 +44,19 @@ int local_port(int fd) {
   return ntohs(a.sin_port);
 }
 
-UniqueFd connect_loopback(int port) {
+UniqueFd connect_loopback(int port, const char* source) {
   UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) return UniqueFd();
+  if (source) {
+    sockaddr_in from = ipv4(0, 0);
+    if (::inet_pton(AF_INET, source, &from.sin_addr) != 1) {
+      errno = EINVAL;
+      return UniqueFd();
+    }
+    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) return UniqueFd();
+  }
   sockaddr_in a = ipv4(htonl(INADDR_LOOPBACK), port);
-  if (s && ::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return s;
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return s;
   return UniqueFd();
 }
 

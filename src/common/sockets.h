@@ -13,8 +13,9 @@ namespace alfs {
 UniqueFd listen_tcp(const std::string& address, int port, int flags = 0);
 // The port a socket is bound to.
 int local_port(int fd);
-// A connection to 127.0.0.1:port; invalid, with errno set, when refused.
-UniqueFd connect_loopback(int port);
+// A connection to 127.0.0.1:port, from `source` (an address of the loopback interface)
+// when given; invalid, with errno set, when refused.
+UniqueFd connect_loopback(int port, const char* source = nullptr);
 // A non-blocking connection to the unix socket at `path`; throws Error naming the path.
 UniqueFd connect_unix(const std::string& path);
 

@@ -139,7 +139,7 @@ FrameHeader decode(const char* bytes) {
   uint32_t type = get(bytes + 4, 2);
   h.port = static_cast<uint16_t>(get(bytes + 6, 2));
   h.length = get(bytes + 8, 4);
-  if (type < 1 || type > 4) throw Error("stream link: unknown frame type " + std::to_string(type));
+  if (type < 1 || type > 5) throw Error("stream link: unknown frame type " + std::to_string(type));
   h.type = static_cast<FrameType>(type);
   if (h.type != FrameType::kData && h.length != 0)
     throw Error("stream link: a control frame carries " + std::to_string(h.length) + " bytes");
@@ -217,11 +217,14 @@ class StreamMux::Session {
   void accept_client(const Listener& listener) {
     int fd = ::accept4(listener.fd.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) return;  // gone before we took it, or out of fds: the next poll says
+    UniqueFd client(fd);
+    Client who = mux_.admit_ ? mux_.admit_(fd) : Client::kLocal;
+    if (who == Client::kRefused) return;  // closed before a byte of it went anywhere
     prepare_stream_socket(fd);
     uint32_t id = next_id_++;
-    streams_[id].fd = UniqueFd(fd);
+    streams_[id].fd = std::move(client);
     if (mux_.guards_.make) streams_[id].guard = mux_.guards_.make(listener.guest_port);
-    send({id, FrameType::kOpen, listener.guest_port, 0});
+    send({id, who == Client::kNetwork ? FrameType::kOpenNetwork : FrameType::kOpen, listener.guest_port, 0});
   }
 
   // Reads what the link has and acts on each whole frame; false at its end.
@@ -247,9 +250,11 @@ class StreamMux::Session {
     auto it = streams_.find(h.stream);
     size_t length = h.length;
     switch (h.type) {
-      case FrameType::kOpen: {
+      case FrameType::kOpen:
+      case FrameType::kOpenNetwork: {
         if (it != streams_.end()) return reset(it);  // the other side is out of step on this stream
-        UniqueFd fd = mux_.opener_ ? mux_.opener_(h.port) : UniqueFd();
+        Client who = h.type == FrameType::kOpenNetwork ? Client::kNetwork : Client::kLocal;
+        UniqueFd fd = mux_.opener_ ? mux_.opener_(h.port, who) : UniqueFd();
         if (!fd) return send({h.stream, FrameType::kReset, 0, 0});
         prepare_stream_socket(fd.get());
         streams_[h.stream].fd = std::move(fd);
@@ -360,8 +365,8 @@ class StreamMux::Session {
   std::vector<size_t> roles_;  // per poll entry: a listener's index, or listeners + stream id
 };
 
-StreamMux::StreamMux(std::vector<Listener> listeners, Opener opener, Guards guards)
-    : listeners_(std::move(listeners)), opener_(std::move(opener)), guards_(std::move(guards)),
+StreamMux::StreamMux(std::vector<Listener> listeners, Opener opener, Guards guards, Admit admit)
+    : listeners_(std::move(listeners)), opener_(std::move(opener)), guards_(std::move(guards)), admit_(std::move(admit)),
       stop_event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!stop_event_) throw SystemError("eventfd");
 }

@@ -22,8 +22,10 @@
 namespace alfs::mux {
 
 // kClose ends one direction (a socket's end of file); kReset drops the whole stream
-// (a socket failed, or the guest port refused it).
-enum class FrameType : uint16_t { kOpen = 1, kData = 2, kClose = 3, kReset = 4 };
+// (a socket failed, or the guest port refused it). kOpenNetwork opens a stream for a
+// client from the network (a -b share): the guest connects it from another address, which
+// its nfsd exports with root squashed.
+enum class FrameType : uint16_t { kOpen = 1, kData = 2, kClose = 3, kReset = 4, kOpenNetwork = 5 };
 
 struct FrameHeader {
   uint32_t stream = 0;
@@ -47,8 +49,15 @@ struct Listener {
   uint16_t guest_port = 0;
 };
 
+// Who a client of the host side is, as its admission decided (vm/admission.h): one of the
+// instance's own (its user, root), or a peer on the network that a share lets in.
+enum class Client { kRefused, kLocal, kNetwork };
+// The host side's check of each accepted client before anything reaches the other side;
+// kRefused closes it at once. Null: every client is kLocal.
+using Admit = std::function<Client(int fd)>;
+
 // The guest side connects a new stream's local end; an invalid fd refuses the stream.
-using Opener = std::function<UniqueFd(uint16_t port)>;
+using Opener = std::function<UniqueFd(uint16_t port, Client client)>;
 
 // The host side may check what a stream carries from the guest before its client reads it
 // (common/rpc_guard.h: NFS replies).
@@ -72,7 +81,7 @@ struct Guards {
 
 class StreamMux {
  public:
-  StreamMux(std::vector<Listener> listeners, Opener opener, Guards guards = {});
+  StreamMux(std::vector<Listener> listeners, Opener opener, Guards guards = {}, Admit admit = nullptr);
   ~StreamMux();
   StreamMux(const StreamMux&) = delete;
   StreamMux& operator=(const StreamMux&) = delete;
@@ -90,6 +99,7 @@ class StreamMux {
   std::vector<Listener> listeners_;
   Opener opener_;
   Guards guards_;
+  Admit admit_;
   UniqueFd stop_event_;
 };
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <future>
 #include <string>
 #include <thread>
@@ -55,7 +56,7 @@ std::string read_to_end(int fd) {
 // the guest side hands each stream to `serve`, in a thread of its own, as a socket.
 class Link {
  public:
-  explicit Link(std::function<void(UniqueFd, uint16_t)> serve, bool refuse = false) {
+  explicit Link(std::function<void(UniqueFd, uint16_t)> serve, bool refuse = false, Admit admit = nullptr) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw SystemError("socketpair");
     host_end_ = UniqueFd(sv[0]);
@@ -64,8 +65,9 @@ class Link {
     UniqueFd listener = listen_tcp("127.0.0.1", 0);
     port_ = local_port(listener.get());
     listeners.push_back({std::move(listener), 2049});
-    host_ = std::make_unique<StreamMux>(std::move(listeners), nullptr);
-    guest_ = std::make_unique<StreamMux>(std::vector<Listener>{}, [this, serve, refuse](uint16_t port) {
+    host_ = std::make_unique<StreamMux>(std::move(listeners), nullptr, Guards{}, std::move(admit));
+    guest_ = std::make_unique<StreamMux>(std::vector<Listener>{}, [this, serve, refuse](uint16_t port, Client who) {
+      if (who == Client::kNetwork) ++network_opens_;
       if (refuse) return UniqueFd();
       int pair[2];
       if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return UniqueFd();
@@ -88,8 +90,10 @@ class Link {
   std::future<bool>& host_result() { return host_result_; }
   std::future<bool>& guest_result() { return guest_result_; }
   void close_guest_end() { ::shutdown(guest_end_.get(), SHUT_RDWR); }
+  int network_opens() const { return network_opens_; }
 
  private:
+  std::atomic<int> network_opens_ = 0;
   int port_ = 0;
   UniqueFd host_end_, guest_end_;
   std::unique_ptr<StreamMux> host_, guest_;
@@ -142,6 +146,35 @@ TEST(StreamMux, ARefusedStreamClosesTheClient) {
   UniqueFd client = connect_to(link.port());
   write_all(client.get(), "hello");
   EXPECT_EQ(read_to_end(client.get()), "");
+}
+
+// A client its admission refuses is closed before any of it reaches the other side: the
+// guest side never hears of it, and the next client is carried as usual.
+TEST(StreamMux, ARefusedClientIsClosedBeforeTheGuestHearsOfIt) {
+  std::atomic<int> asked = 0, opened = 0;
+  Link link([&](UniqueFd fd, uint16_t port) { ++opened; echo(std::move(fd), port); }, false,
+            [&](int) { return ++asked == 1 ? Client::kRefused : Client::kLocal; });
+  UniqueFd refused = connect_to(link.port());
+  write_all(refused.get(), "secret");
+  EXPECT_EQ(read_to_end(refused.get()), "");
+  UniqueFd admitted = connect_to(link.port());
+  write_all(admitted.get(), "x");
+  char c;
+  ASSERT_EQ(::read(admitted.get(), &c, 1), 1);
+  EXPECT_EQ(asked, 2);
+  EXPECT_EQ(opened, 1) << "only the admitted client became a stream";
+  EXPECT_EQ(link.network_opens(), 0);
+}
+
+// A client from the network opens its stream as one: the guest side connects it so that
+// nfsd squashes its root.
+TEST(StreamMux, AClientFromTheNetworkOpensANetworkStream) {
+  Link link(echo, false, [](int) { return Client::kNetwork; });
+  UniqueFd client = connect_to(link.port());
+  write_all(client.get(), "x");
+  char c;
+  ASSERT_EQ(::read(client.get(), &c, 1), 1);
+  EXPECT_EQ(link.network_opens(), 1);
 }
 
 TEST(StreamMux, TheLinkEndingEndsRunAndItsStreams) {

@@ -62,13 +62,15 @@ std::string Agent::mount_options(const protocol::MountRequest& r) {
   return opts;
 }
 
-std::string Agent::export_options(const protocol::MountRequest& r, int fsid) {
+std::string Agent::export_options(const protocol::MountRequest& r, int fsid, bool shared) {
   // sync: the host's acknowledged writes are on the disk. no_root_squash: the host
-  // client acts with the invoking user's uid. insecure: forwarded connections come
-  // from unprivileged ports. fsid: needed when the filesystem has no block device (FUSE).
-  // --ignore-permissions: every client is root in the guest, so the invoking user can
-  // write anywhere on a filesystem whose files belong to others.
-  std::string squash = r.squash_to_root ? "all_squash,anonuid=0,anongid=0" : "no_root_squash";
+  // client acts with the invoking user's uid (root's too: only the instance's own user and
+  // root get in, the host admits them). root_squash: a peer on the network is root on its
+  // own machine only. insecure: forwarded connections come from unprivileged ports. fsid:
+  // needed when the filesystem has no block device (FUSE). --ignore-permissions: every
+  // client is root in the guest, so the invoking user can write anywhere on a filesystem
+  // whose files belong to others.
+  std::string squash = r.squash_to_root ? "all_squash,anonuid=0,anongid=0" : shared ? "root_squash" : "no_root_squash";
   return std::string(r.read_only ? "ro" : "rw") + ",sync," + squash + ",insecure,no_subtree_check,fsid=" + std::to_string(fsid);
 }
 
@@ -242,20 +244,24 @@ std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   // rpc.nfsd registers with rpcbind: a slow guest (TCG on a busy host) may not have it
   // listening yet, and the registration is then refused (rpc.nfsd is retried below).
   runner_.wait_for_path("/run/rpcbind.sock", 10s);
-  std::string client = r.export_client + ":" + export_path_;
   // What the driver actually gave (read-only after a fallback) is what the export offers.
   protocol::MountRequest as_mounted = r;
   as_mounted.read_only = r.read_only || volume_.read_only;
-  if (auto e = step("nfs", {"exportfs", "-i", "-o", export_options(as_mounted), client}, 10s)) return e;
-  // A pool's other datasets are filesystems of their own: each needs its own fsid, and
-  // nohide lets an NFSv3 client step into it from the parent's directory.
-  if (export_path_ == zfs_.root()) {
-    int fsid = 2;
-    for (const auto& path : zfs_.nested())
-      if (auto e = step("nfs", {"exportfs", "-i", "-o", export_options(as_mounted, fsid++) + ",nohide",
-                                r.export_client + ":" + path},
-                        10s))
-        return e;
+  for (const auto& [client, shared] : {std::pair{r.export_client, false}, std::pair{r.shared_client, true}}) {
+    if (client.empty()) continue;
+    if (auto e = step("nfs", {"exportfs", "-i", "-o", export_options(as_mounted, 1, shared), client + ":" + export_path_},
+                      10s))
+      return e;
+    // A pool's other datasets are filesystems of their own: each needs its own fsid, and
+    // nohide lets an NFSv3 client step into it from the parent's directory.
+    if (export_path_ == zfs_.root()) {
+      int fsid = 2;
+      for (const auto& path : zfs_.nested())
+        if (auto e = step("nfs", {"exportfs", "-i", "-o", export_options(as_mounted, fsid++, shared) + ",nohide",
+                                  client + ":" + path},
+                          10s))
+          return e;
+    }
   }
   runner_.start_daemon({"rpc.mountd", "-F", "-N", "4", "-p", std::to_string(protocol::kGuestMountdPort)});
   // NFSv3 only: the host client is v3 (libnfs' v4 writes are broken), and v3 needs

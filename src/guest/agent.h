@@ -55,8 +55,9 @@ class Agent {
   // Where custom action scripts' output goes (the host's instance log); the runner's log by default.
   void set_output_sink(std::function<void(const std::string&)> sink) { output_ = std::move(sink); }
 
-  // The exports(5) options for a request; `fsid` tells the exported filesystems apart.
-  static std::string export_options(const protocol::MountRequest& request, int fsid = 1);
+  // The exports(5) options for a request; `fsid` tells the exported filesystems apart;
+  // `shared`: for the request's shared_client (root squashed).
+  static std::string export_options(const protocol::MountRequest& request, int fsid = 1, bool shared = false);
   // The mount(8) -o value: the user's options, plus "ro" when read-only.
   static std::string mount_options(const protocol::MountRequest& request);
 

@@ -52,6 +52,22 @@ TEST(AgentWithFakeRunner, ReportsTheFilesystemNotItsDriver) {
   EXPECT_EQ(agent.mounted_volume().label, "photos");
 }
 
+// A -b share: the instance's own clients as before, the network's (relayed from another
+// address) with root squashed; --ignore-permissions squashes everyone to root as asked.
+TEST(AgentWithFakeRunner, ASharedClientIsExportedWithRootSquashed) {
+  FakeRunner runner;
+  Agent agent(runner);
+  protocol::MountRequest r = request();
+  r.shared_client = "127.0.0.2";
+  EXPECT_EQ(agent.mount(r), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls,
+                       "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1 10.0.2.2:/mnt/disk"));
+  EXPECT_TRUE(contains(runner.calls,
+                       "exportfs -i -o rw,sync,root_squash,insecure,no_subtree_check,fsid=1 127.0.0.2:/mnt/disk"));
+  r.squash_to_root = true;
+  EXPECT_EQ(Agent::export_options(r, 1, true), "rw,sync,all_squash,anonuid=0,anongid=0,insecure,no_subtree_check,fsid=1");
+}
+
 TEST(AgentWithFakeRunner, ReadOnlyMountsAndExportsReadOnly) {
   FakeRunner runner;
   Agent agent(runner);

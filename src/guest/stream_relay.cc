@@ -10,9 +10,10 @@
 namespace alfs::guest {
 
 namespace {
-// A stream's end in the guest: the port on loopback (nfsd, rpc.mountd).
-UniqueFd open_stream(uint16_t port) {
-  UniqueFd s = connect_loopback(port);
+// A stream's end in the guest: the port on loopback (nfsd, rpc.mountd), connected from
+// the address the export squashes root for when the client came from the network.
+UniqueFd open_stream(uint16_t port, mux::Client client) {
+  UniqueFd s = connect_loopback(port, client == mux::Client::kNetwork ? protocol::kGuestNetworkClientAddress : nullptr);
   if (!s) agent_log("relay: cannot connect to port " + std::to_string(port) + ": " + std::strerror(errno));
   return s;
 }

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/ipv4_network.h"
 #include "host/toml_parse.h"
 
 namespace alfs {
@@ -60,10 +61,12 @@ class FileReader {
         for (auto&& [k, v] : table(name, key, node)) apply_vm(k, v);
       } else if (key == "guest") {
         for (auto&& [k, v] : table(name, key, node)) apply_guest(k, v);
+      } else if (key == "share") {
+        for (auto&& [k, v] : table(name, key, node)) apply_share(k, v);
       } else if (key == "custom_actions") {
         for (auto&& [k, v] : table(name, key, node)) apply_action(k, v);
       } else {
-        throw Error(where(file_, key.source()) + "unknown key " + name + " (known: vm, guest, custom_actions)");
+        throw Error(where(file_, key.source()) + "unknown key " + name + " (known: vm, guest, share, custom_actions)");
       }
     }
   }
@@ -158,6 +161,20 @@ class FileReader {
       config_.zfs = boolean(name, node);
     else
       throw Error(where(file_, key.source()) + "unknown key " + name + " (known: custom_packages, zfs)");
+    config_.origin[name] = file_;
+  }
+
+  void apply_share(const toml::key& key, const toml::node& node) {
+    std::string name = "share." + std::string(key.str());
+    if (key != "allow") throw Error(where(file_, key.source()) + "unknown key " + name + " (known: allow)");
+    config_.share_allow = strings(name, node, "an IPv4 network (ADDR or ADDR/PREFIX)", [](std::string_view text) {
+      try {
+        parse_network(text);
+        return true;
+      } catch (const Error&) {
+        return false;
+      }
+    });
     config_.origin[name] = file_;
   }
 

@@ -63,14 +63,28 @@ TEST_F(ConfigTest, ReadsAllKeys) {
                         "backend = \"krun\"\n"
                         "[guest]\n"
                         "custom_packages = [\"btrfs-progs\", \"zfsutils-linux=2.1.11-1\"]\n"
-                        "zfs = true\n");
+                        "zfs = true\n"
+                        "[share]\n"
+                        "allow = [\"192.168.1.0/24\", \"10.0.0.7\"]\n");
   Config c = load_config({f});
   EXPECT_TRUE(c.zfs);
+  EXPECT_THAT(c.share_allow, ElementsAre("192.168.1.0/24", "10.0.0.7"));
   EXPECT_EQ(c.ram_size_mib, 2048);
   EXPECT_EQ(c.num_vcpus, 4);
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_EQ(c.backend, "krun");
   EXPECT_THAT(c.custom_packages, ElementsAre("btrfs-progs", "zfsutils-linux=2.1.11-1"));
+}
+
+TEST_F(ConfigTest, ShareAllowTakesNetworksOnly) {
+  try {
+    load_config({write("a.toml", "[share]\nallow = [\"10.0.0.0/8\", \"lan\"]\n")});
+    FAIL() << "loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("element 2 of share.allow is not an IPv4 network (ADDR or ADDR/PREFIX): 'lan'"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(ConfigTest, LaterFilesWinKeyByKey) {
@@ -227,7 +241,7 @@ TEST_F(ConfigTest, UnknownKeys) {
   EXPECT_EQ(error_of("[guest]\npackages = []\n"),
             path("config.toml") + ":2: unknown key guest.packages (known: custom_packages, zfs)");
   EXPECT_EQ(error_of("[vn]\nnum_vcpus = 1\n"),
-            path("config.toml") + ":1: unknown key vn (known: vm, guest, custom_actions)");
+            path("config.toml") + ":1: unknown key vn (known: vm, guest, share, custom_actions)");
 }
 
 TEST_F(ConfigTest, SyntaxErrorsCarryLineAndColumn) {

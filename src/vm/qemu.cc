@@ -167,7 +167,7 @@ Process QemuBackend::start(const VmSpec& spec, int log_fd) {
     opts.user = spec.user;
   }
   // The listeners first: a port taken since it was picked fails here, before any VM.
-  if (!spec.forwards.empty()) forwards_.emplace(spec.forwards);
+  if (!spec.forwards.empty()) forwards_.emplace(spec.forwards, spec.access);
   Process vm = spawn(opts);
   if (forwards_) forwards_->start(link_socket(spec), std::chrono::seconds(30), log_fd);
   return vm;

@@ -29,10 +29,12 @@ void log_line(int fd, const std::string& text) {
 
 // Every reply from the guest's nfsd and mountd is checked whole before its client (libnfs
 // in our FUSE bridge) decodes it (common/rpc_guard.h).
-StreamForwards::StreamForwards(const std::vector<PortForward>& forwards)
-    : mux_(listeners_for(forwards), nullptr,
+StreamForwards::StreamForwards(const std::vector<PortForward>& forwards, Access access)
+    : access_(std::move(access)),
+      mux_(listeners_for(forwards), nullptr,
            {[](uint16_t) { return std::make_unique<rpc::ReplyGuard>(); },
-            [this](const std::string& problem) { fail(log_fd_, "refused what the guest sent: " + problem); }}),
+            [this](const std::string& problem) { fail(log_fd_, "refused what the guest sent: " + problem); }},
+           [this](int fd) { return admit(fd, access_, [this](const std::string& line) { log_line(log_fd_, line); }); }),
       failed_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!failed_) throw SystemError("eventfd");
 }

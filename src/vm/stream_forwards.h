@@ -11,14 +11,16 @@
 #include <vector>
 
 #include "common/stream_mux.h"
+#include "vm/admission.h"
 #include "vm/vm_backend.h"
 
 namespace alfs::vm {
 
 class StreamForwards {
  public:
-  // Binds every forward's listener now; throws Error naming the address and port.
-  explicit StreamForwards(const std::vector<PortForward>& forwards);
+  // Binds every forward's listener now; throws Error naming the address and port. Each
+  // client is admitted by `access` (vm/admission.h) before anything of it reaches the guest.
+  StreamForwards(const std::vector<PortForward>& forwards, Access access);
   // Stops carrying and closes the listeners.
   ~StreamForwards();
   StreamForwards(const StreamForwards&) = delete;
@@ -36,6 +38,7 @@ class StreamForwards {
  private:
   void fail(int log_fd, const std::string& why);
   int log_fd_ = -1;
+  Access access_;
   mux::StreamMux mux_;
   UniqueFd failed_;  // eventfd
   std::atomic<bool> stopping_ = false;  // ends the wait for QEMU's socket

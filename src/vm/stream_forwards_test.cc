@@ -21,12 +21,12 @@ TEST(StreamForwards, APortInUseIsNamed) {
   UniqueFd holder = listen_tcp("127.0.0.1", 0);
   int port = local_port(holder.get());
   try {
-    StreamForwards forwards({{"127.0.0.1", port, 2049}});
+    StreamForwards forwards({{"127.0.0.1", port, 2049}}, Access{});
     FAIL() << "bound a port in use";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(port)), std::string::npos) << e.what();
   }
-  EXPECT_THROW(StreamForwards({{"localhost-ish", 1, 2049}}), Error);
+  EXPECT_THROW(StreamForwards({{"localhost-ish", 1, 2049}}, Access{}), Error);
 }
 
 // RPC records as the NFS client and the guest's nfsd write them (the forwards check the
@@ -45,7 +45,7 @@ const std::string kNullReply = words({0x80000018, 7, 1, 0, 0, 0, 0});
 class StreamForwardsWithAFakeQemuSocket : public ::testing::Test {
  protected:
   void SetUp() override {
-    forwards.emplace(std::vector<PortForward>{{"127.0.0.1", port, 2049}});
+    forwards.emplace(std::vector<PortForward>{{"127.0.0.1", port, 2049}}, Access{::geteuid()});
     forwards->start(path, std::chrono::seconds(5), log.write.get());  // before QEMU's socket exists
     qemu = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un un{};
@@ -81,7 +81,7 @@ class StreamForwardsWithAFakeQemuSocket : public ::testing::Test {
   UniqueFd qemu, link;
   UniqueFd guest_end;
   std::promise<uint16_t> opened_port;
-  mux::StreamMux guest{{}, [&](uint16_t guest_port) {
+  mux::StreamMux guest{{}, [&](uint16_t guest_port, mux::Client) {
                          int pair[2];
                          if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return UniqueFd();
                          guest_end = UniqueFd(pair[1]);
@@ -130,7 +130,7 @@ TEST(StreamForwardsWithAQemuSocket, AMalformedFrameFromTheGuestIsAFailureToWatch
   ASSERT_EQ(::bind(qemu.get(), reinterpret_cast<sockaddr*>(&un), sizeof un), 0);
   ASSERT_EQ(::listen(qemu.get(), 1), 0);
   int port = local_port(listen_tcp("127.0.0.1", 0).get());
-  StreamForwards forwards({{"127.0.0.1", port, 2049}});
+  StreamForwards forwards({{"127.0.0.1", port, 2049}}, Access{});
   Pipe log = make_pipe();
   forwards.start(path, std::chrono::seconds(5), log.write.get());
   UniqueFd link(::accept4(qemu.get(), nullptr, nullptr, SOCK_CLOEXEC));
@@ -148,7 +148,7 @@ TEST(StreamForwardsWithAQemuSocket, AMalformedFrameFromTheGuestIsAFailureToWatch
 TEST(StreamForwards, NoQemuSocketIsAFailureToWatch) {
   TempDir dir("alfs-forwards-test");
   int port = local_port(listen_tcp("127.0.0.1", 0).get());
-  StreamForwards forwards({{"127.0.0.1", port, 2049}});
+  StreamForwards forwards({{"127.0.0.1", port, 2049}}, Access{});
   Pipe log = make_pipe();
   forwards.start(dir.path() + "/none.sock", std::chrono::milliseconds(100), log.write.get());
   pollfd pfd{forwards.failure_fd(), POLLIN, 0};

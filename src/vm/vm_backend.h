@@ -7,6 +7,7 @@
 
 #include "common/boot_params.h"
 #include "common/process.h"
+#include "vm/admission.h"
 
 namespace alfs::vm {
 
@@ -42,6 +43,7 @@ struct VmSpec {
   int console_fd = -1;
   std::string exec_socket;             // empty: none; else a socket QEMU listens on for `vm exec`/`vm attach`
   std::vector<PortForward> forwards;   // empty: no network at all
+  Access access;                       // who the forwards admit (QEMU's; gvproxy admits all it reaches)
   bool terminal = false;               // the host terminal (QEMU's stdio) on the guest's /dev/hvc0
   Accel accel = Accel::kTcg;           // QEMU's choice; libkrun always uses the hypervisor
   // Root running the VM for the user it acts for under sudo: QEMU runs as them (it needs

@@ -46,8 +46,8 @@ as_sudo "$ALFS" unmount -w "$mp" >/dev/null
 [ -e "$mp" ] && fail "the mount point root made is left behind"
 pass "the mount point root made is removed"
 
-# A `shell` VM too: root opens the disk, QEMU runs as the user.
-as_sudo "$ALFS" shell -c 'sleep 10' "$work/disk.img" &
+# A `shell` VM too: root opens the block device, QEMU runs as the user.
+as_sudo "$ALFS" shell -c 'sleep 10' "$loop" &
 shell=$!
 for _ in $(seq 60); do vm=$(pgrep -f "anylinuxfs-shell-" | head -n1) && [ -n "$vm" ] && break; sleep 0.5; done
 [ -n "${vm:-}" ] || fail "no shell VM"

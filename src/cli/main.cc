@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
       ->check(CLI::ValidIPV4);
   mount_cmd->add_option("--allow", mount.allow,
                         "with -b: a network that may mount the share, ADDR[/PREFIX] (repeatable; "
-                        "default: the config's [share] allow, else anyone who reaches the address)");
+                        "default: the config's [share] allow, else anyone who reaches the address)")
+      ->allow_extra_args(false);  // one network per --allow: the disk and mount point follow
   mount_cmd->add_flag("--ignore-permissions", mount.ignore_permissions,
                       "let the invoking user write anywhere on the filesystem (acts as root in the guest)");
   mount_cmd->add_option("-a,--action", mount.action, "a custom action of the config (see `anylinuxfs actions`)");

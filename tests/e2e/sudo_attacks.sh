@@ -89,9 +89,9 @@ expect_contains "$out" "cannot open $data/config.toml: Permission denied" "a sym
 unchanged "a symlinked config written by \`config -n\`"
 as_user rm "$data/config.toml"
 
-as_user ln -s "$victim" "$data/logs/latest.log"
-as_user ln -s "$victim" "$data/logs/shadow.console.log"
-as_user ln -s "$data/logs/shadow.console.log" "$data/logs/latest.console.log"
+as_user ln -sfn "$victim" "$data/logs/latest.log"
+as_user ln -sfn "$victim" "$data/logs/shadow.console.log"
+as_user ln -sfn "$data/logs/shadow.console.log" "$data/logs/latest.console.log"
 run_failing "${sudo_alfs[@]}" log
 expect_contains "$out" "points outside the logs directory" "\`log\` follows latest.log only into the logs directory"
 run_failing "${sudo_alfs[@]}" dmesg

@@ -1,5 +1,5 @@
 // The supervisor's handling of what the guest sends on the control channel
-// (src/cli/guest_session.h over src/common/guest_reply.h): a disk can take over the guest
+// (src/instance/guest_session.h over src/common/guest_reply.h): a disk can take over the guest
 // kernel, and then every byte there is an attacker's. The bytes arrive through a
 // socketpair whose guest end then hangs up, and go through the phases of an instance as
 // the supervisor would take them: mounting (await_ready), serving (take_serving_messages),
@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "check.h"
-#include "cli/guest_session.h"
+#include "instance/guest_session.h"
 #include "common/guest_reply.h"
 
 namespace protocol = alfs::protocol;
@@ -49,12 +49,12 @@ void check_ready(const protocol::Ready& ready) {
 
 // The phases, in order; false once the channel has ended.
 void converse(protocol::LineChannel& channel) {
-  alfs::cli::LogFn log = [](const std::string&) {};
-  auto ready = alfs::cli::await_ready(channel, kTimeout, log);
+  alfs::LogFn log = [](const std::string&) {};
+  auto ready = alfs::await_ready(channel, kTimeout, log);
   if (!ready) return;
   check_ready(*ready);
-  for (int i = 0; alfs::cli::take_serving_messages(channel, log); ++i) FUZZ_CHECK(i < 64 * 1024, "serving never ends");
-  alfs::cli::await_stopped(channel, alfs::Deadline(kTimeout), log);
+  for (int i = 0; alfs::take_serving_messages(channel, log); ++i) FUZZ_CHECK(i < 64 * 1024, "serving never ends");
+  alfs::await_stopped(channel, alfs::Deadline(kTimeout), log);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // status, unmount, stop: the commands that act on running instances. A record is its
-// user's data (host/instance.h): a pid is signalled only when it checks out as the
+// user's data (instance/record.h): a pid is signalled only when it checks out as the
 // instance's supervisor or VM, and the mount point is released with no more than the
 // user's own rights (under sudo: fusermount3 run as them, rmdir with their credentials).
 #include <signal.h>
@@ -13,7 +13,7 @@
 #include "common/error.h"
 #include "common/printable.h"
 #include "common/process.h"
-#include "host/instance.h"
+#include "instance/record.h"
 #include "host/mount_point.h"
 #include "host/paths.h"
 #include "host/user_files.h"

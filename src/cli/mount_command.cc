@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,20 +15,20 @@
 
 #include "cli/commands.h"
 #include "cli/platform.h"
-#include "cli/supervisor.h"
+#include "instance/daemon.h"
+#include "instance/presenter.h"
 #include "cli/tool_vm.h"
 #include "common/deadline.h"
 #include "common/error.h"
 #include "common/ipv4_network.h"
-#include "common/log_keeper.h"
 #include "common/printable.h"
 #include "common/process.h"
 #include "host/config.h"
 #include "host/disk_ident.h"
-#include "host/disk_lock.h"
+#include "instance/disk_lock.h"
 #include "host/guest_image.h"
 #include "host/host_mounts.h"
-#include "host/instance.h"
+#include "instance/record.h"
 #include "host/mount_point.h"
 #include "host/paths.h"
 #include "host/privileges.h"
@@ -39,7 +38,6 @@
 #include "host/volume.h"
 #include "vm/accel.h"
 #include "vm/backends.h"
-#include "vm/krun.h"
 
 namespace alfs::cli {
 
@@ -53,73 +51,6 @@ constexpr int kLuksRamMib = 2560;
 
 // The mount command gives up waiting after this; the supervisor's own deadlines are shorter.
 constexpr auto kReadyTimeout = 600s;
-
-// Under sudo the instance runs as the invoking user in a child; this root process only
-// waits for it and then removes what the user may not (the mount point root made,
-// a FUSE mount left behind by a killed instance). Returns in the child, as the user.
-void keep_root_for_cleanup(SupervisorPlan& plan, Pipe& report) {
-  pid_t worker = ::fork();
-  if (worker < 0) throw SystemError("fork");
-  if (worker == 0) {
-    become_user(plan.user_uid, plan.user_gid);
-    return;
-  }
-  // Root outlives the instance and never talks to the guest: it holds no secret meanwhile.
-  protocol::wipe_secrets(plan.request);
-  report.write.reset();
-  int status = 0;
-  while (::waitpid(worker, &status, 0) < 0 && errno == EINTR) {
-  }
-  const std::string& mp = plan.record.mount_point;
-  if (plan.record.created_mount_point) {
-    if (is_mount_point(mp)) fuse_unmount(mp, /*lazy=*/true);
-    remove_mount_point(mp, plan.mount_point_is_roots);
-  }
-  std::fflush(nullptr);
-  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
-}
-
-// Runs the supervisor as a daemon (double fork, new session, stdio to `log`).
-// Returns in the parent only, with the write end of `report` closed there.
-void start_supervisor(SupervisorPlan plan, Pipe& report, UniqueFd log) {
-  pid_t child = ::fork();
-  if (child < 0) throw SystemError("fork");
-  if (child > 0) {
-    protocol::wipe_secrets(plan.request);  // the supervisor has them; we only wait for its report
-    report.write.reset();
-    int status;
-    ::waitpid(child, &status, 0);
-    return;
-  }
-  report.read.reset();
-  ::setsid();
-  pid_t grandchild = ::fork();
-  if (grandchild != 0) ::_exit(grandchild < 0 ? 1 : 0);
-  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  ::dup2(null_fd, STDIN_FILENO);
-  ::dup2(log.get(), STDOUT_FILENO);
-  ::dup2(log.get(), STDERR_FILENO);
-  if (::chdir("/") != 0) ::_exit(1);
-  if (plan.drop_privileges) keep_root_for_cleanup(plan, report);  // returns in the process that becomes the user
-  // The log quotes the guest at length: capped, by a keeper that outlives us (we may end
-  // with _Exit or SIGKILL).
-  try {
-    LogKeeper keeper(std::move(log), kLogCapMib, [&plan] { protocol::wipe_secrets(plan.request); });
-    ::dup2(keeper.write_fd(), STDOUT_FILENO);
-    ::dup2(keeper.write_fd(), STDERR_FILENO);
-    keeper.detach();
-  } catch (const Error& e) {
-    std::fprintf(stderr, "supervisor: %s; the log is not capped\n", e.what());
-  }
-  int rc = 1;
-  try {
-    rc = run_supervisor(std::move(plan), std::move(report.write));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "supervisor: %s\n", e.what());
-  }
-  std::fflush(nullptr);
-  ::_exit(rc);
-}
 
 // Reads the supervisor's reports until "ready" or "error"; returns the error text, if any.
 std::optional<std::string> wait_for_ready(const UniqueFd& report, bool verbose) {
@@ -197,7 +128,7 @@ void release_host_mounts(const std::string& disk, bool remount) {
 
 // Who the NFS ports admit (vm/admission.h): the instance's user and root; with -b on an
 // address off loopback the network too, as far as --allow (else [share] allow) lets it.
-vm::Access share_access(const MountArgs& args, const Config& config, uid_t owner, const std::string& backend) {
+vm::Access share_access(const MountArgs& args, const Config& config, uid_t owner, const vm::VmBackend& backend) {
   vm::Access access{owner, args.bind_address.rfind("127.", 0) != 0, {}};
   if (!args.allow.empty() && !access.shared)
     throw Error("--allow needs -b with an address off loopback: without it the mount is not shared");
@@ -210,9 +141,11 @@ vm::Access share_access(const MountArgs& args, const Config& config, uid_t owner
                    "(their root squashed); --allow ADDR[/PREFIX] limits who may mount it\n",
                    args.bind_address.c_str());
   }
-  if (backend == "krun")
-    std::fprintf(stderr, "anylinuxfs: warning: with libkrun, gvproxy listens on the NFS ports: every local user "
-                         "can reach them (and --allow is not enforced); see the README's Security model\n");
+  if (!backend.enforces_access())
+    std::fprintf(stderr,
+                 "anylinuxfs: warning: with %s, every local user can reach the NFS ports (and --allow is not "
+                 "enforced); see the README's Security model\n",
+                 backend.name().c_str());
   return access;
 }
 
@@ -227,7 +160,7 @@ int mount_command(const MountArgs& given) {
   Config config = load_config(default_config_files(paths.home));
   // First: a backend that cannot run stops the mount before anything is done.
   std::unique_ptr<vm::VmBackend> backend = vm::make_backend(args.backend.empty() ? config.backend : args.backend);
-  vm::Access access = share_access(args, config, paths.owner_uid, backend->name());
+  vm::Access access = share_access(args, config, paths.owner_uid, *backend);
   protocol::ActionScripts action = action_scripts(config, args.action);
   // A "diskless" action (no identifier) mounts nothing and exports a path of its own.
   bool diskless = args.disk.empty();
@@ -308,7 +241,7 @@ int mount_command(const MountArgs& given) {
   }
   UniqueFd log = open_run_log(paths, plan.record.id);
   registry.save(plan.record);
-  mark_latest_logs(paths, plan.record.id);
+  mark_latest_logs(paths, plan.record.id, running_runs(paths));
 
   plan.vm.name = "anylinuxfs-" + plan.record.id;
   plan.vm.kernel = image.kernel;
@@ -325,15 +258,10 @@ int mount_command(const MountArgs& given) {
     plan.vm.ram_mib = kLuksRamMib;
   }
   plan.vm.vcpus = config.num_vcpus;
-  plan.backend = backend->name();
-  if (plan.backend == "krun") {
-    plan.vm.accel = vm::KrunBackend::accel();
-  } else {
-    plan.vm.accel = vm::choose_accel(image.dir + "/kvm-verdict", [&] {
-      if (args.verbose) std::fprintf(stderr, "anylinuxfs: checking whether the guest boots under KVM\n");
-      return vm::guest_boots_under_kvm(*backend, plan.vm, plan.instance_dir);
-    });
-  }
+  plan.vm.accel = vm::accel_for(*backend, image.dir + "/kvm-verdict", [&] {
+    if (args.verbose) std::fprintf(stderr, "anylinuxfs: checking whether the guest boots under KVM\n");
+    return vm::guest_boots_under_kvm(*backend, plan.vm, plan.instance_dir);
+  });
   plan.request.devices = volume.guest_devices;
   plan.request.volume_group = volume.volume_group;
   plan.request.logical_volume = volume.logical_volume;
@@ -367,7 +295,7 @@ int mount_command(const MountArgs& given) {
   // others as themselves (before 0.8: as the gateway too). A share's clients are exported
   // with root squashed.
   plan.request.export_client = backend->guest_network().gateway;
-  if (access.shared) plan.request.shared_client = plan.backend == "krun" ? "*" : protocol::kGuestNetworkClientAddress;
+  if (access.shared) plan.request.shared_client = backend->network_clients();
   plan.vm.access = std::move(access);
   // Whether used or not, no passphrase variable lives on in the supervisor or QEMU.
   scrub_secret_environment();
@@ -388,7 +316,7 @@ int mount_command(const MountArgs& given) {
 
   Pipe report = make_pipe();
   unstarted.started = true;
-  start_supervisor(std::move(plan), report, std::move(log));
+  start_supervisor(std::move(plan), std::move(backend), report, std::move(log));
   if (auto error = wait_for_ready(report.read, args.verbose)) {
     std::fprintf(stderr, "anylinuxfs: cannot mount %s: %s\n", args.disk.c_str(), error->c_str());
     return 1;

@@ -10,8 +10,8 @@
 #include "cli/tool_vm.h"
 #include "common/error.h"
 #include "host/disk_ident.h"
-#include "host/disk_lock.h"
-#include "host/instance.h"
+#include "instance/disk_lock.h"
+#include "instance/record.h"
 #include "host/paths.h"
 #include "host/volume.h"
 

@@ -11,12 +11,11 @@
 #include "common/log_keeper.h"
 #include "host/config.h"
 #include "host/guest_image.h"
-#include "host/instance.h"
+#include "instance/record.h"
 #include "host/paths.h"
 #include "host/user_files.h"
 #include "vm/accel.h"
 #include "vm/backends.h"
-#include "vm/krun.h"
 
 namespace alfs::cli {
 
@@ -41,7 +40,7 @@ std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::Di
   make_dirs(paths.logs_dir, 0700);
   std::string id = kind + "-" + std::to_string(::getpid());
   std::string log = log_file(paths, id);
-  mark_latest_logs(paths, id);
+  mark_latest_logs(paths, id, running_runs(paths));
   std::unique_ptr<ToolVm> tool(new ToolVm);
   tool->scratch_ = InstanceRegistry(paths).dir_of(id);
   make_dirs(tool->scratch_, 0700);
@@ -64,10 +63,8 @@ std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::Di
   spec.console_fd = tool->console_->write_fd();
   spec.terminal = terminal;
   spec.user = acting_for();
-  spec.accel = backend->name() == "krun"
-                   ? vm::KrunBackend::accel()
-                   : vm::choose_accel(image.dir + "/kvm-verdict",
-                                      [&] { return vm::guest_boots_under_kvm(*backend, spec, tool->scratch_); });
+  spec.accel = vm::accel_for(*backend, image.dir + "/kvm-verdict",
+                             [&] { return vm::guest_boots_under_kvm(*backend, spec, tool->scratch_); });
   tool->vm_.emplace(vm::BootedVm::boot(*backend, spec, tool->log_->write_fd(), log, vm::BootTimeouts{}));
   return tool;
 }

@@ -15,7 +15,7 @@
 #include "cli/guest_command.h"
 #include "common/error.h"
 #include "common/fd.h"
-#include "host/instance.h"
+#include "instance/record.h"
 #include "host/paths.h"
 
 namespace alfs::cli {

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "common/error.h"
-#include "host/instance.h"
 
 namespace alfs {
 
@@ -92,21 +91,7 @@ UniqueFd open_run_log(const Paths& paths, const std::string& id) {
   return open_file(log_file(paths, id), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW, 0600);
 }
 
-namespace {
-// Runs that may still write their logs: every instance directory (mounts, and the scratch
-// directories of `shell` and `list` VMs) but those of dead supervisors.
-std::set<std::string> running_runs(const Paths& paths) {
-  std::vector<InstanceRecord> stale;
-  InstanceRegistry(paths).list(&stale);
-  std::set<std::string> ids;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(paths.instances_dir, ec)) ids.insert(entry.path().filename());
-  for (const auto& record : stale) ids.erase(record.id);
-  return ids;
-}
-}  // namespace
-
-void mark_latest_logs(const Paths& paths, const std::string& id) {
+void mark_latest_logs(const Paths& paths, const std::string& id, const std::set<std::string>& running) {
   for (const auto& [target, name] : {std::pair{log_file(paths, id), "latest.log"},
                                      std::pair{console_log_file(paths, id), "latest.console.log"}}) {
     std::string link = paths.logs_dir + "/" + name;
@@ -114,7 +99,7 @@ void mark_latest_logs(const Paths& paths, const std::string& id) {
     ::unlink(tmp.c_str());
     if (::symlink(target.c_str(), tmp.c_str()) == 0) ::rename(tmp.c_str(), link.c_str());
   }
-  prune_logs(paths.logs_dir, id, running_runs(paths), kKeptRuns);
+  prune_logs(paths.logs_dir, id, running, kKeptRuns);
 }
 
 void prune_logs(const std::string& logs_dir, const std::string& current, const std::set<std::string>& running,

@@ -42,8 +42,9 @@ std::string console_log_file(const Paths& paths, const std::string& id);
 // processes share it); a symlink there is refused, not followed. Throws SystemError.
 UniqueFd open_run_log(const Paths& paths, const std::string& id);
 // Points latest.log and latest.console.log (what `log` and `dmesg` show) at run `id`,
-// then prunes the logs to the kKeptRuns newest runs (keeping those of running instances).
-void mark_latest_logs(const Paths& paths, const std::string& id);
+// then prunes the logs to the kKeptRuns newest runs, keeping those of the `running` ones
+// (instance/record.h: running_runs).
+void mark_latest_logs(const Paths& paths, const std::string& id, const std::set<std::string>& running);
 
 inline constexpr size_t kKeptRuns = 10;
 // Each of a run's two logs takes at most this (common/log_keeper.h): a guest writes much

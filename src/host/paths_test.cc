@@ -14,7 +14,6 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/temp_dir.h"
-#include "host/instance.h"
 
 namespace alfs {
 namespace {
@@ -111,27 +110,19 @@ TEST(PruneLogs, KeepsTheNewestRunsTheCurrentOneAndRunningOnes) {
                                                   "12.console.log"}));
 }
 
-TEST(PruneLogs, MarkingTheLatestRunPrunesAllButRunningInstances) {
+TEST(PruneLogs, MarkingTheLatestRunPointsTheLinksAndPrunesAllButTheRunningOnes) {
   TempDir tmp("alfs-logs");
   Paths paths;
   paths.logs_dir = tmp.file("logs");
-  paths.instances_dir = tmp.file("instances");
   make_dirs(paths.logs_dir);
   make_runs(paths.logs_dir, 12);
-  paths.owner_uid = ::getuid();
-  InstanceRegistry registry(paths.instances_dir, paths.owner_uid);
-  InstanceRecord live{.id = "11", .supervisor_pid = ::getpid(), .supervisor_start = process_start_time(::getpid())};
-  InstanceRecord dead{.id = "12", .supervisor_pid = 0};
-  registry.save(live);
-  registry.save(dead);
-  make_dirs(registry.dir_of("10"));  // a `shell` VM's scratch directory: no record
-
-  mark_latest_logs(paths, "13");
+  mark_latest_logs(paths, "13", {"10", "11"});
   std::set<std::string> expected = {"latest.log", "latest.console.log"};
   for (std::string id : {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"})
     expected.insert({id + ".log", id + ".console.log"});
   EXPECT_EQ(files_in(paths.logs_dir), expected);
   EXPECT_EQ(fs::read_symlink(fs::path(paths.logs_dir) / "latest.log"), log_file(paths, "13"));
+  EXPECT_EQ(fs::read_symlink(fs::path(paths.logs_dir) / "latest.console.log"), console_log_file(paths, "13"));
 }
 
 TEST(PruneLogs, NothingToDoWithFewRunsOrNoDirectory) {

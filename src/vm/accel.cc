@@ -17,6 +17,11 @@ constexpr const char* kBoots = "kvm-boots";
 constexpr const char* kFails = "kvm-fails";
 }  // namespace
 
+Accel accel_for(const VmBackend& backend, const std::string& verdict_file, const std::function<bool()>& probe) {
+  if (auto fixed = backend.fixed_accel()) return *fixed;
+  return choose_accel(verdict_file, probe);
+}
+
 Accel choose_accel(const std::string& verdict_file, const std::function<bool()>& probe, HostOs os) {
   const char* forced = std::getenv("ALFS_ACCEL");
   std::string value = forced ? forced : "auto";

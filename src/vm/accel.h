@@ -18,6 +18,9 @@ namespace alfs::vm {
 Accel choose_accel(const std::string& verdict_file, const std::function<bool()>& probe,
                    HostOs os = read_host_facts().os);
 
+// The backend's fixed accelerator, else choose_accel's.
+Accel accel_for(const VmBackend& backend, const std::string& verdict_file, const std::function<bool()>& probe);
+
 // Boots the guest of `spec` (its kernel, initrd and root; no disks, no network)
 // under KVM, in `scratch_dir`; true when the agent said hello within 20 s.
 bool guest_boots_under_kvm(VmBackend& backend, VmSpec spec, const std::string& scratch_dir);

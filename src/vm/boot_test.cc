@@ -11,27 +11,13 @@
 
 #include "common/error.h"
 #include "common/temp_dir.h"
+#include "vm/fake_script_backend.h"
 
 namespace alfs::vm {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-// Runs `script` with the control socket path as $1; python3 speaks the unix socket.
-class FakeScriptBackend : public VmBackend {
- public:
-  explicit FakeScriptBackend(std::string script) : script_(std::move(script)) {}
-  std::string name() const override { return "fake"; }
-  GuestNetwork guest_network() const override { return relay_network(); }
-  Process start(const VmSpec& spec, int log_fd) override {
-    return spawn(SpawnOptions{.argv = {"python3", "-c", script_, spec.control_socket}, .stdout_fd = log_fd,
-                              .stderr_fd = log_fd});
-  }
-
- private:
-  std::string script_;
-};
 
 class BootTest : public ::testing::Test {
  protected:

@@ -24,6 +24,9 @@ class KrunBackend : public VmBackend {
   Process start(const VmSpec& spec, int log_fd) override;
   GuestNetwork guest_network() const override { return gvproxy_network(); }
   bool guest_connects_control() const override { return true; }
+  std::optional<Accel> fixed_accel() const override { return accel(); }
+  // gvproxy shows a network client as itself (before 0.8: as its gateway).
+  std::string network_clients() const override { return "*"; }
 
   // $ALFS_LIBKRUN, else libkrun.so.1 (libkrun.dylib on macOS).
   static std::string default_library();

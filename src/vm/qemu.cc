@@ -81,6 +81,10 @@ std::string QemuBackend::kernel_command_line(const VmSpec& spec, const HostFacts
   return cmdline;
 }
 
+std::string QemuBackend::network_clients() const { return protocol::kGuestNetworkClientAddress; }
+
+std::string QemuBackend::describe(const VmSpec& spec) const { return join_argv(command_line(spec, read_host_facts())); }
+
 std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const HostFacts& host) {
   // virt has virtio-mmio transports as microvm does, so the devices below are the same.
   bool arm64 = host.arch == HostArch::kArm64;

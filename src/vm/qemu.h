@@ -32,6 +32,9 @@ class QemuBackend : public VmBackend {
   Process start(const VmSpec& spec, int log_fd) override;
   GuestNetwork guest_network() const override { return relay_network(); }
   int failure_fd() const override { return forwards_ ? forwards_->failure_fd() : -1; }
+  bool enforces_access() const override { return true; }
+  std::string network_clients() const override;
+  std::string describe(const VmSpec& spec) const override;
 
   // The full command line (no shell involved).
   static std::vector<std::string> command_line(const VmSpec& spec, const HostFacts& host);

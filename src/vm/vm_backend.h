@@ -67,6 +67,16 @@ class VmBackend {
   // Readable once a link of the running VM to the host failed for good (QEMU: the NFS
   // forwards' stream link, vm/stream_forwards.h); -1: nothing to watch.
   virtual int failure_fd() const { return -1; }
+  // The accelerator when the backend has no choice (libkrun: the hypervisor, always);
+  // nothing: it runs what vm/accel.h chooses.
+  virtual std::optional<Accel> fixed_accel() const { return std::nullopt; }
+  // Whether its forwards admit only whom VmSpec::access names (QEMU's stream forwards);
+  // false: everyone who reaches the listening port (gvproxy).
+  virtual bool enforces_access() const { return false; }
+  // Where a share's (-b) network clients arrive from in the guest: an exports(5) client.
+  virtual std::string network_clients() const = 0;
+  // The command it runs for `spec`, for the log; empty: nothing worth showing.
+  virtual std::string describe(const VmSpec&) const { return ""; }
 };
 
 }  // namespace alfs::vm

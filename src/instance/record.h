@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,6 +76,11 @@ class InstanceRegistry {
   std::string dir_;
   uid_t owner_;
 };
+
+// The runs that may still write their logs (for mark_latest_logs): every instance
+// directory (mounts, and the scratch directories of `shell` and `list` VMs) but those of
+// dead supervisors.
+std::set<std::string> running_runs(const Paths& paths);
 
 // When the process started, in clock ticks after boot (/proc/<pid>/stat); 0 when it is gone.
 uint64_t process_start_time(pid_t pid);

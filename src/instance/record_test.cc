@@ -1,4 +1,4 @@
-#include "host/instance.h"
+#include "instance/record.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -207,6 +207,18 @@ TEST_F(InstanceRegistryTest, ChoosesTheOnlyInstanceOrAsksWhichOne) {
   }
   EXPECT_EQ(registry.choose("/mnt/other").id, "two");
   EXPECT_THROW(registry.choose("/mnt/none"), Error);
+}
+
+TEST(RunningRuns, EveryInstanceDirectoryButThoseOfDeadSupervisors) {
+  TempDir tmp("alfs-runs");
+  Paths paths;
+  paths.instances_dir = tmp.file("instances");
+  paths.owner_uid = ::getuid();
+  InstanceRegistry registry(paths.instances_dir, paths.owner_uid);
+  registry.save({.id = "11", .supervisor_pid = ::getpid(), .supervisor_start = process_start_time(::getpid())});
+  registry.save({.id = "12", .supervisor_pid = 0});
+  make_dirs(registry.dir_of("10"));  // a `shell` VM's scratch directory: no record
+  EXPECT_EQ(running_runs(paths), (std::set<std::string>{"10", "11"}));
 }
 
 }  // namespace

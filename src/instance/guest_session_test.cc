@@ -1,4 +1,4 @@
-#include "cli/guest_session.h"
+#include "instance/guest_session.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -7,7 +7,7 @@
 
 #include "common/fd.h"
 
-namespace alfs::cli {
+namespace alfs {
 namespace {
 
 using namespace std::chrono_literals;
@@ -127,4 +127,4 @@ TEST(AwaitStopped, LogsUntilStoppedAndRefusesOtherMessages) {
 }
 
 }  // namespace
-}  // namespace alfs::cli
+}  // namespace alfs

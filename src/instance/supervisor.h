@@ -4,14 +4,24 @@
 // cleanly, escalating to SIGTERM/SIGKILL of QEMU only past deadlines.
 #pragma once
 
+#include <chrono>
+#include <memory>
+
 #include "common/fd.h"
 #include "common/protocol.h"
-#include "host/guest_image.h"
-#include "host/instance.h"
-#include "cli/platform.h"
+#include "instance/presenter.h"
+#include "instance/record.h"
 #include "vm/vm_backend.h"
 
 namespace alfs {
+
+// Deadlines: generous for TCG, where the whole boot takes 3-8 s.
+struct SupervisorTimeouts {
+  std::chrono::seconds mount{300};      // the mount request to the guest's "ready"
+  std::chrono::seconds stop{60};        // "stop" to the guest's "stopped"
+  std::chrono::seconds power_off{15};   // then until the VM exits by itself, else it is terminated
+  std::chrono::seconds lost_grace{2};   // a call in flight to a lost guest, once the mount point is released
+};
 
 struct SupervisorPlan {
   InstanceRecord record;  // id, disk, mount point, fstype, logs (ports and pids are filled in here)
@@ -19,11 +29,10 @@ struct SupervisorPlan {
   std::string instances_dir;
   uid_t owner_uid = 0;    // whose ~/.anylinuxfs holds them (the user who ran sudo, under sudo)
   vm::VmSpec vm;          // image, disks, ram, vcpus, accel (socket, console and forwards are filled in here)
-  std::string backend = "qemu";  // the VM backend `mount` chose (vm/backends.h)
   protocol::MountRequest request;
   bool allow_other = false;
   std::string bind_address = "127.0.0.1";  // -b: where the NFS forwards listen
-  std::vector<UniqueFd> disk_locks;  // held for the instance's life (see host/disk_lock.h)
+  std::vector<UniqueFd> disk_locks;  // held for the instance's life (see instance/disk_lock.h)
   // Under sudo: the disks opened for the user (their fds go to QEMU), and the user the
   // instance runs as; root stays only in a process that cleans up after it.
   std::vector<UniqueFd> disk_fds;
@@ -31,11 +40,8 @@ struct SupervisorPlan {
   bool drop_privileges = false;
   uid_t user_uid = 0;
   gid_t user_gid = 0;
+  SupervisorTimeouts timeouts;
 };
-
-// How this host presents the export (cli/platform.h), asked of this OS, ALFS_PRESENTATION
-// and /proc/filesystems. Throws Error for a bad ALFS_PRESENTATION.
-PresentationKind chosen_presentation(bool root);
 
 // Messages on the report pipe to the waiting `mount` command, one per line.
 inline constexpr const char* kReportProgress = "progress ";
@@ -43,8 +49,14 @@ inline constexpr const char* kReportWarning = "warning ";
 inline constexpr const char* kReportReady = "ready ";
 inline constexpr const char* kReportError = "error ";
 
-// Runs to the end of the instance; returns the process exit code. `report` is
-// closed once the mount is ready or has failed.
-int run_supervisor(SupervisorPlan plan, UniqueFd report);
+// Runs to the end of the instance, the VM on `backend`, the export presented by `present`;
+// returns the process exit code. `report` is closed once the mount is ready or has
+// failed. SIGTERM, SIGINT and SIGHUP unmount (the caller blocks them in every thread).
+int supervise(SupervisorPlan plan, std::unique_ptr<vm::VmBackend> backend, PresentationFactory present,
+              UniqueFd report);
+
+// supervise() as the instance's process: blocks those signals and ignores SIGPIPE first.
+int run_supervisor(SupervisorPlan plan, std::unique_ptr<vm::VmBackend> backend, PresentationFactory present,
+                   UniqueFd report);
 
 }  // namespace alfs

@@ -1,4 +1,4 @@
-#include "host/ports.h"
+#include "instance/ports.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "cli/supervisor.h"
+#include "instance/supervisor.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
@@ -16,20 +15,14 @@
 #include <mutex>
 #include <thread>
 
-#include "cli/guest_session.h"
+#include "instance/guest_session.h"
 #include "common/deadline.h"
 #include "common/log_keeper.h"
 #include "common/error.h"
 #include "host/paths.h"
-#include "host/ports.h"
+#include "instance/ports.h"
 #include "host/mount_point.h"
-#include "host/user_files.h"
-#include "nfs/kernel_nfs_mount.h"
-#include "nfs/macos_nfs_mount.h"
-#include "nfs/nfs_fuse_bridge.h"
-#include "vm/backends.h"
 #include "vm/boot.h"
-#include "vm/qemu.h"
 
 namespace alfs {
 
@@ -37,12 +30,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Deadlines: generous for TCG, where the whole boot takes 3-8 s.
-constexpr auto kMountTimeout = 300s;
-constexpr auto kStopTimeout = 60s;
-constexpr auto kPowerOffGrace = 15s;
-constexpr auto kLostGrace = 2s;
 
 void log(const std::string& line) {
   std::time_t now = std::time(nullptr);
@@ -54,8 +41,12 @@ void log(const std::string& line) {
 
 class Supervisor {
  public:
-  Supervisor(SupervisorPlan plan, UniqueFd report)
-      : plan_(std::move(plan)), registry_(plan_.instances_dir, plan_.owner_uid), report_(std::move(report)) {}
+  Supervisor(SupervisorPlan plan, std::unique_ptr<vm::VmBackend> backend, PresentationFactory present, UniqueFd report)
+      : plan_(std::move(plan)),
+        registry_(plan_.instances_dir, plan_.owner_uid),
+        report_(std::move(report)),
+        backend_(std::move(backend)),
+        present_(std::move(present)) {}
 
   int run() {
     try {
@@ -112,10 +103,8 @@ class Supervisor {
     plan_.vm.forwards = {{plan_.bind_address, ports[0], protocol::kGuestNfsPort},
                          {plan_.bind_address, ports[1], protocol::kGuestMountdPort}};
 
-    backend_ = vm::make_backend(plan_.backend);
     progress("starting the VM (" + backend_->name() + ", " + vm::to_string(plan_.vm.accel) + ")");
-    if (backend_->name() == "qemu")
-      log("qemu: " + join_argv(vm::QemuBackend::command_line(plan_.vm, vm::read_host_facts())));
+    if (std::string command = backend_->describe(plan_.vm); !command.empty()) log(backend_->name() + ": " + command);
     vm_.emplace(vm::BootedVm::boot(*backend_, plan_.vm, STDERR_FILENO, plan_.record.log_file, vm::BootTimeouts{},
                                    [this](pid_t pid) {
                                      plan_.record.vm_pid = pid;
@@ -143,7 +132,13 @@ class Supervisor {
     target.nfs_port = plan_.record.nfs_port;
     target.mount_port = plan_.record.mountd_port;
     target.export_path = export_path_;
-    presentation_ = present(target);
+    PresentationOptions options;
+    options.mount_point = plan_.record.mount_point;
+    options.fsname = "anylinuxfs:" + plan_.record.disk;
+    options.read_only = plan_.request.read_only;
+    options.allow_other = plan_.allow_other;
+    options.kernel_permissions = !plan_.request.squash_to_root;
+    presentation_ = present_(target, options, log);
 
     plan_.record.state = "ready";
     registry_.save(plan_.record);
@@ -155,7 +150,7 @@ class Supervisor {
   // Waits for "ready"; a guest "error" becomes the error to report, with the guest's text.
   protocol::Ready expect_ready() {
     try {
-      if (auto ready = cli::await_ready(vm_->channel(), kMountTimeout, log)) return std::move(*ready);
+      if (auto ready = await_ready(vm_->channel(), plan_.timeouts.mount, log)) return std::move(*ready);
     } catch (const protocol::GuestFailure&) {
       guest_failed_ = true;  // it powers off by itself
       throw;
@@ -180,31 +175,6 @@ class Supervisor {
       log("guest warning: " + ready.warning);
       report(kReportWarning, ready.warning);
     }
-  }
-
-  // macOS: mount_nfs. Linux: the kernel's NFS client where the host has one and we are
-  // root; FUSE otherwise.
-  std::unique_ptr<nfs::Presentation> present(const nfs::NfsTarget& target) {
-    // Where root presents the mount for a sudo user (kernel NFS, or no /dev/fuse for
-    // them), mounting is root's own work: /dev/fuse, the mount point under /mnt.
-    AsRoot root;
-    PresentationKind kind = chosen_presentation(::geteuid() == 0);
-    const std::string& mp = plan_.record.mount_point;
-    if (kind == PresentationKind::kMacosNfs) {
-      log("presenting through mount_nfs");
-      return nfs::MacosNfsMount::mount(target, mp, plan_.request.read_only);
-    }
-    if (kind == PresentationKind::kKernelNfs) {
-      log("presenting through the kernel NFS client");
-      return nfs::KernelNfsMount::mount(target, mp, plan_.request.read_only, [mp] { return is_mount_point(mp); });
-    }
-    nfs::FuseOptions fuse;
-    fuse.mount_point = mp;
-    fuse.fsname = "anylinuxfs:" + plan_.record.disk;
-    fuse.read_only = plan_.request.read_only;
-    fuse.allow_other = plan_.allow_other;
-    fuse.kernel_permissions = !plan_.request.squash_to_root;
-    return nfs::NfsFuseBridge::mount(target, fuse);
   }
 
   // The presentation on this thread; a monitor thread watches signals, the guest and QEMU.
@@ -244,7 +214,7 @@ class Supervisor {
         log("signal " + std::to_string(info.ssi_signo) + ": unmounting");
         presentation_->request_exit();
       }
-      if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP)) && !cli::take_serving_messages(vm_->channel(), log)) {
+      if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP)) && !take_serving_messages(vm_->channel(), log)) {
         // A guest that panics (panic=-1, -no-reboot) takes QEMU with it at once.
         auto status = vm_->process().wait_for(2s);
         log(status ? "the VM exited unexpectedly (" + status->describe() + "); see `anylinuxfs dmesg`"
@@ -278,7 +248,7 @@ class Supervisor {
     // A call in flight to the guest holds the serving thread until its NFS timeout; with
     // the mount point released there is nothing left to save, so the instance ends
     // without waiting for it.
-    Deadline grace(kLostGrace);
+    Deadline grace(plan_.timeouts.lost_grace);
     while (!served_ && !grace.expired()) std::this_thread::sleep_for(50ms);
     if (served_) return;
     log("the NFS client is still waiting on the guest: ending without it");
@@ -299,11 +269,11 @@ class Supervisor {
     } else if (!guest_failed_) {
       ask_to_stop();
     }
-    if (vm_->process().wait_for(kPowerOffGrace)) {
+    if (vm_->process().wait_for(plan_.timeouts.power_off)) {
       log("the VM powered off");
       return;
     }
-    log("the VM did not power off within 15 s: terminating it");
+    log("the VM did not power off within " + std::to_string(plan_.timeouts.power_off.count()) + " s: terminating it");
     clean_ = false;
     vm_->process().terminate(5s);
   }
@@ -311,7 +281,7 @@ class Supervisor {
   void ask_to_stop() {
     try {
       vm_->channel().send({{"type", "stop"}});
-      auto stopped = cli::await_stopped(vm_->channel(), Deadline(kStopTimeout), log);
+      auto stopped = await_stopped(vm_->channel(), Deadline(plan_.timeouts.stop), log);
       if (!stopped) return;
       if (!stopped->warning.empty()) log("warning: " + stopped->warning);
       log(stopped->clean ? "the guest unmounted the filesystem cleanly" : "the guest could NOT unmount the filesystem");
@@ -334,6 +304,7 @@ class Supervisor {
   UniqueFd report_;
   // Kept for the VM's life: the libkrun backend owns its gvproxy (destroyed after vm_).
   std::unique_ptr<vm::VmBackend> backend_;
+  PresentationFactory present_;
   std::optional<LogKeeper> console_;  // the VM's console log (destroyed after vm_)
   std::optional<vm::BootedVm> vm_;
   std::unique_ptr<nfs::Presentation> presentation_;
@@ -347,20 +318,20 @@ class Supervisor {
 
 }  // namespace
 
-PresentationKind chosen_presentation(bool root) {
-  const char* forced = std::getenv("ALFS_PRESENTATION");
-  return choose_presentation(vm::read_host_facts().os, forced ? forced : "", root,
-                             [] { return nfs::kernel_has_nfs_client(read_file("/proc/filesystems")); });
+int supervise(SupervisorPlan plan, std::unique_ptr<vm::VmBackend> backend, PresentationFactory present,
+              UniqueFd report) {
+  return Supervisor(std::move(plan), std::move(backend), std::move(present), std::move(report)).run();
 }
 
-int run_supervisor(SupervisorPlan plan, UniqueFd report) {
+int run_supervisor(SupervisorPlan plan, std::unique_ptr<vm::VmBackend> backend, PresentationFactory present,
+                   UniqueFd report) {
   // Signals are taken by the monitor thread through a signalfd.
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
   ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  return Supervisor(std::move(plan), std::move(report)).run();
+  return supervise(std::move(plan), std::move(backend), std::move(present), std::move(report));
 }
 
 }  // namespace alfs

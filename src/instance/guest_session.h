@@ -1,7 +1,7 @@
 // The supervisor's side of the control channel, apart from the VM: what each message of
 // the guest means in each phase of an instance. The guest may be running a hostile disk's
 // code: a malformed message, or one that has no place in the phase, is a ProtocolError,
-// on which the supervisor ends the instance (cli/supervisor.cc).
+// on which the supervisor ends the instance (instance/supervisor.cc).
 #pragma once
 
 #include <chrono>
@@ -11,7 +11,7 @@
 
 #include "common/guest_reply.h"
 
-namespace alfs::cli {
+namespace alfs {
 
 using LogFn = std::function<void(const std::string&)>;
 
@@ -32,4 +32,4 @@ bool take_serving_messages(protocol::LineChannel& channel, const LogFn& log);
 std::optional<protocol::Stopped> await_stopped(protocol::LineChannel& channel, const Deadline& deadline,
                                                const LogFn& log);
 
-}  // namespace alfs::cli
+}  // namespace alfs

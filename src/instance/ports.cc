@@ -1,4 +1,4 @@
-#include "host/ports.h"
+#include "instance/ports.h"
 
 #include "common/fd.h"
 #include "common/sockets.h"

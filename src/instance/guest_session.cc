@@ -1,8 +1,8 @@
-#include "cli/guest_session.h"
+#include "instance/guest_session.h"
 
 #include <chrono>
 
-namespace alfs::cli {
+namespace alfs {
 
 using protocol::LineChannel;
 
@@ -57,4 +57,4 @@ std::optional<protocol::Stopped> await_stopped(LineChannel& channel, const Deadl
   }
 }
 
-}  // namespace alfs::cli
+}  // namespace alfs

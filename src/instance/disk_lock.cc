@@ -1,4 +1,4 @@
-#include "host/disk_lock.h"
+#include "instance/disk_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

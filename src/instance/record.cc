@@ -1,4 +1,4 @@
-#include "host/instance.h"
+#include "instance/record.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -255,5 +255,18 @@ InstanceRecord InstanceRegistry::choose(const std::string& target) const {
   for (const auto& r : running) names += "\n  " + r.mount_point + " (" + r.disk + ")";
   throw Error(std::to_string(running.size()) + " instances are running; choose one with -t <mount point>:" + names);
 }
+
+// Runs that may still write their logs: every instance directory (mounts, and the scratch
+// directories of `shell` and `list` VMs) but those of dead supervisors.
+std::set<std::string> running_runs(const Paths& paths) {
+  std::vector<InstanceRecord> stale;
+  InstanceRegistry(paths).list(&stale);
+  std::set<std::string> ids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(paths.instances_dir, ec)) ids.insert(entry.path().filename());
+  for (const auto& record : stale) ids.erase(record.id);
+  return ids;
+}
+
 
 }  // namespace alfs

@@ -11,9 +11,9 @@
 
 #include "check.h"
 #include "common/error.h"
-#include "host/config.h"
-#include "host/config_edit.h"
-#include "host/toml_parse.h"
+#include "config/config.h"
+#include "config/config_edit.h"
+#include "config/toml_parse.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 
 #include "check.h"
 #include "common/error.h"
-#include "host/disk_ident.h"
+#include "disk/disk_ident.h"
 
 using alfs::DiskIdent;
 

@@ -13,8 +13,8 @@
 #include "check.h"
 #include "common/error.h"
 #include "guest/inspector.h"
-#include "host/disk_ident.h"
-#include "host/guest_listing.h"
+#include "disk/disk_ident.h"
+#include "disk/guest_listing.h"
 
 using nlohmann::json;
 

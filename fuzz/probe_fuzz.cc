@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "common/error.h"
-#include "host/probe.h"
+#include "disk/probe.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static InputFile input;

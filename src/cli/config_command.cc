@@ -6,9 +6,9 @@
 #include "cli/commands.h"
 #include "cli/user_config.h"
 #include "common/error.h"
-#include "host/config.h"
-#include "host/config_edit.h"
-#include "host/paths.h"
+#include "config/config.h"
+#include "config/config_edit.h"
+#include "config/paths.h"
 
 namespace alfs::cli {
 

@@ -8,9 +8,9 @@
 #include "cli/commands.h"
 #include "cli/user_config.h"
 #include "common/error.h"
-#include "host/config.h"
-#include "host/guest_image.h"
-#include "host/paths.h"
+#include "config/config.h"
+#include "image/guest_image.h"
+#include "config/paths.h"
 
 namespace alfs::cli {
 

@@ -15,7 +15,7 @@
 #include "common/process.h"
 #include "instance/record.h"
 #include "host/mount_point.h"
-#include "host/paths.h"
+#include "config/paths.h"
 #include "host/user_files.h"
 
 namespace alfs::cli {

@@ -10,11 +10,11 @@
 #include "common/error.h"
 #include "common/guest_reply.h"
 #include "common/printable.h"
-#include "host/disk_list.h"
-#include "host/disk_list_format.h"
-#include "host/guest_listing.h"
+#include "disk/disk_list.h"
+#include "disk/disk_list_format.h"
+#include "disk/guest_listing.h"
 #include "host/secrets.h"
-#include "host/volume.h"
+#include "disk/volume.h"
 
 namespace alfs::cli {
 

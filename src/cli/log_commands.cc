@@ -11,7 +11,7 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/printable.h"
-#include "host/paths.h"
+#include "config/paths.h"
 
 namespace alfs::cli {
 

@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/printable.h"
-#include "host/config.h"
+#include "config/config.h"
 #include "host/user_files.h"
 
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "host/disk_list.h"
+#include "disk/disk_list.h"
 #include "vm/qemu.h"
 
 namespace alfs {
@@ -18,7 +18,7 @@ std::string default_mount_point(vm::HostOs os, bool is_root, const std::string& 
                                 const std::function<bool(const std::string&)>& is_taken);
 
 // The disks `list` shows without arguments: sysfs and libblkid on Linux; `diskutil` on
-// macOS (host/diskutil.h), its raw devices probed with libblkid.
+// macOS (macos/diskutil.h), its raw devices probed with libblkid.
 std::vector<ListedDisk> host_disks(vm::HostOs os);
 
 }  // namespace alfs

@@ -9,11 +9,11 @@
 #include "cli/guest_command.h"
 #include "cli/tool_vm.h"
 #include "common/error.h"
-#include "host/disk_ident.h"
+#include "disk/disk_ident.h"
 #include "instance/disk_lock.h"
 #include "instance/record.h"
-#include "host/paths.h"
-#include "host/volume.h"
+#include "config/paths.h"
+#include "disk/volume.h"
 
 namespace alfs::cli {
 

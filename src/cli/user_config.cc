@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
-#include "host/config_edit.h"
+#include "config/config_edit.h"
 
 namespace alfs::cli {
 

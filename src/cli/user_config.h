@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "host/config.h"
-#include "host/paths.h"
+#include "config/config.h"
+#include "config/paths.h"
 
 namespace alfs::cli {
 

@@ -16,7 +16,7 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "instance/record.h"
-#include "host/paths.h"
+#include "config/paths.h"
 
 namespace alfs::cli {
 

@@ -41,7 +41,7 @@ struct Output {  // a guest command's output (`shell -c`, `vm exec`)
 struct Exit {
   int code = 0;  // 0..255, as a shell reports it
 };
-struct Inspected {  // `list`: checked where it is applied (host/guest_listing.h)
+struct Inspected {  // `list`: checked where it is applied (disk/guest_listing.h)
   nlohmann::json report;
 };
 

@@ -55,7 +55,7 @@ struct UnlockKey {
   friend bool operator==(const UnlockKey&, const UnlockKey&) = default;
 };
 
-// A custom action's part in the guest (host/config.h CustomAction, with the captured
+// A custom action's part in the guest (config/config.h CustomAction, with the captured
 // host variables already in `environment`).
 struct ActionScripts {
   std::string name;

@@ -139,8 +139,8 @@ bool mount_point_taken(const std::string& path) {
   return !directory_empty(path, ec);
 }
 
-std::string volume_name(const ProbeResult& probe, const std::string& disk_path) {
-  std::string name = sanitize_name(probe.label);
+std::string volume_name(const std::string& label, const std::string& disk_path) {
+  std::string name = sanitize_name(label);
   if (!name.empty()) return name;
   // Devices are named by their node ("sdb1"); an image by its file name without the
   // extension, which for a device would cut names like "nvme0n1p2.x" short.

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "common/process.h"
-#include "host/probe.h"
 
 namespace alfs {
 
@@ -45,7 +44,7 @@ bool is_mount_point(const std::string& path);
 
 // A directory name for the volume: its label made safe for a path (no '/', no leading
 // '.'), else the image file's stem ("disk" for "dir/disk.img"), else the device's name.
-std::string volume_name(const ProbeResult& probe, const std::string& disk_path);
+std::string volume_name(const std::string& label, const std::string& disk_path);
 
 // Checks a mount point the user gave: an existing empty directory that nothing is mounted
 // on, or a path whose parent directory exists (so it can be created).

@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "host/paths.h"
+#include "config/paths.h"
 #include "host/privileges.h"
 
 namespace alfs {

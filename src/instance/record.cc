@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
-#include "host/paths.h"
+#include "config/paths.h"
 #include "host/user_files.h"
 
 namespace alfs {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "host/paths.h"
+#include "config/paths.h"
 
 namespace alfs {
 

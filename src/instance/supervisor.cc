@@ -19,7 +19,7 @@
 #include "common/deadline.h"
 #include "common/log_keeper.h"
 #include "common/error.h"
-#include "host/paths.h"
+#include "config/paths.h"
 #include "instance/ports.h"
 #include "host/mount_point.h"
 #include "vm/boot.h"

@@ -1,0 +1,186 @@
+#include "image/guest_image.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <filesystem>
+#include <optional>
+
+#include "common/error.h"
+#include "common/fd.h"
+#include "common/temp_dir.h"
+#include "config/paths.h"
+#include "host/test_sudo.h"
+
+namespace alfs {
+namespace {
+
+namespace fs = std::filesystem;
+
+// $ALFS_SYSTEM_CONFIG for a test's life.
+struct ScopedSystemConfig {
+  explicit ScopedSystemConfig(const std::string& file) {
+    if (const char* old = std::getenv("ALFS_SYSTEM_CONFIG")) saved = old;
+    ::setenv("ALFS_SYSTEM_CONFIG", file.c_str(), 1);
+  }
+  ~ScopedSystemConfig() {
+    if (saved) ::setenv("ALFS_SYSTEM_CONFIG", saved->c_str(), 1);
+    else ::unsetenv("ALFS_SYSTEM_CONFIG");
+  }
+  std::optional<std::string> saved;
+};
+
+class GuestImageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    inputs = {(dir / "build.sh").string(), (dir / "packages.txt").string(), (dir / "agent").string()};
+    write_file_atomic(inputs.build_script, "script");
+    write_file_atomic(inputs.package_list, "kmod\n");
+    write_file_atomic(inputs.agent_binary, "agent-v1");
+  }
+  TempDir tmp{"alfs-image-test"};
+  fs::path dir = tmp.path();
+  ImageInputs inputs;
+};
+
+TEST_F(GuestImageTest, KeyChangesWithEveryInput) {
+  std::string k1 = image_key(inputs);
+  EXPECT_EQ(k1.size(), 16u);
+  EXPECT_EQ(image_key(inputs), k1) << "the key is a pure function of the contents";
+  write_file_atomic(inputs.agent_binary, "agent-v2");
+  std::string k2 = image_key(inputs);
+  EXPECT_NE(k2, k1);
+  write_file_atomic(inputs.package_list, "kmod\nlvm2\n");
+  std::string k3 = image_key(inputs);
+  EXPECT_NE(k3, k2);
+  inputs.extra_packages = {"borgbackup"};
+  std::string k4 = image_key(inputs);
+  EXPECT_NE(k4, k3) << "a package the user added";
+  inputs.ca_bundle = "-----BEGIN CERTIFICATE-----\n";
+  std::string k5 = image_key(inputs);
+  EXPECT_NE(k5, k4) << "the user's CA bundle";
+  inputs.zfs = true;
+  EXPECT_NE(image_key(inputs), k5) << "the ZFS variant";
+}
+
+TEST_F(GuestImageTest, MissingInputIsANamedError) {
+  fs::remove(inputs.package_list);
+  try {
+    image_key(inputs);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("packages.txt"), std::string::npos);
+  }
+}
+
+TEST_F(GuestImageTest, AnIncompleteImageIsNotFound) {
+  fs::create_directories(dir / "root" / "k");
+  write_file_atomic((dir / "root/k/kernel").string(), "k");
+  write_file_atomic((dir / "root/k/initrd.img").string(), "i");
+  EXPECT_FALSE(find_image((dir / "root").string(), "k").has_value());
+  write_file_atomic((dir / "root/k/rootfs.img").string(), "r");
+  auto image = find_image((dir / "root").string(), "k");
+  ASSERT_TRUE(image.has_value());
+  EXPECT_EQ(image->rootfs, (dir / "root/k/rootfs.img").string());
+}
+
+// ensure_guest_image with a fake build script that makes empty image files: which
+// images a build keeps beside itself.
+TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
+  if (::geteuid() != 0) GTEST_SKIP() << "building an image needs root";
+  Paths paths;
+  paths.owner_uid = ::getuid();
+  paths.owner_gid = ::getgid();
+  paths.home = (dir / "home").string();
+  paths.data_dir = paths.home + "/.anylinuxfs";
+  paths.image_root = (dir / "images").string();
+  paths.share_dir = (dir / "share").string();
+  paths.agent_binary = inputs.agent_binary;
+  fs::create_directories(paths.data_dir);
+  fs::create_directories(paths.share_dir);
+  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
+  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
+                    "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+                    "echo \"$ALFS_WITH_ZFS\" > \"$1/zfs\"\n");
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  // An image of an older build (no variant file: the default) and the ZFS module cache.
+  fs::create_directories(paths.image_root + "/0000000000000000");
+  write_file_atomic(paths.image_root + "/0000000000000000/manifest.txt", "old");
+  fs::create_directories(paths.image_root + "/zfs-modules");
+  UniqueFd null = open_file("/dev/null", O_WRONLY);
+
+  GuestImage plain = ensure_guest_image(paths, false, null.get());
+  EXPECT_EQ(read_file(plain.dir + "/zfs"), "0\n");
+  EXPECT_FALSE(fs::exists(paths.image_root + "/0000000000000000")) << "an older default image goes";
+  write_file_atomic(paths.data_dir + "/config.toml", "[guest]\nzfs = true\n");
+  GuestImage zfs = ensure_guest_image(paths, false, null.get());
+  EXPECT_NE(zfs.key, plain.key);
+  EXPECT_EQ(read_file(zfs.dir + "/zfs"), "1\n");
+  EXPECT_TRUE(fs::exists(plain.dir + "/rootfs.img")) << "the default image stays beside the ZFS one";
+  EXPECT_TRUE(fs::exists(paths.image_root + "/zfs-modules")) << "the module cache is no image";
+  write_file_atomic(paths.data_dir + "/config.toml", "[guest]\nzfs = false\n");
+  EXPECT_EQ(ensure_guest_image(paths, false, null.get()).dir, plain.dir);
+  EXPECT_TRUE(fs::exists(zfs.dir + "/rootfs.img"));
+}
+
+// Under sudo, with the cache in the user's home: root builds in a directory of its own,
+// the files in the cache are the user's, and the CA bundle is read as the user.
+TEST_F(GuestImageTest, UnderSudoTheUsersCacheGetsTheUsersFiles) {
+  if (::geteuid() != 0) GTEST_SKIP() << "building an image needs root";
+  passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  ::chmod(dir.c_str(), 0755);
+  Paths paths;
+  paths.owner_uid = nobody->pw_uid;
+  paths.owner_gid = nobody->pw_gid;
+  paths.home = (dir / "home").string();
+  paths.data_dir = paths.home + "/.anylinuxfs";
+  paths.image_root = paths.data_dir + "/image";
+  paths.share_dir = (dir / "share").string();
+  paths.agent_binary = inputs.agent_binary;
+  fs::create_directories(paths.data_dir);
+  fs::create_directories(paths.share_dir);
+  for (const auto& d : {paths.home, paths.data_dir})
+    ASSERT_EQ(::chown(d.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
+  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
+                    "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+                    "cp \"$ALFS_CA_BUNDLE\" \"$1/ca\"; echo \"$ALFS_CA_BUNDLE\" > \"$1/ca-path\"\n"
+                    "echo \"$ALFS_ZFS_CACHE\" > \"$1/zfs-cache\"\n");
+  std::string ca = paths.data_dir + "/ca-certificates.crt";
+  write_file_atomic(ca, "-----BEGIN CERTIFICATE-----\n");
+  ASSERT_EQ(::chown(ca.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  write_file_atomic((dir / "secret").string(), "root's", 0600);
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  UniqueFd null = open_file("/dev/null", O_WRONLY);
+  EXPECT_EQ(test_sudo::exit_code_of([&] {
+              using test_sudo::check;
+              GuestImage image = ensure_guest_image(paths, false, null.get());
+              for (const auto& entry : fs::directory_iterator(image.dir)) {
+                struct stat st {};
+                check(::lstat(entry.path().c_str(), &st) == 0 && st.st_uid == nobody->pw_uid,
+                      entry.path().string() + " is the user's");
+              }
+              check(read_file(image.dir + "/ca") == "-----BEGIN CERTIFICATE-----\n", "the user's CA bundle");
+              check(!read_file(image.dir + "/ca-path").starts_with(paths.home), "as root's copy");
+              check(read_file(image.dir + "/zfs-cache") == "/var/cache/anylinuxfs/zfs-modules\n", "ZFS cache root's");
+              // A CA bundle that leads to root's file is read as the user: refused.
+              fs::remove(ca);
+              fs::create_symlink(dir / "secret", ca);
+              try {
+                ensure_guest_image(paths, true, null.get());
+                check(false, "root's file was read as the CA bundle");
+              } catch (const Error& e) {
+                check(std::string(e.what()) == "cannot open " + ca + ": Permission denied", e.what());
+              }
+            }),
+            0);
+}
+
+}  // namespace
+}  // namespace alfs

@@ -39,7 +39,8 @@ UniqueFd connect_exec_port(const InstanceRecord& instance, const InstanceRegistr
 
 InstanceRecord running_instance(const InstanceRegistry& registry, const std::string& target) {
   InstanceRecord instance = registry.choose(target);
-  if (instance.state != "ready") throw Error(instance.mount_point + " is " + instance.state + ", not ready");
+  if (instance.state != InstanceState::kReady)
+    throw Error(instance.mount_point + " is " + to_string(instance.state) + ", not ready");
   return instance;
 }
 

@@ -24,6 +24,23 @@ std::string InstanceRecord::status_line() const {
          (read_only ? "ro" : "rw") + ", vm pid " + std::to_string(vm_pid) + ")";
 }
 
+namespace {
+constexpr std::pair<InstanceState, const char*> kStates[] = {
+    {InstanceState::kStarting, "starting"}, {InstanceState::kReady, "ready"}, {InstanceState::kStopping, "stopping"}};
+
+InstanceState state_named(const std::string& name) {
+  for (const auto& [state, n] : kStates)
+    if (name == n) return state;
+  throw Error("malformed instance record: unknown state '" + name + "'");
+}
+}  // namespace
+
+const char* to_string(InstanceState state) {
+  for (const auto& [s, name] : kStates)
+    if (s == state) return name;
+  return "?";
+}
+
 std::string to_json_text(const InstanceRecord& r) {
   json j{{"id", r.id},
          {"disk", r.disk},
@@ -31,7 +48,7 @@ std::string to_json_text(const InstanceRecord& r) {
          {"mount_point", r.mount_point},
          {"fstype", r.fstype},
          {"read_only", r.read_only},
-         {"state", r.state},
+         {"state", to_string(r.state)},
          {"supervisor_pid", r.supervisor_pid},
          {"vm_pid", r.vm_pid},
          {"supervisor_start", r.supervisor_start},
@@ -52,7 +69,7 @@ std::string status_json(const std::vector<InstanceRecord>& instances) {
                     {"mount_point", r.mount_point},
                     {"fstype", r.fstype},
                     {"read_only", r.read_only},
-                    {"state", r.state},
+                    {"state", to_string(r.state)},
                     {"supervisor_pid", r.supervisor_pid},
                     {"vm_pid", r.vm_pid},
                     {"nfs_port", r.nfs_port},
@@ -69,20 +86,20 @@ InstanceRecord instance_from_json_text(const std::string& text) {
     InstanceRecord r;
     r.id = j.at("id");
     r.disk = j.at("disk");
-    r.disk_path = j.value("disk_path", "");
+    r.disk_path = j.at("disk_path");
     r.mount_point = j.at("mount_point");
-    r.fstype = j.value("fstype", "");
-    r.read_only = j.value("read_only", false);
-    r.state = j.value("state", "");
-    r.supervisor_pid = j.value("supervisor_pid", 0);
-    r.vm_pid = j.value("vm_pid", 0);
-    r.supervisor_start = j.value("supervisor_start", uint64_t{0});
-    r.vm_start = j.value("vm_start", uint64_t{0});
-    r.nfs_port = j.value("nfs_port", 0);
-    r.mountd_port = j.value("mountd_port", 0);
-    r.created_mount_point = j.value("created_mount_point", false);
-    r.log_file = j.value("log_file", "");
-    r.console_log = j.value("console_log", "");
+    r.fstype = j.at("fstype");
+    r.read_only = j.at("read_only");
+    r.state = state_named(j.at("state"));
+    r.supervisor_pid = j.at("supervisor_pid");
+    r.vm_pid = j.at("vm_pid");
+    r.supervisor_start = j.at("supervisor_start");
+    r.vm_start = j.at("vm_start");
+    r.nfs_port = j.at("nfs_port");
+    r.mountd_port = j.at("mountd_port");
+    r.created_mount_point = j.at("created_mount_point");
+    r.log_file = j.at("log_file");
+    r.console_log = j.at("console_log");
     return r;
   } catch (const json::exception& e) {
     throw Error(std::string("malformed instance record: ") + e.what());

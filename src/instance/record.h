@@ -15,6 +15,10 @@
 
 namespace alfs {
 
+// Where an instance is in its life: its record is written by `mount` before the VM starts.
+enum class InstanceState { kStarting, kReady, kStopping };
+const char* to_string(InstanceState state);  // "starting", "ready", "stopping"
+
 struct InstanceRecord {
   std::string id;
   std::string disk;          // the identifier as the user gave it
@@ -22,7 +26,7 @@ struct InstanceRecord {
   std::string mount_point;
   std::string fstype;
   bool read_only = false;
-  std::string state;         // starting, ready, stopping
+  InstanceState state = InstanceState::kStarting;
   pid_t supervisor_pid = 0;
   pid_t vm_pid = 0;
   // Their start times (process_start_time): a pid soon names another process once its
@@ -40,7 +44,8 @@ struct InstanceRecord {
 };
 
 std::string to_json_text(const InstanceRecord& record);
-InstanceRecord instance_from_json_text(const std::string& text);  // throws Error
+// Every key is required: a record is only ever written whole. Throws Error.
+InstanceRecord instance_from_json_text(const std::string& text);
 
 // `status --json` (docs/status-json.md): {"instances": [...]}, keys in the documented order.
 std::string status_json(const std::vector<InstanceRecord>& instances);

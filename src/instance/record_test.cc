@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/fd.h"
@@ -51,11 +52,24 @@ TEST(InstanceRecord, JsonRoundTripAndGarbage) {
   EXPECT_EQ(back.supervisor_start, 123456789012ULL);
   EXPECT_THROW(instance_from_json_text("{"), Error);
   EXPECT_THROW(instance_from_json_text("{}"), Error);
+  // A misspelt state, or a key missing, is an error, not a default.
+  std::string text = to_json_text(record("a", 100));
+  std::string misspelt = text;
+  misspelt.replace(misspelt.find("\"starting\""), 10, "\"redy\"");
+  try {
+    instance_from_json_text(misspelt);
+    ADD_FAILURE() << "a misspelt state was taken";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "malformed instance record: unknown state 'redy'");
+  }
+  nlohmann::json missing = nlohmann::json::parse(text);
+  missing.erase("vm_pid");
+  EXPECT_THROW(instance_from_json_text(missing.dump()), Error);
 }
 
 TEST(InstanceRecord, StatusJsonIsTheDocumentedDocument) {
   InstanceRecord ready = record("a", 100);
-  ready.state = "ready";
+  ready.state = InstanceState::kReady;
   ready.nfs_port = 41000;
   ready.mountd_port = 41001;
   ready.created_mount_point = true;  // internal: not shown
@@ -66,7 +80,7 @@ TEST(InstanceRecord, StatusJsonIsTheDocumentedDocument) {
   starting.mount_point = "/mnt/my disk";
   starting.fstype = "";
   starting.read_only = true;
-  starting.state = "starting";
+  starting.state = InstanceState::kStarting;
   starting.vm_pid = 0;
   EXPECT_EQ(status_json({ready, starting}), R"({
   "instances": [

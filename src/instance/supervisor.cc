@@ -109,7 +109,7 @@ class Supervisor {
                                    [this](pid_t pid) {
                                      plan_.record.vm_pid = pid;
                                      plan_.record.vm_start = process_start_time(pid);
-                                     plan_.record.state = "starting";
+                                     plan_.record.state = InstanceState::kStarting;
                                      registry_.save(plan_.record);
                                    }));
     log("guest is up, kernel " + vm_->kernel());
@@ -140,7 +140,7 @@ class Supervisor {
     options.kernel_permissions = !plan_.request.squash_to_root;
     presentation_ = present_(target, options, log);
 
-    plan_.record.state = "ready";
+    plan_.record.state = InstanceState::kReady;
     registry_.save(plan_.record);
     log("ready: " + plan_.record.status_line());
     report(kReportReady, plan_.record.mount_point);
@@ -262,7 +262,7 @@ class Supervisor {
   // "stop"; one that does not is killed.
   void shut_down_vm() {
     if (!vm_ || !vm_->process().running()) return;
-    plan_.record.state = "stopping";
+    plan_.record.state = InstanceState::kStopping;
     registry_.save(plan_.record);
     if (channel_broken_) {
       vm_->hang_up();

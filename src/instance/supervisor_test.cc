@@ -152,7 +152,7 @@ TEST_F(SupervisorTest, ACleanRunPresentsTheExportAndEndsWithTheGuestsStopped) {
         "send({'type': 'stopped', 'clean': True})\n");
   ASSERT_TRUE(wait_ready());
   InstanceRecord live = record();
-  EXPECT_EQ(live.state, "ready");
+  EXPECT_EQ(live.state, InstanceState::kReady);
   EXPECT_EQ(live.fstype, "ext4");
   EXPECT_NE(live.nfs_port, 0);
   EXPECT_EQ(presented->target.export_path, "/mnt/disk");

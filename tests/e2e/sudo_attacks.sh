@@ -153,12 +153,16 @@ running() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = S ]; }
 plant_records() {
   as_user mkdir -p "$data/instances/900001" "$data/instances/900002"
   as_user tee "$data/instances/900001/instance.json" >/dev/null <<EOF
-{"id": "900001", "disk": "x", "mount_point": "$work/victim-mnt", "created_mount_point": true,
- "supervisor_pid": $s1, "supervisor_start": $(start_of $s1), "vm_pid": $s2, "vm_start": $(start_of $s2), "state": "ready"}
+{"id": "900001", "disk": "x", "disk_path": "/x", "mount_point": "$work/victim-mnt", "fstype": "ext4",
+ "read_only": false, "created_mount_point": true, "supervisor_pid": $s1, "supervisor_start": $(start_of $s1),
+ "vm_pid": $s2, "vm_start": $(start_of $s2), "state": "ready", "nfs_port": 1, "mountd_port": 2,
+ "log_file": "", "console_log": ""}
 EOF
   as_user tee "$data/instances/900002/instance.json" >/dev/null <<EOF
-{"id": "../../../../../../../../../../..$victim_dir", "disk": "y", "mount_point": "$victim_dir",
- "created_mount_point": true, "supervisor_pid": 2147483000, "vm_pid": 2147483001}
+{"id": "../../../../../../../../../../..$victim_dir", "disk": "y", "disk_path": "/y", "mount_point": "$victim_dir",
+ "fstype": "ext4", "read_only": false, "created_mount_point": true, "supervisor_pid": 2147483000,
+ "supervisor_start": 0, "vm_pid": 2147483001, "vm_start": 0, "state": "ready", "nfs_port": 1, "mountd_port": 2,
+ "log_file": "", "console_log": ""}
 EOF
 }
 for command in "unmount" "stop" "stop -f" "unmount $work/victim-mnt" "stop -f $work/victim-mnt" "status"; do

@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   mount_cmd->add_flag("--ignore-permissions", mount.ignore_permissions,
                       "let the invoking user write anywhere on the filesystem (acts as root in the guest)");
   mount_cmd->add_option("-a,--action", mount.action, "a custom action of the config (see `anylinuxfs actions`)");
-  mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress");
+  mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress, and log at the debug level (vm.log_level)");
   mount_cmd->add_flag("-r,--remount", mount.remount, "unmount the disk where the host itself has mounted it first");
   mount_cmd->add_option("--backend", mount.backend, "VM backend: qemu, krun or auto (default: the config's vm.backend)")
       ->check(CLI::IsMember({"auto", "qemu", "krun"}));
@@ -132,7 +132,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(alfs::kMinRamSizeMib, alfs::kMaxRamSizeMib));
   config_cmd->add_option("-n,--num-vcpus", config.num_vcpus, "guest vCPUs (vm.num_vcpus)")
       ->check(CLI::Range(alfs::kMinVcpus, alfs::kMaxVcpus));
-  config_cmd->add_option("-l,--log-level", config.log_level, "vm.log_level")
+  config_cmd->add_option("-l,--log-level", config.log_level,
+                         "what a mount's host log keeps and its guest kernel's console shows (vm.log_level)")
       ->check(CLI::IsMember(std::vector<std::string>(alfs::kLogLevels.begin(), alfs::kLogLevels.end())));
   config_cmd->footer("Changes are written to ~/.anylinuxfs/config.toml, keeping its other lines.");
   config_cmd->callback([&] { rc = alfs::cli::config_command(config); });

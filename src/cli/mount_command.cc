@@ -325,6 +325,8 @@ int mount_command(const MountArgs& given) {
     plan.vm.ram_mib = kLuksRamMib;
   }
   plan.vm.vcpus = config.num_vcpus;
+  // [vm] log_level: the host log's and the guest kernel console's; -v raises it to debug.
+  plan.log_level = plan.vm.log_level = with_verbose(parse_log_level(config.log_level), args.verbose);
   plan.backend = backend->name();
   if (plan.backend == "krun") {
     plan.vm.accel = vm::KrunBackend::accel();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "common/fd.h"
+#include "common/log_level.h"
 #include "common/protocol.h"
 #include "host/guest_image.h"
 #include "host/instance.h"
@@ -20,6 +21,7 @@ struct SupervisorPlan {
   uid_t owner_uid = 0;    // whose ~/.anylinuxfs holds them (the user who ran sudo, under sudo)
   vm::VmSpec vm;          // image, disks, ram, vcpus, accel (socket, console and forwards are filled in here)
   std::string backend = "qemu";  // the VM backend `mount` chose (vm/backends.h)
+  LogLevel log_level = LogLevel::kInfo;  // what the host log keeps ([vm] log_level, raised by -v)
   protocol::MountRequest request;
   bool allow_other = false;
   std::string bind_address = "127.0.0.1";  // -b: where the NFS forwards listen

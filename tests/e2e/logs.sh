@@ -38,4 +38,5 @@ expect_contains "$("$ALFS" log)" "NFS forwards on 127.0.0.1: nfs port " "-v rais
 expect_contains "$("$ALFS" log)" "ready: $work/disk.img on $work/mnt" "debug keeps the info lines"
 expect_contains "$("$ALFS" vm exec cat /proc/cmdline)" " loglevel=7 " "-v: the kernel's console at 7"
 "$ALFS" unmount -w "$work/mnt" >/dev/null
+expect_eq 1 "$("$ALFS" dmesg | grep -c "] Linux version ")" "-v: dmesg has the kernel's lines once (the agent copies only what the console did not show)"
 no_instances_left

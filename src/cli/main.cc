@@ -1,7 +1,6 @@
 // anylinuxfs: mount any filesystem Linux supports, through a microVM and NFS.
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <set>
 
 #include "cli/commands.h"
 #include "common/error.h"
@@ -11,13 +10,19 @@
 
 namespace {
 
+// The subcommand of `app` that `name` names (or an alias of it); nullptr: none.
+const CLI::App* subcommand_named(const CLI::App& app, const std::string& name) {
+  auto named = app.get_subcommands([&](const CLI::App* sub) { return sub->check_name(name); });
+  return named.empty() ? nullptr : named.front();
+}
+
 // `mount` is the default command: `anylinuxfs disk.img` means `anylinuxfs mount disk.img`.
-std::vector<std::string> with_default_command(int argc, char** argv) {
-  static const std::set<std::string> kCommands = {
-      "mount", "unmount", "umount", "status", "log",     "dmesg", "stop", "init", "shell",  "list",
-      "vm",    "config",  "actions", "pkg",   "apk",     "help",  "-h",   "--help", "--version"};
+// Whatever comes first that is not one of the app's commands or its own options (-h,
+// --help, --version) is mount's.
+std::vector<std::string> with_default_command(const CLI::App& app, int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && !kCommands.count(args.front())) args.insert(args.begin(), "mount");
+  if (!args.empty() && !subcommand_named(app, args.front()) && !app.get_option_no_throw(args.front()))
+    args.insert(args.begin(), "mount");
   return args;
 }
 
@@ -153,7 +158,7 @@ int main(int argc, char** argv) {
     sub->callback([&, verb] { rc = alfs::cli::pkg_command(verb, packages); });
   }
 
-  std::vector<std::string> args = with_default_command(argc, argv);
+  std::vector<std::string> args = with_default_command(app, argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
   try {
     // Before anything touches a file: under sudo, with the invoking user's credentials.

@@ -26,6 +26,18 @@ std::vector<std::string> with_default_command(const CLI::App& app, int argc, cha
   return args;
 }
 
+// `help [COMMAND [SUBCOMMAND]]`: what `[COMMAND...] --help` prints.
+void print_help(const CLI::App& app, const std::vector<std::string>& command) {
+  const CLI::App* about = &app;
+  std::string path = app.get_name();
+  for (const std::string& name : command) {
+    about = subcommand_named(*about, name);
+    if (!about) throw CLI::ValidationError("COMMAND", "unknown command '" + name + "' (see `anylinuxfs help`)");
+    path += (path.empty() ? "" : " ") + about->get_name();
+  }
+  std::fputs(about->get_formatter()->make_help(about, path, CLI::AppFormatMode::Normal).c_str(), stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,6 +169,11 @@ int main(int argc, char** argv) {
     if (std::string(verb) != "list") sub->add_option("PACKAGES", packages, "Debian package names")->required();
     sub->callback([&, verb] { rc = alfs::cli::pkg_command(verb, packages); });
   }
+
+  std::vector<std::string> help_command;
+  auto* help = app.add_subcommand("help", "This help, or a command's (as COMMAND --help)");
+  help->add_option("COMMAND", help_command, "a command, and a subcommand of it (`help vm exec`)");
+  help->callback([&] { print_help(app, help_command); });
 
   std::vector<std::string> args = with_default_command(app, argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector

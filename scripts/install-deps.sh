@@ -5,7 +5,7 @@
 # Safe to run again: it installs only what is missing.
 set -eu
 packages="cmake g++ make pkg-config
-  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev libblkid-dev
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libblkid-dev
   libfuse3-dev libnfs-dev libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
   qemu-system-x86 qemu-utils fuse3 mmdebstrap cpio xz-utils zstd

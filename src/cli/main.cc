@@ -1,7 +1,6 @@
 // anylinuxfs: mount any filesystem Linux supports, through a microVM and NFS.
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <set>
 
 #include "cli/commands.h"
 #include "common/error.h"
@@ -11,14 +10,32 @@
 
 namespace {
 
+// The subcommand of `app` that `name` names (or an alias of it); nullptr: none.
+const CLI::App* subcommand_named(const CLI::App& app, const std::string& name) {
+  auto named = app.get_subcommands([&](const CLI::App* sub) { return sub->check_name(name); });
+  return named.empty() ? nullptr : named.front();
+}
+
 // `mount` is the default command: `anylinuxfs disk.img` means `anylinuxfs mount disk.img`.
-std::vector<std::string> with_default_command(int argc, char** argv) {
-  static const std::set<std::string> kCommands = {
-      "mount", "unmount", "umount", "status", "log",     "dmesg", "stop", "init", "shell",  "list",
-      "vm",    "config",  "actions", "pkg",   "apk",     "help",  "-h",   "--help", "--version"};
+// Whatever comes first that is not one of the app's commands or its own options (-h,
+// --help, --version) is mount's.
+std::vector<std::string> with_default_command(const CLI::App& app, int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && !kCommands.count(args.front())) args.insert(args.begin(), "mount");
+  if (!args.empty() && !subcommand_named(app, args.front()) && !app.get_option_no_throw(args.front()))
+    args.insert(args.begin(), "mount");
   return args;
+}
+
+// `help [COMMAND [SUBCOMMAND]]`: what `[COMMAND...] --help` prints.
+void print_help(const CLI::App& app, const std::vector<std::string>& command) {
+  const CLI::App* about = &app;
+  std::string path = app.get_name();
+  for (const std::string& name : command) {
+    about = subcommand_named(*about, name);
+    if (!about) throw CLI::ValidationError("COMMAND", "unknown command '" + name + "' (see `anylinuxfs help`)");
+    path += (path.empty() ? "" : " ") + about->get_name();
+  }
+  std::fputs(about->get_formatter()->make_help(about, path, CLI::AppFormatMode::Normal).c_str(), stdout);
 }
 
 }  // namespace
@@ -49,7 +66,7 @@ int main(int argc, char** argv) {
   mount_cmd->add_flag("--ignore-permissions", mount.ignore_permissions,
                       "let the invoking user write anywhere on the filesystem (acts as root in the guest)");
   mount_cmd->add_option("-a,--action", mount.action, "a custom action of the config (see `anylinuxfs actions`)");
-  mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress");
+  mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress, and log at the debug level (vm.log_level)");
   mount_cmd->add_flag("-r,--remount", mount.remount, "unmount the disk where the host itself has mounted it first");
   mount_cmd->add_option("--backend", mount.backend, "VM backend: qemu, krun or auto (default: the config's vm.backend)")
       ->check(CLI::IsMember({"auto", "qemu", "krun"}));
@@ -132,7 +149,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(alfs::kMinRamSizeMib, alfs::kMaxRamSizeMib));
   config_cmd->add_option("-n,--num-vcpus", config.num_vcpus, "guest vCPUs (vm.num_vcpus)")
       ->check(CLI::Range(alfs::kMinVcpus, alfs::kMaxVcpus));
-  config_cmd->add_option("-l,--log-level", config.log_level, "vm.log_level")
+  config_cmd->add_option("-l,--log-level", config.log_level,
+                         "what a mount's host log keeps and its guest kernel's console shows (vm.log_level)")
       ->check(CLI::IsMember(std::vector<std::string>(alfs::kLogLevels.begin(), alfs::kLogLevels.end())));
   config_cmd->footer("Changes are written to ~/.anylinuxfs/config.toml, keeping its other lines.");
   config_cmd->callback([&] { rc = alfs::cli::config_command(config); });
@@ -152,7 +170,12 @@ int main(int argc, char** argv) {
     sub->callback([&, verb] { rc = alfs::cli::pkg_command(verb, packages); });
   }
 
-  std::vector<std::string> args = with_default_command(argc, argv);
+  std::vector<std::string> help_command;
+  auto* help = app.add_subcommand("help", "This help, or a command's (as COMMAND --help)");
+  help->add_option("COMMAND", help_command, "a command, and a subcommand of it (`help vm exec`)");
+  help->callback([&] { print_help(app, help_command); });
+
+  std::vector<std::string> args = with_default_command(app, argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
   try {
     // Before anything touches a file: under sudo, with the invoking user's credentials.

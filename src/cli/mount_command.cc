@@ -258,6 +258,8 @@ int mount_command(const MountArgs& given) {
     plan.vm.ram_mib = kLuksRamMib;
   }
   plan.vm.vcpus = config.num_vcpus;
+  // [vm] log_level: the host log's and the guest kernel console's; -v raises it to debug.
+  plan.log_level = plan.vm.log_level = with_verbose(parse_log_level(config.log_level), args.verbose);
   plan.vm.accel = vm::accel_for(*backend, image.dir + "/kvm-verdict", [&] {
     if (args.verbose) std::fprintf(stderr, "anylinuxfs: checking whether the guest boots under KVM\n");
     return vm::guest_boots_under_kvm(*backend, plan.vm, plan.instance_dir);

@@ -4,7 +4,7 @@
 //   [vm]
 //   ram_size_mib = 512     # 128..65536
 //   num_vcpus = 1          # 1..64
-//   log_level = "info"     # error, warn, info, debug, trace
+//   log_level = "info"     # error, warn, info, debug, trace (common/log_level.h)
 //   backend = "auto"       # auto, qemu, krun (vm/backends.h)
 //   [guest]
 //   custom_packages = ["btrfs-progs"]  # Debian package names, or name=version
@@ -19,12 +19,14 @@
 #include <string_view>
 #include <vector>
 
+#include "common/log_level.h"
+
 namespace alfs {
 
 // The accepted [vm] values, shared by the loader and `anylinuxfs config`.
 inline constexpr int kMinRamSizeMib = 128, kMaxRamSizeMib = 65536;
 inline constexpr int kMinVcpus = 1, kMaxVcpus = 64;
-inline constexpr std::array<std::string_view, 5> kLogLevels = {"error", "warn", "info", "debug", "trace"};
+inline constexpr std::array<std::string_view, 5> kLogLevels = kLogLevelNames;  // common/log_level.h
 inline constexpr std::array<std::string_view, 3> kVmBackends = {"auto", "qemu", "krun"};
 
 // [custom_actions.<name>]: scripts run in the guest with /bin/sh -c around the mount.

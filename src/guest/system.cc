@@ -99,7 +99,9 @@ std::optional<KernelRecord> parse_kmsg_record(std::string_view record) {
   if (semicolon == std::string_view::npos) return std::nullopt;
   KernelRecord r;
   std::string header(record.substr(0, semicolon));
-  if (std::sscanf(header.c_str(), "%*u,%*u,%llu", &r.usec) != 1) return std::nullopt;
+  unsigned prio = 0;
+  if (std::sscanf(header.c_str(), "%u,%*u,%llu", &prio, &r.usec) != 2) return std::nullopt;
+  r.level = static_cast<int>(prio & 7);  // the facility is in the bits above
   std::string_view text = record.substr(semicolon + 1);
   r.text = std::string(text.substr(0, text.find('\n')));
   return r;
@@ -122,9 +124,22 @@ std::vector<KernelRecord> KernelLog::take() {
   return records;
 }
 
+int parse_console_loglevel(std::string_view printk) {
+  int level = 0;
+  return std::sscanf(std::string(printk).c_str(), "%d", &level) == 1 && level > 0 ? level : 0;
+}
+
 void KernelLog::flush_to_console() {
-  for (const auto& r : take())
+  int console_level = 0;
+  try {
+    console_level = parse_console_loglevel(read_file("/proc/sys/kernel/printk"));
+  } catch (const Error&) {
+    // Not readable: copy every record.
+  }
+  for (const auto& r : take()) {
+    if (r.level < console_level) continue;  // the console showed it as it came
     std::fprintf(stdout, "[%5llu.%06llu] %s\n", r.usec / 1000000, r.usec % 1000000, r.text.c_str());
+  }
   std::fflush(stdout);
 }
 

@@ -28,17 +28,22 @@ std::string kernel_release();
 
 struct KernelRecord {
   unsigned long long usec = 0;
+  int level = 0;  // 0 (emerg) .. 7 (debug)
   std::string text;
 };
 
 // One /dev/kmsg record: "<prio>,<seq>,<usec>,<flags>;<text>\n[continuation lines]".
 std::optional<KernelRecord> parse_kmsg_record(std::string_view record);
 
+// The console's log level from /proc/sys/kernel/printk ("4\t4\t1\t7": its first field):
+// the console shows the records of a lower level. 0 when there is none.
+int parse_console_loglevel(std::string_view printk);
+
 // A reader of the kernel log (/dev/kmsg), from the oldest record or from now on.
-// The kernel runs `quiet` (the serial console is slow under TCG), so the agent
-// copies the records the console did not show at the moments worth a log (ready,
-// failure, shutdown) for `anylinuxfs dmesg`, and quotes the kernel's own words in
-// a failed mount's error.
+// The kernel runs `quiet` (the serial console is slow under TCG; [vm] log_level sets how
+// quiet), so the agent copies the records the console did not show at the moments worth
+// a log (ready, failure, shutdown) for `anylinuxfs dmesg`, and quotes the kernel's own
+// words in a failed mount's error.
 class KernelLog {
  public:
   enum class Start { kOldest, kNow };

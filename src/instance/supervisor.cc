@@ -10,7 +10,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -31,13 +30,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void log(const std::string& line) {
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
-  std::fprintf(stderr, "%s %s\n", stamp, line.c_str());
-  std::fflush(stderr);
-}
+// The host log (our stderr), at the instance's level: set before any thread starts.
+HostLog host_log;
+
+void log_at(LogLevel level, const std::string& line) { host_log.write(level, line); }
+void log(const std::string& line) { log_at(LogLevel::kInfo, line); }
 
 class Supervisor {
  public:
@@ -52,7 +49,7 @@ class Supervisor {
     try {
       boot();
     } catch (const std::exception& e) {
-      log(std::string("error: ") + e.what());
+      log_at(LogLevel::kError, std::string("error: ") + e.what());
       // Reported once nothing is left: when `mount` fails, no VM or record remains.
       shut_down_vm();
       cleanup();
@@ -93,6 +90,8 @@ class Supervisor {
     auto ports = pick_free_ports(plan_.bind_address, 2);
     plan_.record.nfs_port = ports[0];
     plan_.record.mountd_port = ports[1];
+    log_at(LogLevel::kDebug, "NFS forwards on " + plan_.bind_address + ": nfs port " +
+                                 std::to_string(ports[0]) + ", mountd port " + std::to_string(ports[1]));
     plan_.record.supervisor_pid = ::getpid();
     plan_.record.supervisor_start = process_start_time(::getpid());
     plan_.vm.control_socket = plan_.instance_dir + "/control.sock";
@@ -172,7 +171,7 @@ class Supervisor {
       plan_.record.read_only = true;
     }
     if (!ready.warning.empty()) {
-      log("guest warning: " + ready.warning);
+      log_at(LogLevel::kWarn, "guest warning: " + ready.warning);
       report(kReportWarning, ready.warning);
     }
   }
@@ -195,7 +194,7 @@ class Supervisor {
     try {
       watch();
     } catch (const std::exception& e) {  // a ProtocolError, mostly: the guest broke the protocol
-      log(std::string("error: ") + e.what() + "; ending the instance");
+      log_at(LogLevel::kError, std::string("error: ") + e.what() + "; ending the instance");
       end_serving(/*vm_gone=*/false);
     }
   }
@@ -217,22 +216,23 @@ class Supervisor {
       if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP)) && !take_serving_messages(vm_->channel(), log)) {
         // A guest that panics (panic=-1, -no-reboot) takes QEMU with it at once.
         auto status = vm_->process().wait_for(2s);
-        log(status ? "the VM exited unexpectedly (" + status->describe() + "); see `anylinuxfs dmesg`"
-                   : "the guest closed the control channel");
+        log_at(LogLevel::kError, status ? "the VM exited unexpectedly (" + status->describe() +
+                                              "); see `anylinuxfs dmesg`"
+                                        : "the guest closed the control channel");
         end_serving(/*vm_gone=*/status.has_value());
         return;
       }
       if (r > 0 && (pfds[2].revents & POLLIN)) {
         // The link also ends when QEMU does; that says more.
         auto status = vm_->process().wait_for(1s);
-        log(status ? "the VM exited unexpectedly (" + status->describe() + ")"
-                   : "error: the NFS forwards failed or refused what the guest sent (see the line above); "
-                     "ending the instance");
+        log_at(LogLevel::kError, status ? "the VM exited unexpectedly (" + status->describe() + ")"
+                                        : "error: the NFS forwards failed or refused what the guest sent (see the "
+                                          "line above); ending the instance");
         end_serving(/*vm_gone=*/status.has_value());
         return;
       }
       if (auto status = vm_->process().poll()) {
-        log("the VM exited unexpectedly (" + status->describe() + ")");
+        log_at(LogLevel::kError, "the VM exited unexpectedly (" + status->describe() + ")");
         end_serving(/*vm_gone=*/true);
         return;
       }
@@ -251,7 +251,7 @@ class Supervisor {
     Deadline grace(plan_.timeouts.lost_grace);
     while (!served_ && !grace.expired()) std::this_thread::sleep_for(50ms);
     if (served_) return;
-    log("the NFS client is still waiting on the guest: ending without it");
+    log_at(LogLevel::kWarn, "the NFS client is still waiting on the guest: ending without it");
     shut_down_vm();
     cleanup();
     std::_Exit(1);
@@ -273,7 +273,8 @@ class Supervisor {
       log("the VM powered off");
       return;
     }
-    log("the VM did not power off within " + std::to_string(plan_.timeouts.power_off.count()) + " s: terminating it");
+    log_at(LogLevel::kWarn,
+           "the VM did not power off within " + std::to_string(plan_.timeouts.power_off.count()) + " s: terminating it");
     clean_ = false;
     vm_->process().terminate(5s);
   }
@@ -283,11 +284,12 @@ class Supervisor {
       vm_->channel().send({{"type", "stop"}});
       auto stopped = await_stopped(vm_->channel(), Deadline(plan_.timeouts.stop), log);
       if (!stopped) return;
-      if (!stopped->warning.empty()) log("warning: " + stopped->warning);
-      log(stopped->clean ? "the guest unmounted the filesystem cleanly" : "the guest could NOT unmount the filesystem");
+      if (!stopped->warning.empty()) log_at(LogLevel::kWarn, "warning: " + stopped->warning);
+      log_at(stopped->clean ? LogLevel::kInfo : LogLevel::kError,
+             stopped->clean ? "the guest unmounted the filesystem cleanly" : "the guest could NOT unmount the filesystem");
       clean_ = clean_ && stopped->clean;
     } catch (const std::exception& e) {
-      log(std::string("stop: ") + e.what());
+      log_at(LogLevel::kError, std::string("stop: ") + e.what());
       clean_ = false;
       vm_->hang_up();
     }
@@ -320,6 +322,7 @@ class Supervisor {
 
 int supervise(SupervisorPlan plan, std::unique_ptr<vm::VmBackend> backend, PresentationFactory present,
               UniqueFd report) {
+  host_log = HostLog(plan.log_level);
   return Supervisor(std::move(plan), std::move(backend), std::move(present), std::move(report)).run();
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "common/fd.h"
+#include "common/log_level.h"
 #include "common/protocol.h"
 #include "instance/presenter.h"
 #include "instance/record.h"
@@ -29,6 +30,7 @@ struct SupervisorPlan {
   std::string instances_dir;
   uid_t owner_uid = 0;    // whose ~/.anylinuxfs holds them (the user who ran sudo, under sudo)
   vm::VmSpec vm;          // image, disks, ram, vcpus, accel (socket, console and forwards are filled in here)
+  LogLevel log_level = LogLevel::kInfo;  // what the host log keeps ([vm] log_level, raised by -v)
   protocol::MountRequest request;
   bool allow_other = false;
   std::string bind_address = "127.0.0.1";  // -b: where the NFS forwards listen

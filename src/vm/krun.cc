@@ -139,7 +139,7 @@ KrunBackend::KrunBackend(std::string library) {
 
 std::string KrunBackend::kernel_command_line(const VmSpec& spec) {
   // libkrun's implicit console is the virtio console hvc0; panic=-1 makes a guest panic end the VM.
-  return "console=hvc0 " + guest_kernel_parameters(spec.root_label) + " " +
+  return "console=hvc0 " + guest_kernel_parameters(spec.root_label, spec.log_level) + " " +
          boot_params_command_line({ChannelTransport::kVsock, gvproxy_network()});
 }
 

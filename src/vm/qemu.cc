@@ -70,8 +70,8 @@ std::string QemuBackend::kernel_command_line(const VmSpec& spec, const HostFacts
   bool arm64 = host.arch == HostArch::kArm64;
   // The serial port: the 16550 of microvm, the PL011 of virt.
   // panic=-1 reboots at once on a guest panic, and -no-reboot turns that into QEMU exiting.
-  std::string cmdline =
-      std::string("console=") + (arm64 ? "ttyAMA0" : "ttyS0") + " " + guest_kernel_parameters(spec.root_label);
+  std::string cmdline = std::string("console=") + (arm64 ? "ttyAMA0" : "ttyS0") + " " +
+                        guest_kernel_parameters(spec.root_label, spec.log_level);
   // microvm has no reset register or keyboard controller, so a reboot's default tries end in
   // a jump to the BIOS that spins forever (1 panic in 3 here); a triple fault resets at once.
   if (!arm64) cmdline += " reboot=t";

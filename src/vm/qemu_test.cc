@@ -105,6 +105,20 @@ TEST(QemuCommandLine, BootsWithTheSharedKernelParameters) {
   EXPECT_NE(append.find(" initcall_blacklist=bpf_tcp_ca_kfunc_init,"), std::string::npos);
 }
 
+// [vm] log_level sets the guest kernel's console level; info is the loglevel=4 of old.
+TEST(QemuCommandLine, TheLogLevelSetsTheKernelConsoleLevel) {
+  auto append_of = [](LogLevel level) {
+    VmSpec s = spec();
+    s.log_level = level;
+    return values_of(QemuBackend::command_line(s, {}), "-append").at(0);
+  };
+  EXPECT_NE(append_of(LogLevel::kInfo).find(" quiet loglevel=4 "), std::string::npos) << append_of(LogLevel::kInfo);
+  EXPECT_NE(append_of(LogLevel::kError).find(" loglevel=3 "), std::string::npos);
+  EXPECT_NE(append_of(LogLevel::kDebug).find(" loglevel=7 "), std::string::npos);
+  EXPECT_NE(append_of(LogLevel::kTrace).find(" loglevel=8 "), std::string::npos);
+  EXPECT_EQ(append_of(LogLevel::kTrace).find("loglevel=4"), std::string::npos);
+}
+
 TEST(QemuCommandLine, TcgGetsTheCpuAndTscWorkarounds) {
   auto argv = QemuBackend::command_line(spec(), HostFacts{2596124});
   EXPECT_EQ(values_of(argv, "-accel"), std::vector<std::string>{"tcg,thread=multi"});

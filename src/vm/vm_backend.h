@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/boot_params.h"
+#include "common/log_level.h"
 #include "common/process.h"
 #include "vm/admission.h"
 
@@ -37,6 +38,7 @@ struct VmSpec {
   std::vector<DiskAttachment> disks;   // /dev/vda, /dev/vdb, ... in this order
   int ram_mib = 512;
   int vcpus = 1;
+  LogLevel log_level = LogLevel::kInfo;  // the guest kernel's console (vm/kernel_params.h)
   std::string control_socket;          // listening unix socket the VM connects to (the directory also holds gvproxy's)
   // The serial console (kernel log + agent log): a pipe to a LogKeeper (common/log_keeper.h),
   // or a file, open for writing. The VM inherits it.

@@ -2,7 +2,8 @@
 # Configuration, no VM: the system file and the user's merge key by key (`config` names
 # each value's file); a bad file is an error naming file:line and the key; `config -r -n
 # -l` edits the user file in place, keeping its comments and other tables; values out
-# of range are refused; `actions` lists the actions of both files.
+# of range are refused; `actions` lists the actions of both files; `help [COMMAND]`
+# prints what `[COMMAND] --help` does.
 . "$(dirname "$0")/lib.sh"
 export HOME=$work/home ALFS_SYSTEM_CONFIG=$work/system.toml
 unset SUDO_USER  # this test's HOME, even as root under sudo
@@ -89,3 +90,16 @@ run_failing "$ALFS" config -r 5
 expect_contains "$out" "5 not in range 128 to 65536" "config -r 5 is refused"
 cmp -s "$work/user.before" "$user" || fail "config -r 5 changed the file"
 pass "config -r 5 leaves the file as it was"
+
+# help: the top-level help, or a command's (an alias, a subcommand), exit 0.
+for command in "" mount umount apk "vm exec" "pkg add" help; do
+  # shellcheck disable=SC2086  # the words of the command
+  help=$("$ALFS" help $command) || fail "help${command:+ $command}: exit $?"
+  # shellcheck disable=SC2086
+  expect_eq "$("$ALFS" $command --help)" "$help" "help${command:+ $command}: as${command:+ $command} --help"
+done
+expect_contains "$("$ALFS" help)" "Subcommands:" "help lists the commands"
+run_failing "$ALFS" help nosuch
+expect_contains "$out" "unknown command 'nosuch'" "help of an unknown command: a usage error naming it"
+run_failing "$ALFS" help vm nosuch
+expect_contains "$out" "unknown command 'nosuch'" "help of an unknown subcommand: the same"

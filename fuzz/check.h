@@ -13,13 +13,12 @@
 
 #include "common/fd.h"
 
-#define FUZZ_CHECK(cond, what)                                                                         \
-  do {                                                                                                 \
-    if (!(cond)) {                                                                                     \
-      std::fprintf(stderr, "%s:%d: invariant broken: %s: %s\n", __FILE__, __LINE__, #cond,             \
-                   std::string(what).c_str());                                                         \
-      std::abort();                                                                                    \
-    }                                                                                                  \
+#define FUZZ_CHECK(cond, what)                                                                                         \
+  do {                                                                                                                 \
+    if (!(cond)) {                                                                                                     \
+      std::fprintf(stderr, "%s:%d: invariant broken: %s: %s\n", __FILE__, __LINE__, #cond, std::string(what).c_str()); \
+      std::abort();                                                                                                    \
+    }                                                                                                                  \
   } while (0)
 
 // A file in memory holding the input, named /proc/self/fd/N for the code that opens

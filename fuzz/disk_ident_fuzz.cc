@@ -26,9 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   FUZZ_CHECK((ident.kind == DiskIdent::Kind::kLvm) == !ident.vg.empty(), ident.text);
   FUZZ_CHECK((ident.kind == DiskIdent::Kind::kLvm) == !ident.lv.empty(), ident.text);
-  FUZZ_CHECK((ident.kind == DiskIdent::Kind::kMulti) == (ident.disks.size() > 1 && ident.kind != DiskIdent::Kind::kLvm &&
-                                                         ident.kind != DiskIdent::Kind::kRaid),
-             ident.text);
+  FUZZ_CHECK(
+      (ident.kind == DiskIdent::Kind::kMulti) ==
+          (ident.disks.size() > 1 && ident.kind != DiskIdent::Kind::kLvm && ident.kind != DiskIdent::Kind::kRaid),
+      ident.text);
 
   std::string canonical = alfs::to_string(ident);
   DiskIdent again;

@@ -15,8 +15,8 @@
 #include <string_view>
 
 #include "check.h"
-#include "instance/guest_session.h"
 #include "common/guest_reply.h"
+#include "instance/guest_session.h"
 
 namespace protocol = alfs::protocol;
 using namespace std::chrono_literals;
@@ -76,6 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const alfs::Error&) {
     // The supervisor ends the instance with this error in its log.
   }
-  FUZZ_CHECK(std::chrono::steady_clock::now() - start < kTimeout, "a phase waited for its deadline with everything sent");
+  FUZZ_CHECK(std::chrono::steady_clock::now() - start < kTimeout,
+             "a phase waited for its deadline with everything sent");
   return 0;
 }

@@ -12,9 +12,9 @@
 
 #include "check.h"
 #include "common/error.h"
-#include "guest/inspector.h"
 #include "disk/disk_ident.h"
 #include "disk/guest_listing.h"
+#include "guest/inspector.h"
 
 using nlohmann::json;
 

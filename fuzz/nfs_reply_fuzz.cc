@@ -21,10 +21,12 @@
 #include <string>
 
 // In this order: each libnfs header needs the ones before it.
+// clang-format off
 #include <nfsc/libnfs.h>
 #include <nfsc/libnfs-zdr.h>
 #include <nfsc/libnfs-raw.h>
 #include <nfsc/libnfs-raw-nfs.h>
+// clang-format on
 
 #include "check.h"
 #include "nfs/fake_nfs_server.h"
@@ -36,7 +38,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr int kProcedures[] = {NFS3_READ, NFS3_READDIRPLUS, NFS3_READLINK, NFS3_GETATTR, NFS3_LOOKUP, NFS3_ACCESS, NFS3_FSINFO};
+constexpr int kProcedures[] = {NFS3_READ,   NFS3_READDIRPLUS, NFS3_READLINK, NFS3_GETATTR,
+                               NFS3_LOOKUP, NFS3_ACCESS,      NFS3_FSINFO};
 constexpr auto kTimeout = 2s;
 
 struct ContextDeleter {
@@ -57,7 +60,9 @@ Context mount() {
   Context nfs(nfs_init_context());
   FUZZ_CHECK(nfs != nullptr, "nfs_init_context");
   nfs_set_timeout(nfs.get(), static_cast<int>(std::chrono::milliseconds(kTimeout).count()));
-  nfs::NfsTarget target{.host = "127.0.0.1", .nfs_port = server().port(), .mount_port = server().port(),
+  nfs::NfsTarget target{.host = "127.0.0.1",
+                        .nfs_port = server().port(),
+                        .mount_port = server().port(),
                         .export_path = nfs::FakeNfsServer::kExport};
   ::nfs_url* url = nfs_parse_url_dir(nfs.get(), nfs::nfs_url(target).c_str());
   FUZZ_CHECK(url != nullptr, "nfs_parse_url_dir");

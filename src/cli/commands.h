@@ -9,18 +9,18 @@ namespace alfs::cli {
 
 struct MountArgs {
   std::string disk;
-  std::string mount_point;  // empty: the default, /mnt/<label> or ~/mnt/<label>
-  std::string options;      // -o
-  std::string fstype;       // -t
-  std::string key_file;     // -k (or $ALFS_KEY_FILE)
-  bool one_passphrase_for_all = false;  // -p 1 (-p a: one prompt per drive)
-  std::string action;       // -a: a custom action of the config
-  bool ignore_permissions = false;  // the invoking user may write anywhere (all squashed to root)
+  std::string mount_point;                 // empty: the default, /mnt/<label> or ~/mnt/<label>
+  std::string options;                     // -o
+  std::string fstype;                      // -t
+  std::string key_file;                    // -k (or $ALFS_KEY_FILE)
+  bool one_passphrase_for_all = false;     // -p 1 (-p a: one prompt per drive)
+  std::string action;                      // -a: a custom action of the config
+  bool ignore_permissions = false;         // the invoking user may write anywhere (all squashed to root)
   std::string bind_address = "127.0.0.1";  // -b: NFS reachable on this address (0.0.0.0: everywhere)
   std::vector<std::string> allow;          // --allow: who a -b share admits (replaces [share] allow)
   bool verbose = false;
-  bool remount = false;     // -r: unmount the host's own mounts of the disks first
-  std::string backend;      // --backend qemu|krun|auto; empty: the config's vm.backend
+  bool remount = false;  // -r: unmount the host's own mounts of the disks first
+  std::string backend;   // --backend qemu|krun|auto; empty: the config's vm.backend
 };
 
 int mount_command(const MountArgs& args);
@@ -30,7 +30,7 @@ struct ListArgs {
   bool linux_only = false;         // -l
   bool microsoft_only = false;     // -m
   bool json = false;
-  std::string decrypt;             // -d <disk>|all: open encrypted containers to show what they hold
+  std::string decrypt;  // -d <disk>|all: open encrypted containers to show what they hold
 };
 
 // Exit status 1 when a disk could not be read (it is still listed, with the reason).
@@ -47,9 +47,9 @@ int vm_attach_command(const std::string& target);
 
 // Unset values are left as they are; with none set, `config` shows the effective ones.
 struct ConfigArgs {
-  std::optional<int> ram_size_mib;      // -r
-  std::optional<int> num_vcpus;         // -n
-  std::optional<std::string> log_level; // -l
+  std::optional<int> ram_size_mib;       // -r
+  std::optional<int> num_vcpus;          // -n
+  std::optional<std::string> log_level;  // -l
 };
 
 int config_command(const ConfigArgs& args);

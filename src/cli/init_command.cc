@@ -9,8 +9,8 @@
 #include "cli/user_config.h"
 #include "common/error.h"
 #include "config/config.h"
-#include "image/guest_image.h"
 #include "config/paths.h"
+#include "image/guest_image.h"
 
 namespace alfs::cli {
 

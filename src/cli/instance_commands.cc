@@ -13,10 +13,10 @@
 #include "common/error.h"
 #include "common/printable.h"
 #include "common/process.h"
-#include "instance/record.h"
-#include "host/mount_point.h"
 #include "config/paths.h"
+#include "host/mount_point.h"
 #include "host/user_files.h"
+#include "instance/record.h"
 
 namespace alfs::cli {
 
@@ -120,8 +120,7 @@ int stop_command(const std::string& target, bool force) {
       ::kill(r.supervisor_pid, SIGTERM);
       if (!wait_until_gone(r.supervisor_pid, r.supervisor_start, kShutdownTimeout)) {
         std::fprintf(stderr, "anylinuxfs: %s did not stop within %lld s; `anylinuxfs stop -f %s` kills it\n",
-                     r.mount_point.c_str(), static_cast<long long>(kShutdownTimeout.count()),
-                     r.mount_point.c_str());
+                     r.mount_point.c_str(), static_cast<long long>(kShutdownTimeout.count()), r.mount_point.c_str());
         rc = 1;
         continue;
       }

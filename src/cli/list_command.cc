@@ -13,8 +13,8 @@
 #include "disk/disk_list.h"
 #include "disk/disk_list_format.h"
 #include "disk/guest_listing.h"
-#include "host/secrets.h"
 #include "disk/volume.h"
+#include "host/secrets.h"
 
 namespace alfs::cli {
 
@@ -95,7 +95,9 @@ void inspect_in_guest(const ListArgs& args, std::vector<ListedDisk>& disks) {
 }  // namespace
 
 int list_command(const ListArgs& args) {
-  ListFilter filter = args.linux_only ? ListFilter::kLinux : args.microsoft_only ? ListFilter::kMicrosoft : ListFilter::kDefault;
+  ListFilter filter = args.linux_only       ? ListFilter::kLinux
+                      : args.microsoft_only ? ListFilter::kMicrosoft
+                                            : ListFilter::kDefault;
   std::vector<ListedDisk> disks =
       args.disks.empty() ? host_disks(vm::read_host_facts().os) : list_named_disks(args.disks);
   inspect_in_guest(args, disks);

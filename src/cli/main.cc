@@ -49,19 +49,23 @@ int main(int argc, char** argv) {
   alfs::cli::MountArgs mount;
   auto* mount_cmd = app.add_subcommand("mount", "Mount a disk, partition or image (the default command)");
   mount_cmd->add_option("DISK_IDENT", mount.disk, "disk.img, disk.img@sN, /dev/sdb1, ... (none: a diskless -a action)");
-  mount_cmd->add_option("MOUNT_POINT", mount.mount_point, "default: /mnt/<label> as root, ~/mnt/<label> otherwise (macOS: /Volumes, ~/Volumes)");
+  mount_cmd->add_option("MOUNT_POINT", mount.mount_point,
+                        "default: /mnt/<label> as root, ~/mnt/<label> otherwise (macOS: /Volumes, ~/Volumes)");
   mount_cmd->add_option("-o,--options", mount.options, "Linux mount options for the guest's mount (ro, noatime, ...)");
   mount_cmd->add_option("-t,--types", mount.fstype, "filesystem type or driver");
-  mount_cmd->add_option("-k,--key-file", mount.key_file, "key file that unlocks the encrypted drives (or $ALFS_KEY_FILE)");
+  mount_cmd->add_option("-k,--key-file", mount.key_file,
+                        "key file that unlocks the encrypted drives (or $ALFS_KEY_FILE)");
   std::string prompt_mode = "a";
   mount_cmd->add_option("-p,--passphrase-prompt", prompt_mode, "a: ask a passphrase per drive, 1: one for all")
       ->check(CLI::IsMember({"a", "1"}));
-  mount_cmd->add_option("-b,--bind-address", mount.bind_address,
-                        "address the NFS ports listen on (default 127.0.0.1; 0.0.0.0: every interface)")
+  mount_cmd
+      ->add_option("-b,--bind-address", mount.bind_address,
+                   "address the NFS ports listen on (default 127.0.0.1; 0.0.0.0: every interface)")
       ->check(CLI::ValidIPV4);
-  mount_cmd->add_option("--allow", mount.allow,
-                        "with -b: a network that may mount the share, ADDR[/PREFIX] (repeatable; "
-                        "default: the config's [share] allow, else anyone who reaches the address)")
+  mount_cmd
+      ->add_option("--allow", mount.allow,
+                   "with -b: a network that may mount the share, ADDR[/PREFIX] (repeatable; "
+                   "default: the config's [share] allow, else anyone who reaches the address)")
       ->allow_extra_args(false);  // one network per --allow: the disk and mount point follow
   mount_cmd->add_flag("--ignore-permissions", mount.ignore_permissions,
                       "let the invoking user write anywhere on the filesystem (acts as root in the guest)");
@@ -114,7 +118,8 @@ int main(int argc, char** argv) {
 
   std::string shell_cmd;
   std::vector<std::string> shell_disks;
-  auto* shell = app.add_subcommand("shell", "A shell (or one command) in a VM with the disks as /dev/vda, /dev/vdb, ...");
+  auto* shell =
+      app.add_subcommand("shell", "A shell (or one command) in a VM with the disks as /dev/vda, /dev/vdb, ...");
   shell->add_option("-c,--command", shell_cmd, "run this command with /bin/sh -c and exit with its status");
   shell->add_option("DISK_IDENT", shell_disks, "disks or images to attach read-write");
   shell->callback([&] { rc = alfs::cli::shell_command(shell_cmd, shell_disks); });
@@ -149,8 +154,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(alfs::kMinRamSizeMib, alfs::kMaxRamSizeMib));
   config_cmd->add_option("-n,--num-vcpus", config.num_vcpus, "guest vCPUs (vm.num_vcpus)")
       ->check(CLI::Range(alfs::kMinVcpus, alfs::kMaxVcpus));
-  config_cmd->add_option("-l,--log-level", config.log_level,
-                         "what a mount's host log keeps and its guest kernel's console shows (vm.log_level)")
+  config_cmd
+      ->add_option("-l,--log-level", config.log_level,
+                   "what a mount's host log keeps and its guest kernel's console shows (vm.log_level)")
       ->check(CLI::IsMember(std::vector<std::string>(alfs::kLogLevels.begin(), alfs::kLogLevels.end())));
   config_cmd->footer("Changes are written to ~/.anylinuxfs/config.toml, keeping its other lines.");
   config_cmd->callback([&] { rc = alfs::cli::config_command(config); });

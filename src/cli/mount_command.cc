@@ -15,8 +15,6 @@
 
 #include "cli/commands.h"
 #include "cli/platform.h"
-#include "instance/daemon.h"
-#include "instance/presenter.h"
 #include "cli/tool_vm.h"
 #include "common/deadline.h"
 #include "common/error.h"
@@ -24,18 +22,20 @@
 #include "common/printable.h"
 #include "common/process.h"
 #include "config/config.h"
-#include "disk/disk_ident.h"
-#include "instance/disk_lock.h"
-#include "image/guest_image.h"
-#include "disk/host_mounts.h"
-#include "instance/record.h"
-#include "host/mount_point.h"
 #include "config/paths.h"
+#include "disk/disk_ident.h"
+#include "disk/host_mounts.h"
+#include "disk/mount_options.h"
+#include "disk/volume.h"
+#include "host/mount_point.h"
 #include "host/privileges.h"
 #include "host/secrets.h"
 #include "host/user_files.h"
-#include "disk/mount_options.h"
-#include "disk/volume.h"
+#include "image/guest_image.h"
+#include "instance/daemon.h"
+#include "instance/disk_lock.h"
+#include "instance/presenter.h"
+#include "instance/record.h"
 #include "vm/accel.h"
 #include "vm/backends.h"
 
@@ -95,8 +95,8 @@ protocol::ActionScripts action_scripts(const Config& config, const std::string& 
                 "; see `anylinuxfs actions`)");
   }
   const CustomAction& a = it->second;
-  protocol::ActionScripts scripts{name, a.before_mount, a.after_mount, a.before_unmount, a.environment,
-                                  a.override_nfs_export};
+  protocol::ActionScripts scripts{name,          a.before_mount,       a.after_mount, a.before_unmount,
+                                  a.environment, a.override_nfs_export};
   for (const auto& variable : a.capture_environment)
     if (const char* value = std::getenv(variable.c_str())) scripts.environment.push_back(variable + "=" + value);
   // Captured, they travel only in the mount request: not in the environment of our
@@ -165,9 +165,9 @@ int mount_command(const MountArgs& given) {
   // A "diskless" action (no identifier) mounts nothing and exports a path of its own.
   bool diskless = args.disk.empty();
   if (diskless && action.override_nfs_export.empty())
-    throw Error(args.action.empty() ? "no disk given (see `anylinuxfs list`)"
-                                    : "custom action '" + args.action +
-                                          "' has no override_nfs_export: it needs a disk to mount");
+    throw Error(args.action.empty()
+                    ? "no disk given (see `anylinuxfs list`)"
+                    : "custom action '" + args.action + "' has no override_nfs_export: it needs a disk to mount");
   Volume volume;
   if (diskless) {
     volume.name = args.action;

@@ -10,8 +10,8 @@
 #include "common/error.h"
 #include "config/config.h"
 #include "config/config_edit.h"
-#include "image/guest_image.h"
 #include "config/paths.h"
+#include "image/guest_image.h"
 
 namespace alfs::cli {
 

@@ -1,9 +1,9 @@
 #include "cli/platform.h"
 
 #include "common/process.h"
-#include "macos/diskutil.h"
-#include "host/mount_point.h"
 #include "disk/probe.h"
+#include "host/mount_point.h"
+#include "macos/diskutil.h"
 #include "nfs/macos_nfs_mount.h"
 
 namespace alfs {

@@ -9,11 +9,11 @@
 #include "cli/guest_command.h"
 #include "cli/tool_vm.h"
 #include "common/error.h"
+#include "config/paths.h"
 #include "disk/disk_ident.h"
+#include "disk/volume.h"
 #include "instance/disk_lock.h"
 #include "instance/record.h"
-#include "config/paths.h"
-#include "disk/volume.h"
 
 namespace alfs::cli {
 

@@ -10,10 +10,10 @@
 #include "common/fd.h"
 #include "common/log_keeper.h"
 #include "config/config.h"
-#include "image/guest_image.h"
-#include "instance/record.h"
 #include "config/paths.h"
 #include "host/user_files.h"
+#include "image/guest_image.h"
+#include "instance/record.h"
 #include "vm/accel.h"
 #include "vm/backends.h"
 
@@ -32,8 +32,7 @@ void pass_disks_as_fds(std::vector<vm::DiskAttachment>& disks, std::vector<Uniqu
   }
 }
 
-std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::DiskAttachment> disks,
-                                     bool terminal) {
+std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::DiskAttachment> disks, bool terminal) {
   Paths paths = resolve_paths();
   std::unique_ptr<vm::VmBackend> backend = vm::make_backend(load_config(default_config_files(paths.home)).backend);
   GuestImage image = ensure_guest_image(paths, false, STDERR_FILENO);

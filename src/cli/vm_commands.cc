@@ -15,8 +15,8 @@
 #include "cli/guest_command.h"
 #include "common/error.h"
 #include "common/fd.h"
-#include "instance/record.h"
 #include "config/paths.h"
+#include "instance/record.h"
 
 namespace alfs::cli {
 

@@ -29,9 +29,12 @@ BootParams parse_boot_params(std::string_view cmdline) {
   while (words >> word) {
     if (word.starts_with(kChannelKey)) {
       std::string value = word.substr(kChannelKey.size());
-      if (value == "vsock") params.channel = ChannelTransport::kVsock;
-      else if (value == "virtio-serial") params.channel = ChannelTransport::kVirtioSerial;
-      else throw Error("kernel command line: unknown channel transport in '" + word + "' (vsock, virtio-serial)");
+      if (value == "vsock")
+        params.channel = ChannelTransport::kVsock;
+      else if (value == "virtio-serial")
+        params.channel = ChannelTransport::kVirtioSerial;
+      else
+        throw Error("kernel command line: unknown channel transport in '" + word + "' (vsock, virtio-serial)");
     } else if (word.starts_with(kNetKey)) {
       std::string value = word.substr(kNetKey.size());
       size_t comma = value.find(',');

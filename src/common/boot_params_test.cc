@@ -26,7 +26,8 @@ TEST(BootParams, MalformedWordsAreNamed) {
     parse_boot_params("alfs.channel=pigeon");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "kernel command line: unknown channel transport in 'alfs.channel=pigeon' (vsock, virtio-serial)");
+    EXPECT_STREQ(e.what(),
+                 "kernel command line: unknown channel transport in 'alfs.channel=pigeon' (vsock, virtio-serial)");
   }
   for (const char* bad : {"alfs.net=192.168.127.2", "alfs.net=192.168.127.2/24", "alfs.net=192.168.127.2/24,",
                           "alfs.net=1.2.3.4,5.6.7.8/24", "alfs.net=1.2.3.4/24,5.6.7.8,9"})

@@ -4,7 +4,6 @@
 
 namespace alfs {
 
-SystemError::SystemError(const std::string& what, int err)
-    : Error(what + ": " + std::strerror(err)), code_(err) {}
+SystemError::SystemError(const std::string& what, int err) : Error(what + ": " + std::strerror(err)), code_(err) {}
 
 }  // namespace alfs

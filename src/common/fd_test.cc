@@ -1,5 +1,4 @@
 #include "common/fd.h"
-#include "common/temp_dir.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -8,6 +7,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/temp_dir.h"
 
 namespace alfs {
 namespace {

@@ -26,7 +26,7 @@ struct Ready {
   std::string export_path;  // absolute, and nothing that would change the libnfs URL it goes into
   std::string fstype;       // empty when the guest did not say; else a name ([A-Za-z0-9._+-], 64 at most)
   std::string label;
-  bool read_only = false;   // the driver fell back to read-only
+  bool read_only = false;  // the driver fell back to read-only
   std::string warning;
 };
 // "error": GuestError (protocol.h).

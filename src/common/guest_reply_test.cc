@@ -25,8 +25,8 @@ std::string error_of(const std::string& line) {
 TEST(GuestReply, ReadsWhatTheAgentSends) {
   EXPECT_EQ(std::get<Hello>(parse(R"({"type":"hello","kernel":"6.12.9"})")).kernel, "6.12.9");
   EXPECT_EQ(std::get<LogLine>(parse(R"({"type":"log","text":"fsck: clean"})")).text, "fsck: clean");
-  Ready r = std::get<Ready>(parse(
-      R"({"type":"ready","fstype":"ext4","label":"data","read_only":true,"warning":"","export":"/mnt/disk"})"));
+  Ready r = std::get<Ready>(
+      parse(R"({"type":"ready","fstype":"ext4","label":"data","read_only":true,"warning":"","export":"/mnt/disk"})"));
   EXPECT_EQ(r.export_path, "/mnt/disk");
   EXPECT_EQ(r.fstype, "ext4");
   EXPECT_TRUE(r.read_only);
@@ -59,8 +59,7 @@ TEST(GuestReply, AFieldOfTheWrongTypeIsAProtocolErrorNamingIt) {
 
 TEST(GuestReply, AMissingFieldIsAProtocolError) {
   EXPECT_EQ(error_of(R"({"type":"ready"})"), "malformed 'ready' message from the guest: no \"export\"");
-  EXPECT_EQ(error_of(R"({"type":"error","step":"mount"})"),
-            "malformed 'error' message from the guest: no \"message\"");
+  EXPECT_EQ(error_of(R"({"type":"error","step":"mount"})"), "malformed 'error' message from the guest: no \"message\"");
   EXPECT_EQ(error_of(R"({"type":"stopped"})"), "malformed 'stopped' message from the guest: no \"clean\"");
 }
 

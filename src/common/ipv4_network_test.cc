@@ -12,7 +12,8 @@ TEST(Ipv4Network, ParsesAddressesAndPrefixes) {
   EXPECT_EQ(parse_network("10.0.0.0/8"), (Ipv4Network{0x0a000000, 8}));
   EXPECT_EQ(parse_network("192.168.1.5"), (Ipv4Network{0xc0a80105, 32}));
   EXPECT_EQ(parse_network("0.0.0.0/0").to_string(), "0.0.0.0/0");
-  for (const char* bad : {"", "10.0.0", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "host.example", "::1", "10.0.0.0/8/8"})
+  for (const char* bad :
+       {"", "10.0.0", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "host.example", "::1", "10.0.0.0/8/8"})
     EXPECT_THROW(parse_network(bad), Error) << bad;
   try {
     parse_network("10.1.2.3/8");

@@ -24,9 +24,7 @@ size_t decode_utf8(std::string_view s, uint32_t& cp) {
   return n;
 }
 
-bool is_format_override(uint32_t cp) {
-  return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
+bool is_format_override(uint32_t cp) { return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069); }
 
 }  // namespace
 

@@ -23,14 +23,20 @@ TEST(Printable, LineBreaksAreEscapedUnlessLinesAreKept) {
 
 TEST(Printable, EscapesC1ControlsAndBidiOverrides) {
   // U+009B is CSI for terminals that take 8-bit controls; U+202E reverses what follows.
-  EXPECT_EQ(printable("\xc2\x9b" "31m"), "\\u009b31m");
-  EXPECT_EQ(printable("file\xe2\x80\xae" "gpj.exe"), "file\\u202egpj.exe");
+  EXPECT_EQ(printable("\xc2\x9b"
+                      "31m"),
+            "\\u009b31m");
+  EXPECT_EQ(printable("file\xe2\x80\xae"
+                      "gpj.exe"),
+            "file\\u202egpj.exe");
 }
 
 TEST(Printable, EscapesBytesThatAreNotUtf8) {
-  EXPECT_EQ(printable("\x9b" "31m"), "\\x9b31m");              // a raw 8-bit CSI
-  EXPECT_EQ(printable("\xc0\xaf"), "\\xc0\\xaf");               // overlong '/'
-  EXPECT_EQ(printable("\xed\xa0\x80"), "\\xed\\xa0\\x80");      // a surrogate
+  EXPECT_EQ(printable("\x9b"
+                      "31m"),
+            "\\x9b31m");                                             // a raw 8-bit CSI
+  EXPECT_EQ(printable("\xc0\xaf"), "\\xc0\\xaf");                    // overlong '/'
+  EXPECT_EQ(printable("\xed\xa0\x80"), "\\xed\\xa0\\x80");           // a surrogate
   EXPECT_EQ(printable("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // beyond U+10FFFF
   EXPECT_EQ(printable("cut \xe6\x97"), "cut \\xe6\\x97");
 }

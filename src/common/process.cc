@@ -136,8 +136,8 @@ Process spawn(const SpawnOptions& options) {
     ::signal(SIGPIPE, SIG_DFL);
     for (int fd : options.inherit_fds) ::fcntl(fd, F_SETFD, 0);
     const UserIdentity* user = options.user ? &*options.user : nullptr;
-    bool became = !user || (::setgroups(user->groups.size(), user->groups.data()) == 0 &&
-                            ::setgid(user->gid) == 0 && ::setuid(user->uid) == 0);
+    bool became = !user || (::setgroups(user->groups.size(), user->groups.data()) == 0 && ::setgid(user->gid) == 0 &&
+                            ::setuid(user->uid) == 0);
     if (became) ::execvpe(argv[0], argv.data(), envp.data());
     int err = errno;
     (void)!::write(exec_error.write.get(), &err, sizeof err);
@@ -151,8 +151,8 @@ Process spawn(const SpawnOptions& options) {
   }
   if (n == sizeof err) {
     child.wait_for(std::chrono::seconds(5));
-    throw SystemError("cannot run " + options.argv[0] +
-                          (options.user ? " as uid " + std::to_string(options.user->uid) : ""), err);
+    throw SystemError(
+        "cannot run " + options.argv[0] + (options.user ? " as uid " + std::to_string(options.user->uid) : ""), err);
   }
   return child;
 }

@@ -18,14 +18,14 @@ struct UserIdentity {
 };
 
 struct SpawnOptions {
-  std::vector<std::string> argv;           // argv[0] is looked up in PATH
-  std::vector<std::string> extra_env;      // NAME=value added to the inherited environment
-  int stdin_fd = -1;                       // -1: /dev/null
-  int stdout_fd = -1;                      // -1: inherit
-  int stderr_fd = -1;                      // -1: inherit
-  bool new_session = false;                // setsid() in the child
-  std::vector<int> inherit_fds;            // open in the child under the same numbers (O_CLOEXEC lifted)
-  std::optional<UserIdentity> user;        // the child becomes this user before exec (we must be root)
+  std::vector<std::string> argv;       // argv[0] is looked up in PATH
+  std::vector<std::string> extra_env;  // NAME=value added to the inherited environment
+  int stdin_fd = -1;                   // -1: /dev/null
+  int stdout_fd = -1;                  // -1: inherit
+  int stderr_fd = -1;                  // -1: inherit
+  bool new_session = false;            // setsid() in the child
+  std::vector<int> inherit_fds;        // open in the child under the same numbers (O_CLOEXEC lifted)
+  std::optional<UserIdentity> user;    // the child becomes this user before exec (we must be root)
 };
 
 // Exit status as a shell reports it: the exit code, or 128 + signal number.

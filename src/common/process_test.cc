@@ -120,9 +120,7 @@ TEST(Process, DestructorKillsARunningChild) {
   EXPECT_NE(::kill(pid, 0), 0) << "child still exists after its owner went away";
 }
 
-TEST(JoinArgv, QuotesWhatAShellWouldSplit) {
-  EXPECT_EQ(join_argv({"mount", "-o", "a b", "x"}), "mount -o 'a b' x");
-}
+TEST(JoinArgv, QuotesWhatAShellWouldSplit) { EXPECT_EQ(join_argv({"mount", "-o", "a b", "x"}), "mount -o 'a b' x"); }
 
 }  // namespace
 }  // namespace alfs

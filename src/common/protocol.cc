@@ -1,8 +1,8 @@
 #include "common/protocol.h"
 
 #include <poll.h>
-#include <sys/socket.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <memory>
@@ -160,24 +160,24 @@ std::vector<UnlockKey> keys_from_json(const json& m) {
 
 json to_json(const MountRequest& r) {
   json message{{"type", "mount"},
-              {"devices", r.devices},
-              {"fstype", r.fstype},
-              {"options", r.options},
-              {"read_only", r.read_only},
-              {"export_client", r.export_client},
-              {"shared_client", r.shared_client},
-              {"volume_group", r.volume_group},
-              {"logical_volume", r.logical_volume},
-              {"raid", r.raid},
-              {"disk", r.disk},
-              {"squash_to_root", r.squash_to_root},
-              {"action",
-               {{"name", r.action.name},
-                {"before_mount", r.action.before_mount},
-                {"after_mount", r.action.after_mount},
-                {"before_unmount", r.action.before_unmount},
-                {"environment", r.action.environment},
-                {"override_nfs_export", r.action.override_nfs_export}}}};
+               {"devices", r.devices},
+               {"fstype", r.fstype},
+               {"options", r.options},
+               {"read_only", r.read_only},
+               {"export_client", r.export_client},
+               {"shared_client", r.shared_client},
+               {"volume_group", r.volume_group},
+               {"logical_volume", r.logical_volume},
+               {"raid", r.raid},
+               {"disk", r.disk},
+               {"squash_to_root", r.squash_to_root},
+               {"action",
+                {{"name", r.action.name},
+                 {"before_mount", r.action.before_mount},
+                 {"after_mount", r.action.after_mount},
+                 {"before_unmount", r.action.before_unmount},
+                 {"environment", r.action.environment},
+                 {"override_nfs_export", r.action.override_nfs_export}}}};
   message["keys"] = keys_to_json(r.keys);
   return message;
 }

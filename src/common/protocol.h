@@ -70,15 +70,15 @@ struct MountRequest {
   std::string fstype;                // empty: let mount(8) probe
   std::string options;               // the user's -o, passed to mount(8)
   bool read_only = false;
-  std::string export_client;         // the address of the instance's own clients: exported as asked
-  std::string shared_client;         // -b: who else the export admits, with root squashed (empty: none)
-  std::vector<UnlockKey> keys;       // for the encrypted devices among `devices`
-  std::string volume_group;          // LVM: activate this VG, then mount `logical_volume`
+  std::string export_client;    // the address of the instance's own clients: exported as asked
+  std::string shared_client;    // -b: who else the export admits, with root squashed (empty: none)
+  std::vector<UnlockKey> keys;  // for the encrypted devices among `devices`
+  std::string volume_group;     // LVM: activate this VG, then mount `logical_volume`
   std::string logical_volume;
-  bool raid = false;                 // mdadm: assemble `devices` into one array, mount it
-  std::string disk;                  // the identifier as the user gave it (ALFS_DISK for scripts)
-  bool squash_to_root = false;       // --ignore-permissions: every client acts as root in the guest
-  ActionScripts action;              // -a; without devices a "diskless" action exports its own path
+  bool raid = false;            // mdadm: assemble `devices` into one array, mount it
+  std::string disk;             // the identifier as the user gave it (ALFS_DISK for scripts)
+  bool squash_to_root = false;  // --ignore-permissions: every client acts as root in the guest
+  ActionScripts action;         // -a; without devices a "diskless" action exports its own path
   friend bool operator==(const MountRequest&, const MountRequest&) = default;
 };
 

@@ -7,11 +7,11 @@ namespace alfs::rpc {
 namespace {
 
 constexpr uint32_t kCall = 0, kReply = 1;
-constexpr size_t kMaxFh = 64;         // NFS3_FHSIZE
-constexpr size_t kMaxName = 255;      // a file name (NAME_MAX); MOUNT's host names too
-constexpr size_t kMaxPath = 4096;     // a symlink's target (PATH_MAX)
+constexpr size_t kMaxFh = 64;           // NFS3_FHSIZE
+constexpr size_t kMaxName = 255;        // a file name (NAME_MAX); MOUNT's host names too
+constexpr size_t kMaxPath = 4096;       // a symlink's target (PATH_MAX)
 constexpr size_t kMaxMountPath = 1024;  // MNTPATHLEN
-constexpr size_t kMaxAuth = 400;      // RFC 5531
+constexpr size_t kMaxAuth = 400;        // RFC 5531
 constexpr size_t kMaxFlavors = 32;
 constexpr size_t kMaxPending = 65536;  // calls awaiting their replies
 constexpr size_t kMaxFragments = 1024;
@@ -42,7 +42,8 @@ class Xdr {
   // A variable-length opaque or string of at most `max` bytes, padded to 4.
   void opaque(size_t max, const char* what) {
     uint32_t n = u32(what);
-    if (ok() && n > max) fail(std::string(what) + " of " + std::to_string(n) + " bytes (at most " + std::to_string(max) + ")");
+    if (ok() && n > max)
+      fail(std::string(what) + " of " + std::to_string(n) + " bytes (at most " + std::to_string(max) + ")");
     skip((static_cast<size_t>(n) + 3) & ~size_t{3}, what);
   }
   bool flag(const char* what) {
@@ -116,7 +117,8 @@ void nfs_result(Xdr& x, uint32_t proc, bool ok) {
         uint32_t count = x.u32("count");
         x.flag("eof");
         uint32_t length = x.u32("data");
-        if (x.ok() && count != length) x.fail("a READ reply counting " + std::to_string(count) + " bytes carries " + std::to_string(length));
+        if (x.ok() && count != length)
+          x.fail("a READ reply counting " + std::to_string(count) + " bytes carries " + std::to_string(length));
         if (x.ok() && length > kMaxReply) x.fail("a READ reply of " + std::to_string(length) + " bytes");
         x.skip((static_cast<size_t>(length) + 3) & ~size_t{3}, "data");
       }
@@ -125,14 +127,18 @@ void nfs_result(Xdr& x, uint32_t proc, bool ok) {
       wcc_data(x);
       if (ok) x.skip(16, "count, stability and verifier");
       return;
-    case 8: case 9: case 10: case 11:  // CREATE, MKDIR, SYMLINK, MKNOD
+    case 8:
+    case 9:
+    case 10:
+    case 11:  // CREATE, MKDIR, SYMLINK, MKNOD
       if (ok) {
         post_op_fh3(x);
         post_op_attr(x);
       }
       wcc_data(x);
       return;
-    case 12: case 13:  // REMOVE, RMDIR
+    case 12:
+    case 13:  // REMOVE, RMDIR
       wcc_data(x);
       return;
     case 14:  // RENAME
@@ -143,7 +149,8 @@ void nfs_result(Xdr& x, uint32_t proc, bool ok) {
       post_op_attr(x);
       wcc_data(x);
       return;
-    case 16: case 17:  // READDIR, READDIRPLUS (its entries with attributes and a handle)
+    case 16:
+    case 17:  // READDIR, READDIRPLUS (its entries with attributes and a handle)
       post_op_attr(x);
       if (ok) {
         x.skip(8, "cookie verifier");
@@ -182,7 +189,9 @@ void nfs_result(Xdr& x, uint32_t proc, bool ok) {
 // MOUNT v3 results (RFC 1813, appendix I).
 void mount_result(Xdr& x, uint32_t proc) {
   switch (proc) {
-    case 0: case 3: case 4:  // NULL, UMNT, UMNTALL
+    case 0:
+    case 3:
+    case 4:  // NULL, UMNT, UMNTALL
       return;
     case 1:  // MNT
       if (x.u32("status") == 0) {
@@ -282,7 +291,8 @@ bool ReplyGuard::take_call() {
   if (word(call_head_, 4) != kCall || word(call_head_, 8) != 2 || word(call_head_, 16) != 3) return true;
   uint32_t program = word(call_head_, 12);
   if (program != kNfsProgram && program != kMountProgram) return true;
-  if (pending_.size() >= kMaxPending) return fail("more than " + std::to_string(kMaxPending) + " calls without replies");
+  if (pending_.size() >= kMaxPending)
+    return fail("more than " + std::to_string(kMaxPending) + " calls without replies");
   pending_[xid] = Call{program, word(call_head_, 20)};
   return true;
 }
@@ -298,7 +308,8 @@ bool ReplyGuard::from_server(std::string_view bytes, std::string& pass) {
       size_t n = marker & 0x7fffffff;
       length += n;
       if (length > kMaxReply) return fail("a reply of more than " + std::to_string(kMaxReply >> 20) + " MiB");
-      if (++fragments > kMaxFragments) return fail("a reply in more than " + std::to_string(kMaxFragments) + " fragments");
+      if (++fragments > kMaxFragments)
+        return fail("a reply in more than " + std::to_string(kMaxFragments) + " fragments");
       if (reply_in_.size() - pos - 4 < n) return true;  // the rest is on its way
       pos += 4 + n;
       whole = marker >> 31;

@@ -43,10 +43,10 @@ class ReplyGuard : public mux::StreamGuard {
   bool take_call();
   // Calls: where the current fragment is, and its record's header once read.
   static constexpr size_t kCallHead = 24;  // xid, CALL, RPC version, program, version, procedure
-  std::string call_marker_;       // the current fragment's marker, as it comes
-  size_t call_left_ = 0;          // bytes of the current fragment still to come
-  bool call_last_ = false;        // the current fragment ends its record
-  std::string call_head_;         // the current record's first kCallHead bytes
+  std::string call_marker_;                // the current fragment's marker, as it comes
+  size_t call_left_ = 0;                   // bytes of the current fragment still to come
+  bool call_last_ = false;                 // the current fragment ends its record
+  std::string call_head_;                  // the current record's first kCallHead bytes
   struct Call {
     uint32_t program, procedure;
   };

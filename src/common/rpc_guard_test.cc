@@ -35,11 +35,23 @@ TEST(CheckReply, TakesWellFormedReplies) {
   EXPECT_EQ(check_reply(kNfsProgram, kLookup, Xdr::reply(1).u32(0).opaque("fh").attributes().u32(0).b), "");
   EXPECT_EQ(check_reply(kNfsProgram, kRead, Xdr::reply(1).u32(0).u32(0).u32(5).u32(1).opaque("hello").b), "");
   EXPECT_EQ(check_reply(kNfsProgram, kReaddirplus,
-                        Xdr::reply(1).u32(0).u32(0).bytes(8).u32(1).u64(1).opaque("a").u64(1).attributes().u32(1)
-                            .opaque("fh").u32(0).u32(1).b),
+                        Xdr::reply(1)
+                            .u32(0)
+                            .u32(0)
+                            .bytes(8)
+                            .u32(1)
+                            .u64(1)
+                            .opaque("a")
+                            .u64(1)
+                            .attributes()
+                            .u32(1)
+                            .opaque("fh")
+                            .u32(0)
+                            .u32(1)
+                            .b),
             "");
-  EXPECT_EQ(check_reply(kNfsProgram, 16, Xdr::reply(1).u32(0).u32(0).bytes(8).u32(1).u64(1).opaque("a").u64(1).u32(0)
-                                          .u32(1).b),
+  EXPECT_EQ(check_reply(kNfsProgram, 16,
+                        Xdr::reply(1).u32(0).u32(0).bytes(8).u32(1).u64(1).opaque("a").u64(1).u32(0).u32(1).b),
             "");  // READDIR: entries without attributes
   EXPECT_EQ(check_reply(kMountProgram, kMnt, Xdr::reply(1).u32(0).opaque("root").u32(1).u32(1).b), "");
   EXPECT_EQ(check_reply(kMountProgram, kExport, Xdr::reply(1).u32(1).opaque("/mnt/disk").u32(0).u32(0).b), "");
@@ -104,9 +116,8 @@ TEST(ReplyGuard, FollowsCallsSplitAnywhere) {
   std::string calls = call(1, kNfsProgram, kGetattr) + call(2, kMountProgram, kMnt);
   for (char c : calls) ASSERT_TRUE(guard.from_client(std::string_view(&c, 1)));
   std::string pass;
-  EXPECT_TRUE(guard.from_server(record(Xdr::reply(2).u32(0).opaque("root").u32(0).b) +
-                                    record(Xdr::reply(1).u32(0).bytes(84).b),
-                                pass))
+  EXPECT_TRUE(guard.from_server(
+      record(Xdr::reply(2).u32(0).opaque("root").u32(0).b) + record(Xdr::reply(1).u32(0).bytes(84).b), pass))
       << guard.problem();
 }
 

@@ -153,7 +153,7 @@ FrameHeader decode(const char* bytes) {
 class StreamMux::Session {
  public:
   Session(StreamMux& mux, int link) : mux_(mux), link_(link) {
-    struct stat st{};
+    struct stat st {};
     link_socket_ = ::fstat(link, &st) == 0 && S_ISSOCK(st.st_mode);
   }
 
@@ -183,16 +183,17 @@ class StreamMux::Session {
   struct Stream {
     UniqueFd fd;
     std::unique_ptr<StreamGuard> guard;  // host side: checks what the guest sends
-    ByteQueue out;              // for the socket, from the other side
-    bool fin_received = false;  // the other side sends no more
-    bool fin_sent = false;      // our socket said end of file, and the other side knows
+    ByteQueue out;                       // for the socket, from the other side
+    bool fin_received = false;           // the other side sends no more
+    bool fin_sent = false;               // our socket said end of file, and the other side knows
   };
 
   void build_poll_set() {
     fds_.clear();
     roles_.clear();
     add(mux_.stop_event_.get(), POLLIN, 0);
-    short link_events = static_cast<short>((link_out_.size() < kLinkOutLimit ? POLLIN : 0) | (link_out_.empty() ? 0 : POLLOUT));
+    short link_events =
+        static_cast<short>((link_out_.size() < kLinkOutLimit ? POLLIN : 0) | (link_out_.empty() ? 0 : POLLOUT));
     add(link_, link_events, 0);
     bool link_has_room = link_out_.size() < kLinkHighWater;
     for (size_t i = 0; i < mux_.listeners_.size(); ++i)
@@ -366,7 +367,10 @@ class StreamMux::Session {
 };
 
 StreamMux::StreamMux(std::vector<Listener> listeners, Opener opener, Guards guards, Admit admit)
-    : listeners_(std::move(listeners)), opener_(std::move(opener)), guards_(std::move(guards)), admit_(std::move(admit)),
+    : listeners_(std::move(listeners)),
+      opener_(std::move(opener)),
+      guards_(std::move(guards)),
+      admit_(std::move(admit)),
       stop_event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!stop_event_) throw SystemError("eventfd");
 }

@@ -152,8 +152,12 @@ TEST(StreamMux, ARefusedStreamClosesTheClient) {
 // guest side never hears of it, and the next client is carried as usual.
 TEST(StreamMux, ARefusedClientIsClosedBeforeTheGuestHearsOfIt) {
   std::atomic<int> asked = 0, opened = 0;
-  Link link([&](UniqueFd fd, uint16_t port) { ++opened; echo(std::move(fd), port); }, false,
-            [&](int) { return ++asked == 1 ? Client::kRefused : Client::kLocal; });
+  Link link(
+      [&](UniqueFd fd, uint16_t port) {
+        ++opened;
+        echo(std::move(fd), port);
+      },
+      false, [&](int) { return ++asked == 1 ? Client::kRefused : Client::kLocal; });
   UniqueFd refused = connect_to(link.port());
   write_all(refused.get(), "secret");
   EXPECT_EQ(read_to_end(refused.get()), "");

@@ -45,9 +45,8 @@ bool is_package_choice(std::string_view text) {
 }
 
 bool is_action_name(std::string_view name) {
-  return !name.empty() &&
-         name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
-             std::string_view::npos;
+  return !name.empty() && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
+                              std::string_view::npos;
 }
 
 class FileReader {
@@ -78,17 +77,15 @@ class FileReader {
     return *t;
   }
 
-  Error bad(const toml::node& node, const std::string& message) {
-    return Error(where(file_, node.source()) + message);
-  }
+  Error bad(const toml::node& node, const std::string& message) { return Error(where(file_, node.source()) + message); }
 
   int integer(const std::string& name, const toml::node& node, int64_t min, int64_t max) {
     const auto* value = node.as_integer();
     if (value == nullptr) throw bad(node, name + " must be an integer");
     int64_t n = value->get();
     if (n < min || n > max) {
-      throw bad(node, name + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                          " (got " + std::to_string(n) + ")");
+      throw bad(node, name + " must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
+                          std::to_string(n) + ")");
     }
     return static_cast<int>(n);
   }
@@ -101,8 +98,7 @@ class FileReader {
 
   // A string among `choices`.
   template <size_t N>
-  std::string one_of(const std::string& name, const toml::node& node,
-                     const std::array<std::string_view, N>& choices) {
+  std::string one_of(const std::string& name, const toml::node& node, const std::array<std::string_view, N>& choices) {
     const auto* value = node.as_string();
     std::string list;
     for (std::string_view c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
@@ -155,8 +151,8 @@ class FileReader {
   void apply_guest(const toml::key& key, const toml::node& node) {
     std::string name = "guest." + std::string(key.str());
     if (key == "custom_packages")
-      config_.custom_packages = strings(name, node, "a Debian package name (a name, not a .deb file)",
-                                       is_package_choice);
+      config_.custom_packages =
+          strings(name, node, "a Debian package name (a name, not a .deb file)", is_package_choice);
     else if (key == "zfs")
       config_.zfs = boolean(name, node);
     else

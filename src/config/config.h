@@ -48,7 +48,7 @@ struct Config {
   std::string backend = "auto";
   std::vector<std::string> custom_packages;
   bool zfs = false;
-  std::vector<std::string> share_allow;  // [share] allow: networks a -b share admits (ADDR[/PREFIX])
+  std::vector<std::string> share_allow;                // [share] allow: networks a -b share admits (ADDR[/PREFIX])
   std::map<std::string, CustomAction> custom_actions;  // by name; a later file's action replaces an earlier one
   // The file each effective value came from, by its dotted key ("vm.num_vcpus",
   // "custom_actions.<name>"); a key not in it has its built-in default.

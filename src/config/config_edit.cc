@@ -106,8 +106,8 @@ std::string set_toml_value(std::string_view text, const std::string& file, const
     size_t begin = offset_of(text, old.begin);
     result.replace(begin, offset_of(text, old.end) - begin, value);
   } else if (t != nullptr && t->is_inline()) {
-    throw Error(file + ": cannot add " + table + "." + key + " to the inline table " + table +
-                "; write it as a [" + table + "] table");
+    throw Error(file + ": cannot add " + table + "." + key + " to the inline table " + table + "; write it as a [" +
+                table + "] table");
   } else if (t != nullptr && is_own_header(text, t->source(), table)) {
     insert_line(result, after_last_value(text, *t), assignment);
   } else if (t != nullptr && !at_header(text, t->source())) {
@@ -125,12 +125,9 @@ std::vector<std::pair<std::string, std::string>> config_values(const Config& con
   std::string packages;
   for (const std::string& p : config.custom_packages) packages += (packages.empty() ? "" : ", ") + toml_string(p);
   return {
-      {"vm.ram_size_mib", std::to_string(config.ram_size_mib)},
-      {"vm.num_vcpus", std::to_string(config.num_vcpus)},
-      {"vm.log_level", toml_string(config.log_level)},
-      {"vm.backend", toml_string(config.backend)},
-      {"guest.custom_packages", "[" + packages + "]"},
-      {"guest.zfs", config.zfs ? "true" : "false"},
+      {"vm.ram_size_mib", std::to_string(config.ram_size_mib)}, {"vm.num_vcpus", std::to_string(config.num_vcpus)},
+      {"vm.log_level", toml_string(config.log_level)},          {"vm.backend", toml_string(config.backend)},
+      {"guest.custom_packages", "[" + packages + "]"},          {"guest.zfs", config.zfs ? "true" : "false"},
   };
 }
 

@@ -27,8 +27,8 @@ TEST(SetTomlValue, PositionsCountCodePointsAndTabs) {
 }
 
 TEST(SetTomlValue, ReplacesAValueOverSeveralLines) {
-  EXPECT_EQ(set_toml_value("[guest]\ncustom_packages = [\n  \"a\",  # one\n  \"b\",\n]  # end\n[vm]\n", "f",
-                           "guest", "custom_packages", "[\"c\"]"),
+  EXPECT_EQ(set_toml_value("[guest]\ncustom_packages = [\n  \"a\",  # one\n  \"b\",\n]  # end\n[vm]\n", "f", "guest",
+                           "custom_packages", "[\"c\"]"),
             "[guest]\ncustom_packages = [\"c\"]  # end\n[vm]\n");
 }
 

@@ -7,8 +7,8 @@
 #include <filesystem>
 
 #include "common/error.h"
-#include "common/temp_dir.h"
 #include "common/fd.h"
+#include "common/temp_dir.h"
 
 namespace alfs {
 namespace {
@@ -81,8 +81,9 @@ TEST_F(ConfigTest, ShareAllowTakesNetworksOnly) {
     load_config({write("a.toml", "[share]\nallow = [\"10.0.0.0/8\", \"lan\"]\n")});
     FAIL() << "loaded";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("element 2 of share.allow is not an IPv4 network (ADDR or ADDR/PREFIX): 'lan'"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("element 2 of share.allow is not an IPv4 network (ADDR or ADDR/PREFIX): 'lan'"),
+        std::string::npos)
         << e.what();
   }
 }
@@ -157,8 +158,9 @@ TEST_F(ConfigTest, CustomActionErrors) {
   EXPECT_EQ(error_of("[custom_actions.\"\"]\n"),
             file + ":1: custom action name '' may only have letters, digits, '_' and '-'");
   EXPECT_EQ(error_of("[custom_actions.a]\n\nbefore_mout = \"x\"\n"),
-            file + ":3: unknown key custom_actions.a.before_mout (known: description, before_mount, after_mount, "
-                   "before_unmount, environment, capture_environment, override_nfs_export)");
+            file +
+                ":3: unknown key custom_actions.a.before_mout (known: description, before_mount, after_mount, "
+                "before_unmount, environment, capture_environment, override_nfs_export)");
   EXPECT_EQ(error_of("[custom_actions.a]\ndescription = 1\n"),
             file + ":2: custom_actions.a.description must be a string");
   EXPECT_EQ(error_of("[custom_actions.a]\nbefore_unmount = [\"sync\"]\n"),
@@ -192,11 +194,9 @@ TEST(ShippedConfig, Loads) {
 TEST_F(ConfigTest, WrongTypeNamesFileLineAndKey) {
   EXPECT_EQ(error_of("[vm]\nnum_vcpus = 2\nram_size_mib = \"lots\"\n"),
             path("config.toml") + ":3: vm.ram_size_mib must be an integer");
-  EXPECT_EQ(error_of("[vm]\nram_size_mib = 512.0\n"),
-            path("config.toml") + ":2: vm.ram_size_mib must be an integer");
-  EXPECT_EQ(
-      error_of("[vm]\nlog_level = 3\n"),
-      path("config.toml") + ":2: vm.log_level must be a string, one of error, warn, info, debug, trace");
+  EXPECT_EQ(error_of("[vm]\nram_size_mib = 512.0\n"), path("config.toml") + ":2: vm.ram_size_mib must be an integer");
+  EXPECT_EQ(error_of("[vm]\nlog_level = 3\n"),
+            path("config.toml") + ":2: vm.log_level must be a string, one of error, warn, info, debug, trace");
   EXPECT_EQ(error_of("[guest]\ncustom_packages = \"btrfs-progs\"\n"),
             path("config.toml") + ":2: guest.custom_packages must be an array of strings");
   EXPECT_EQ(error_of("[guest]\ncustom_packages = [\n  \"lvm2\",\n  7,\n]\n"),
@@ -215,20 +215,21 @@ TEST_F(ConfigTest, OutOfRange) {
   EXPECT_EQ(error_of("[vm]\nnum_vcpus = 65\n"),
             path("config.toml") + ":2: vm.num_vcpus must be between 1 and 64 (got 65)");
   EXPECT_EQ(error_of("[vm]\nlog_level = \"verbose\"\n"),
-            path("config.toml") +
-                ":2: vm.log_level must be one of error, warn, info, debug, trace (got 'verbose')");
+            path("config.toml") + ":2: vm.log_level must be one of error, warn, info, debug, trace (got 'verbose')");
   EXPECT_EQ(error_of("[vm]\nbackend = \"vbox\"\n"),
             path("config.toml") + ":2: vm.backend must be one of auto, qemu, krun (got 'vbox')");
   EXPECT_EQ(error_of("[vm]\nbackend = 1\n"),
             path("config.toml") + ":2: vm.backend must be a string, one of auto, qemu, krun");
-  const std::string not_a_name = ":2: element 1 of guest.custom_packages is not a Debian package name (a name, not a .deb file): ";
+  const std::string not_a_name =
+      ":2: element 1 of guest.custom_packages is not a Debian package name (a name, not a .deb file): ";
   EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"a b\"]\n"), path("config.toml") + not_a_name + "'a b'");
   EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"\"]\n"), path("config.toml") + not_a_name + "''");
   // apt-get would install a .deb file it is given a path to: names only.
   for (const char* deb : {"./x.deb", "/tmp/x.deb", "x.deb/", "Borg", "-x", "a", "zfs=/tmp/x.deb", "zfs=", "zfs=x"})
     EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"" + std::string(deb) + "\"]\n"),
               path("config.toml") + not_a_name + "'" + deb + "'");
-  EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"borgbackup\", \"g++\", \"libc6.1-dev\", \"7zip\"]\n"), "(no error)");
+  EXPECT_EQ(error_of("[guest]\ncustom_packages = [\"borgbackup\", \"g++\", \"libc6.1-dev\", \"7zip\"]\n"),
+            "(no error)");
   EXPECT_EQ(error_of("[vm]\nram_size_mib = 128\nnum_vcpus = 64\nlog_level = \"trace\"\n"), "(no error)");
   for (const char* backend : {"auto", "qemu", "krun"})
     EXPECT_EQ(error_of("[vm]\nbackend = \"" + std::string(backend) + "\"\n"), "(no error)");
@@ -236,8 +237,7 @@ TEST_F(ConfigTest, OutOfRange) {
 
 TEST_F(ConfigTest, UnknownKeys) {
   EXPECT_EQ(error_of("[vm]\n\nramsize = 1\n"),
-            path("config.toml") +
-                ":3: unknown key vm.ramsize (known: ram_size_mib, num_vcpus, log_level, backend)");
+            path("config.toml") + ":3: unknown key vm.ramsize (known: ram_size_mib, num_vcpus, log_level, backend)");
   EXPECT_EQ(error_of("[guest]\npackages = []\n"),
             path("config.toml") + ":2: unknown key guest.packages (known: custom_packages, zfs)");
   EXPECT_EQ(error_of("[vn]\nnum_vcpus = 1\n"),
@@ -275,10 +275,8 @@ TEST_F(ConfigTest, UnreadableFileIsAnError) {
 
 TEST(ConfigFiles, DefaultFiles) {
   ::unsetenv("ALFS_SYSTEM_CONFIG");
-  EXPECT_THAT(default_config_files("/home/u"),
-              ElementsAre("/etc/anylinuxfs.toml", "/home/u/.anylinuxfs/config.toml"));
-  EXPECT_THAT(default_config_files("/home/u/"),
-              ElementsAre("/etc/anylinuxfs.toml", "/home/u/.anylinuxfs/config.toml"));
+  EXPECT_THAT(default_config_files("/home/u"), ElementsAre("/etc/anylinuxfs.toml", "/home/u/.anylinuxfs/config.toml"));
+  EXPECT_THAT(default_config_files("/home/u/"), ElementsAre("/etc/anylinuxfs.toml", "/home/u/.anylinuxfs/config.toml"));
   EXPECT_THAT(default_config_files(""), ElementsAre("/etc/anylinuxfs.toml"));
   EXPECT_EQ(user_config_file("/root"), "/root/.anylinuxfs/config.toml");
   ::setenv("ALFS_SYSTEM_CONFIG", "/srv/alfs.toml", 1);

@@ -74,7 +74,8 @@ void create_missing(const fs::path& path, int mode) {
   if (path.empty() || fs::exists(path)) return;
   create_missing(path.parent_path(), mode);
   std::error_code ec;
-  if (!fs::create_directory(path, ec) && ec) throw Error("cannot create directory " + path.string() + ": " + ec.message());
+  if (!fs::create_directory(path, ec) && ec)
+    throw Error("cannot create directory " + path.string() + ": " + ec.message());
   ::chmod(path.c_str(), static_cast<mode_t>(mode));
 }
 }  // namespace
@@ -92,8 +93,8 @@ UniqueFd open_run_log(const Paths& paths, const std::string& id) {
 }
 
 void mark_latest_logs(const Paths& paths, const std::string& id, const std::set<std::string>& running) {
-  for (const auto& [target, name] : {std::pair{log_file(paths, id), "latest.log"},
-                                     std::pair{console_log_file(paths, id), "latest.console.log"}}) {
+  for (const auto& [target, name] :
+       {std::pair{log_file(paths, id), "latest.log"}, std::pair{console_log_file(paths, id), "latest.console.log"}}) {
     std::string link = paths.logs_dir + "/" + name;
     std::string tmp = link + ".new";
     ::unlink(tmp.c_str());
@@ -110,8 +111,10 @@ void prune_logs(const std::string& logs_dir, const std::string& current, const s
     if (entry.is_symlink(ec) || !entry.is_regular_file(ec)) continue;  // latest.log and the like
     std::string name = entry.path().filename();
     std::string id;
-    if (name.ends_with(".console.log")) id = name.substr(0, name.size() - 12);
-    else if (name.ends_with(".log")) id = name.substr(0, name.size() - 4);
+    if (name.ends_with(".console.log"))
+      id = name.substr(0, name.size() - 12);
+    else if (name.ends_with(".log"))
+      id = name.substr(0, name.size() - 4);
     if (id.empty() || id == current) continue;
     auto mtime = entry.last_write_time(ec);
     if (ec) continue;

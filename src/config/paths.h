@@ -17,16 +17,16 @@ struct Paths {
   // in their home even when root does the work). Directories we create there are theirs.
   uid_t owner_uid = 0;
   gid_t owner_gid = 0;
-  std::string home;          // the invoking user's home
-  std::string data_dir;      // ~/.anylinuxfs
-  std::string image_root;    // guest image cache: $ALFS_IMAGE_DIR or ~/.anylinuxfs/image
+  std::string home;        // the invoking user's home
+  std::string data_dir;    // ~/.anylinuxfs
+  std::string image_root;  // guest image cache: $ALFS_IMAGE_DIR or ~/.anylinuxfs/image
   // $ALFS_IMAGE_DIR is set: the cache is where the administrator put it (sudo passes the
   // variable only when its policy keeps it), and root works in it as root, not as the user.
   bool image_root_is_roots = false;
-  std::string instances_dir; // one directory per running instance
-  std::string logs_dir;      // host and console logs of the current and last runs
-  std::string agent_binary;  // anylinuxfs-agent, installed to libexec/anylinuxfs/
-  std::string share_dir;     // build-guest-image.sh and guest-packages.txt
+  std::string instances_dir;  // one directory per running instance
+  std::string logs_dir;       // host and console logs of the current and last runs
+  std::string agent_binary;   // anylinuxfs-agent, installed to libexec/anylinuxfs/
+  std::string share_dir;      // build-guest-image.sh and guest-packages.txt
 };
 
 // From the environment ($HOME, $SUDO_USER, $ALFS_IMAGE_DIR) and /proc/self/exe.

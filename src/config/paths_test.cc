@@ -26,8 +26,10 @@ struct ScopedEnv {
     ::setenv(name, value, 1);
   }
   ~ScopedEnv() {
-    if (old_.empty()) ::unsetenv(name_);
-    else ::setenv(name_, old_.c_str(), 1);
+    if (old_.empty())
+      ::unsetenv(name_);
+    else
+      ::setenv(name_, old_.c_str(), 1);
   }
   const char* name_;
   std::string old_;
@@ -105,9 +107,9 @@ TEST(PruneLogs, KeepsTheNewestRunsTheCurrentOneAndRunningOnes) {
   fs::last_write_time(dir / "11.console.log", fs::file_time_type::clock::now());
 
   prune_logs(dir.string(), "shell-9", {"12"}, 4);
-  EXPECT_EQ(files_in(dir), (std::set<std::string>{"latest.log", "shell-9.log", "1.log", "1.console.log", "2.log",
-                                                  "2.console.log", "11.log", "11.console.log", "12.log",
-                                                  "12.console.log"}));
+  EXPECT_EQ(files_in(dir),
+            (std::set<std::string>{"latest.log", "shell-9.log", "1.log", "1.console.log", "2.log", "2.console.log",
+                                   "11.log", "11.console.log", "12.log", "12.console.log"}));
 }
 
 TEST(PruneLogs, MarkingTheLatestRunPointsTheLinksAndPrunesAllButTheRunningOnes) {

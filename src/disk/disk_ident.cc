@@ -60,8 +60,8 @@ std::vector<DiskRef> parse_disks(std::string_view text, const std::vector<std::s
 void check_lvm_name(std::string_view text, std::string_view what, std::string_view name) {
   if (name.empty()) throw bad_ident(text, std::string(what) + " name is empty; " + std::string(kLvmUsage));
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
-              c == '_' || c == '.' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '_' ||
+              c == '.' || c == '-';
     if (!ok) {
       throw bad_ident(text, std::string(what) + " name '" + std::string(name) +
                                 "' has a character LVM does not allow (only letters, digits, + _ . -)");
@@ -81,8 +81,7 @@ std::string join_disks(const std::vector<DiskRef>& disks) {
 }  // namespace
 
 DiskIdent parse_disk_ident(std::string_view text) {
-  if (text.empty())
-    throw Error("empty disk identifier: expected a device, an image file, lvm:... or raid:...");
+  if (text.empty()) throw Error("empty disk identifier: expected a device, an image file, lvm:... or raid:...");
   DiskIdent ident;
   ident.text = std::string(text);
 

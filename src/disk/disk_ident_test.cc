@@ -122,15 +122,13 @@ TEST(DiskIdent, LvmMissingParts) {
 }
 
 TEST(DiskIdent, LvmNamesWithForbiddenCharacters) {
-  EXPECT_THAT(error_of("lvm:my vg:disk:lv"),
-              HasSubstr("volume group name 'my vg' has a character LVM does not allow"));
+  EXPECT_THAT(error_of("lvm:my vg:disk:lv"), HasSubstr("volume group name 'my vg' has a character LVM does not allow"));
   EXPECT_THAT(error_of("lvm:vg:disk:lv@s1"),
               HasSubstr("logical volume name 'lv@s1' has a character LVM does not allow"));
 }
 
 TEST(DiskIdent, RaidWithoutDisks) {
-  EXPECT_EQ(error_of("raid:"),
-            "bad disk identifier 'raid:': a raid identifier needs raid:<disk>[:<disk>...]");
+  EXPECT_EQ(error_of("raid:"), "bad disk identifier 'raid:': a raid identifier needs raid:<disk>[:<disk>...]");
 }
 
 }  // namespace

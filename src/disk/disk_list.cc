@@ -14,8 +14,8 @@
 #include "common/fd.h"
 #include "disk/disk_ident.h"
 #include "disk/probe.h"
-#include "host/user_files.h"
 #include "disk/volume.h"
+#include "host/user_files.h"
 
 namespace alfs {
 
@@ -109,7 +109,8 @@ ListedDisk describe_by_probe(const std::string& path, DiskKind kind) {
       return disk;
     }
     for (const PartitionInfo& p : list_partitions(path))
-      disk.volumes.push_back({p.number, p.content.fstype, p.content.label, p.size_bytes, to_string(DiskRef{path, p.number})});
+      disk.volumes.push_back(
+          {p.number, p.content.fstype, p.content.label, p.size_bytes, to_string(DiskRef{path, p.number})});
   } catch (const Error& e) {
     disk.error = e.what();
   }
@@ -143,7 +144,8 @@ ListedDisk describe_block_disk(const HostPaths& host, const fs::path& disk_dir, 
     // Unreadable (typically: not root): the structure is still worth showing.
     disk.error = e.what();
     disk.volumes.clear();
-    for (const SysfsPartition& p : known) disk.volumes.push_back({p.number, "", "", p.size_bytes, host.dev + "/" + p.name});
+    for (const SysfsPartition& p : known)
+      disk.volumes.push_back({p.number, "", "", p.size_bytes, host.dev + "/" + p.name});
     if (known.empty()) disk.volumes.push_back({0, "", "", disk.size_bytes, header});
   }
   return disk;
@@ -194,9 +196,10 @@ std::vector<ListedDisk> list_named_disks(const std::vector<std::string>& paths, 
 
 bool is_shown(const std::string& type, ListFilter filter) {
   static const std::set<std::string> kLinux = {
-      "ext2",     "ext3",     "ext4",    "btrfs",       "xfs",         "f2fs",        "jfs",
-      "reiserfs", "nilfs2",   "bcachefs", "erofs",      "squashfs",    "crypto_LUKS", "LVM2_member",
-      "linux_raid_member", "zfs_member"};
+      "ext2",      "ext3",     "ext4",        "btrfs",       "xfs",
+      "f2fs",      "jfs",      "reiserfs",    "nilfs2",      "bcachefs",
+      "erofs",     "squashfs", "crypto_LUKS", "LVM2_member", "linux_raid_member",
+      "zfs_member"};
   static const std::set<std::string> kMicrosoft = {"ntfs", "exfat", "vfat", "BitLocker"};
   switch (filter) {
     case ListFilter::kLinux:

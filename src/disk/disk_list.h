@@ -15,9 +15,9 @@ enum class DiskKind { kExternal, kInternal, kImage, kVolume, kVolumeGroup };
 
 // One row: a partition, or (index 0) a filesystem or container on the whole disk.
 struct ListedVolume {
-  int index = 0;           // the partition number (N of /dev/sdbN and img@sN); 0: the whole disk
-  std::string type;        // blkid TYPE: "ext4", "crypto_LUKS", ...; empty: unknown or unreadable
-  std::string name;        // the filesystem's label
+  int index = 0;     // the partition number (N of /dev/sdbN and img@sN); 0: the whole disk
+  std::string type;  // blkid TYPE: "ext4", "crypto_LUKS", ...; empty: unknown or unreadable
+  std::string name;  // the filesystem's label
   uint64_t size_bytes = 0;
   std::string identifier;  // what `mount` accepts for it
   // An encrypted container opened with `list -d`: what it holds.
@@ -35,8 +35,8 @@ struct ListedDisk {
   std::string format = "raw";  // "qcow2": only the guest sees inside, so it has no rows
   std::string scheme;          // blkid PTTYPE: "gpt", "dos", ...; empty: no partition table, or unreadable
   uint64_t size_bytes = 0;
-  std::string backing_file;    // a loop device's image file
-  std::string error;           // why the disk could not be read; its rows are then what sysfs knows
+  std::string backing_file;  // a loop device's image file
+  std::string error;         // why the disk could not be read; its rows are then what sysfs knows
   std::vector<ListedVolume> volumes;
   friend bool operator==(const ListedDisk&, const ListedDisk&) = default;
 };

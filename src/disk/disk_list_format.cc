@@ -55,11 +55,16 @@ std::string row(int index, const std::string& type, const std::string& name, uin
 
 std::string kind_text(DiskKind kind) {
   switch (kind) {
-    case DiskKind::kExternal: return "external, physical";
-    case DiskKind::kInternal: return "internal, physical";
-    case DiskKind::kImage: return "disk image";
-    case DiskKind::kVolume: return "volume";
-    case DiskKind::kVolumeGroup: return "volume group";
+    case DiskKind::kExternal:
+      return "external, physical";
+    case DiskKind::kInternal:
+      return "internal, physical";
+    case DiskKind::kImage:
+      return "disk image";
+    case DiskKind::kVolume:
+      return "volume";
+    case DiskKind::kVolumeGroup:
+      return "volume group";
   }
   return {};
 }
@@ -67,11 +72,16 @@ std::string kind_text(DiskKind kind) {
 // JSON names of the kinds (docs/list-json.md).
 std::string kind_key(DiskKind kind) {
   switch (kind) {
-    case DiskKind::kExternal: return "external";
-    case DiskKind::kInternal: return "internal";
-    case DiskKind::kImage: return "image";
-    case DiskKind::kVolume: return "volume";
-    case DiskKind::kVolumeGroup: return "volume_group";
+    case DiskKind::kExternal:
+      return "external";
+    case DiskKind::kInternal:
+      return "internal";
+    case DiskKind::kImage:
+      return "image";
+    case DiskKind::kVolume:
+      return "volume";
+    case DiskKind::kVolumeGroup:
+      return "volume_group";
   }
   return {};
 }
@@ -132,10 +142,10 @@ std::string format_json(const std::vector<ListedDisk>& disks) {
   Json list = Json::array();
   for (const ListedDisk& disk : disks) {
     Json d = {{"path", disk.path},
-                        {"kind", kind_key(disk.kind)},
-                        {"format", disk.format},
-                        {"scheme", text_or_null(disk.scheme)},
-                        {"size_bytes", disk.size_bytes}};
+              {"kind", kind_key(disk.kind)},
+              {"format", disk.format},
+              {"scheme", text_or_null(disk.scheme)},
+              {"size_bytes", disk.size_bytes}};
     if (!disk.backing_file.empty()) d["backing_file"] = disk.backing_file;
     if (!disk.error.empty()) d["error"] = disk.error;
     Json volumes = Json::array();

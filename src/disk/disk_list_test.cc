@@ -245,19 +245,23 @@ TEST(ListFilter, LinuxOnlyIsLinuxFilesystemsAndContainers) {
   for (const char* type : {"ext2", "ext3", "ext4", "btrfs", "xfs", "f2fs", "jfs", "reiserfs", "nilfs2", "crypto_LUKS",
                            "LVM2_member", "linux_raid_member", "zfs_member"})
     EXPECT_TRUE(is_shown(type, ListFilter::kLinux)) << type;
-  for (const char* type : {"vfat", "ntfs", "hfsplus", "swap", ""}) EXPECT_FALSE(is_shown(type, ListFilter::kLinux)) << type;
+  for (const char* type : {"vfat", "ntfs", "hfsplus", "swap", ""})
+    EXPECT_FALSE(is_shown(type, ListFilter::kLinux)) << type;
 }
 
 TEST(ListFilter, MicrosoftOnlyIsNtfsExfatFatAndBitLocker) {
-  for (const char* type : {"ntfs", "exfat", "vfat", "BitLocker"}) EXPECT_TRUE(is_shown(type, ListFilter::kMicrosoft)) << type;
+  for (const char* type : {"ntfs", "exfat", "vfat", "BitLocker"})
+    EXPECT_TRUE(is_shown(type, ListFilter::kMicrosoft)) << type;
   for (const char* type : {"ext4", "crypto_LUKS", ""}) EXPECT_FALSE(is_shown(type, ListFilter::kMicrosoft)) << type;
 }
 
 TEST(FilterDisks, DropsHiddenRowsThenDisksLeftEmptyUnlessNamedOrFailed) {
-  ListedDisk windows{.path = "/dev/sda", .scheme = "gpt", .volumes = {{1, "vfat", "EFI", 1, "/dev/sda1"},
-                                                                       {2, "ntfs", "C", 2, "/dev/sda2"}}};
-  ListedDisk linux_disk{.path = "/dev/sdb", .scheme = "dos", .volumes = {{1, "ext4", "root", 3, "/dev/sdb1"},
-                                                                           {2, "swap", "", 4, "/dev/sdb2"}}};
+  ListedDisk windows{.path = "/dev/sda",
+                     .scheme = "gpt",
+                     .volumes = {{1, "vfat", "EFI", 1, "/dev/sda1"}, {2, "ntfs", "C", 2, "/dev/sda2"}}};
+  ListedDisk linux_disk{.path = "/dev/sdb",
+                        .scheme = "dos",
+                        .volumes = {{1, "ext4", "root", 3, "/dev/sdb1"}, {2, "swap", "", 4, "/dev/sdb2"}}};
   ListedDisk failed{.path = "/dev/sdc", .error = "cannot open /dev/sdc: Permission denied"};
 
   std::vector<ListedDisk> shown = filter_disks({windows, linux_disk, failed}, ListFilter::kDefault, false);

@@ -57,7 +57,8 @@ Report read_report(const json& report) {
         field(d, "parents", std::vector<std::string>(), "a device")};
   }
   for (const auto& e : field(report, "errors", json::array(), "the report"))
-    r.errors.emplace_back(field(e, "device", std::string(), "an error"), field(e, "message", std::string(), "an error"));
+    r.errors.emplace_back(field(e, "device", std::string(), "an error"),
+                          field(e, "message", std::string(), "an error"));
   for (const auto& v : field(report, "volumes", json::array(), "the report")) {
     r.volumes.push_back({field(v, "vg", std::string(), "a volume"), field(v, "lv", std::string(), "a volume"),
                          field(v, "device", std::string(), "a volume")});

@@ -80,9 +80,9 @@ TEST(GuestListing, PartitionMembersAndAVolumeGroupOverTwoDisks) {
 // Found by fuzz/listing_fuzz.cc: a report field of the wrong type (or a float where a
 // size goes) escaped as a JSON exception, "unexpected error" for `list`.
 TEST(GuestListing, AMalformedReportIsAnErrorAndChangesNothing) {
-  for (const char* text : {R"({"devices":[{"path":["/dev/vda"]}]})", R"({"devices":[{"path":"/dev/vda","size":1.5e300}]})",
-                           R"({"devices":[0]})", R"({"errors":{"device":"/dev/vda"}})", R"({"volumes":[{"vg":7}]})",
-                           R"([])"}) {
+  for (const char* text :
+       {R"({"devices":[{"path":["/dev/vda"]}]})", R"({"devices":[{"path":"/dev/vda","size":1.5e300}]})",
+        R"({"devices":[0]})", R"({"errors":{"device":"/dev/vda"}})", R"({"volumes":[{"vg":7}]})", R"([])"}) {
     std::vector<ListedDisk> disks = {image("a.img", "ext4")};
     std::vector<ListedDisk> before = disks;
     try {

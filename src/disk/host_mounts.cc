@@ -79,9 +79,8 @@ std::vector<HostMount> host_mounts_of(const std::string& disk_path, std::string_
       mounts.push_back({entry.source, entry.mount_point});
   }
   // A mount inside another has the longer path: it goes first.
-  std::stable_sort(mounts.begin(), mounts.end(), [](const HostMount& a, const HostMount& b) {
-    return a.mount_point.size() > b.mount_point.size();
-  });
+  std::stable_sort(mounts.begin(), mounts.end(),
+                   [](const HostMount& a, const HostMount& b) { return a.mount_point.size() > b.mount_point.size(); });
   return mounts;
 }
 

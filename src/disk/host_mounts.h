@@ -9,7 +9,7 @@
 namespace alfs {
 
 struct HostMount {
-  std::string source;       // as mountinfo shows it: "/dev/sdb1", "/dev/loop0p1", ...
+  std::string source;  // as mountinfo shows it: "/dev/sdb1", "/dev/loop0p1", ...
   std::string mount_point;
 };
 

@@ -14,9 +14,9 @@
 #include "common/fd.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
-#include "host/mount_point.h"
 #include "config/paths.h"
 #include "disk/test_disks.h"
+#include "host/mount_point.h"
 
 namespace alfs {
 namespace {
@@ -75,8 +75,12 @@ TEST_F(HostMountsTest, ImageFileThroughItsLoopDevicesWithFakeSysfs) {
       "42 27 7:1 / /media/other rw - ext4 /dev/loop1 rw\n"
       "43 27 7:2 / /media/deleted rw - ext4 /dev/loop2 rw\n"
       "44 27 7:3 / /media/sda rw - ext4 /dev/sda rw\n"
-      "45 27 0:50 / /media/fuse2fs rw - fuse.fuse2fs " + canonical + " rw\n"
-      "46 27 0:51 / /mnt/alfs rw - fuse.anylinuxfs anylinuxfs:" + image + " rw\n"
+      "45 27 0:50 / /media/fuse2fs rw - fuse.fuse2fs " +
+      canonical +
+      " rw\n"
+      "46 27 0:51 / /mnt/alfs rw - fuse.anylinuxfs anylinuxfs:" +
+      image +
+      " rw\n"
       "47 27 259:0 /sub /srv/bind rw - ext4 /dev/loop0p1 rw\n";
   EXPECT_EQ(described(host_mounts_of(image, mountinfo, sysfs.string())),
             (std::vector<std::string>{"/dev/loop0p2 on /media/p 1/inner", canonical + " on /media/fuse2fs",
@@ -107,8 +111,12 @@ TEST_F(HostMountsTest, BlockDeviceAndItsPartitionsWithFakeSysfs) {
   std::string mountinfo =
       "27 1 254:0 / / rw - ext4 /dev/vda rw\n"
       "50 27 8:17 / /mnt/a\\040b rw shared:5 - ext4 /dev/sdb1 rw\n"
-      "51 27 0:45 / /mnt/btrfs rw - btrfs " + sdb2 + " rw\n"
-      "52 27 0:46 / /mnt/btrfs-other rw - btrfs " + sdc + " rw\n"
+      "51 27 0:45 / /mnt/btrfs rw - btrfs " +
+      sdb2 +
+      " rw\n"
+      "52 27 0:46 / /mnt/btrfs-other rw - btrfs " +
+      sdc +
+      " rw\n"
       "53 27 8:32 / /mnt/c rw - ext4 /dev/sdc rw\n"
       "54 27 8:16 / /mnt/w rw - ext4 /dev/sdb rw\n"
       "55 27 0:47 / /mnt/tmp rw - tmpfs tmpfs rw\n";

@@ -1,8 +1,9 @@
 // The -o options a mount passes to the guest.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 namespace alfs {
 

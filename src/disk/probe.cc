@@ -51,8 +51,7 @@ Disk open_disk(const std::string& path) {
   if (S_ISREG(st.st_mode)) {
     disk.size = static_cast<uint64_t>(st.st_size);
   } else if (S_ISBLK(st.st_mode)) {
-    if (::ioctl(disk.fd.get(), BLKGETSIZE64, &disk.size) != 0)
-      throw SystemError("cannot get the size of " + path);
+    if (::ioctl(disk.fd.get(), BLKGETSIZE64, &disk.size) != 0) throw SystemError("cannot get the size of " + path);
   } else {
     throw Error(path + " is " + file_kind(st.st_mode) + ", not a disk or disk image");
   }
@@ -164,17 +163,15 @@ PartitionInfo probe_partition(const std::string& path, int number) {
     if (p.number == number) {
       if (p.start_bytes + p.size_bytes > disk.size) {
         throw Error("partition " + std::to_string(number) + " of " + path +
-                    " runs past the end of the image (it ends at byte " +
-                    std::to_string(p.start_bytes + p.size_bytes) + ", the image has " +
-                    std::to_string(disk.size) + " bytes)");
+                    " runs past the end of the image (it ends at byte " + std::to_string(p.start_bytes + p.size_bytes) +
+                    ", the image has " + std::to_string(disk.size) + " bytes)");
       }
       return p;
     }
     numbers += (numbers.empty() ? "s" : ", s") + std::to_string(p.number);
   }
-  std::string has = table.partitions.empty()
-                        ? "its partition table is empty"
-                        : "it has " + std::to_string(table.partitions.size()) + ": " + numbers;
+  std::string has = table.partitions.empty() ? "its partition table is empty"
+                                             : "it has " + std::to_string(table.partitions.size()) + ": " + numbers;
   throw Error(path + " has no partition " + std::to_string(number) + " (" + has + ")");
 }
 

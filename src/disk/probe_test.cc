@@ -9,8 +9,8 @@
 #include <functional>
 
 #include "common/error.h"
-#include "common/temp_dir.h"
 #include "common/fd.h"
+#include "common/temp_dir.h"
 #include "disk/test_disks.h"
 
 namespace alfs {
@@ -41,8 +41,7 @@ TEST(Probe, EmptyFile) {
 }
 
 TEST(Probe, NotADiskFile) {
-  EXPECT_EQ(error_of([] { probe_path("/dev/null"); }),
-            "/dev/null is a character device, not a disk or disk image");
+  EXPECT_EQ(error_of([] { probe_path("/dev/null"); }), "/dev/null is a character device, not a disk or disk image");
   TempDir dir;
   std::string fifo = dir.file("fifo");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
@@ -161,8 +160,7 @@ TEST(Probe, EmptyPartitionTable) {
   RETURN_IF_NOT_SET_UP();
   EXPECT_EQ(probe_path(path).part_table, "gpt");
   EXPECT_TRUE(list_partitions(path).empty());
-  EXPECT_EQ(error_of([&] { probe_partition(path, 1); }),
-            path + " has no partition 1 (its partition table is empty)");
+  EXPECT_EQ(error_of([&] { probe_partition(path, 1); }), path + " has no partition 1 (its partition table is empty)");
 }
 
 TEST(Probe, PartitionPastTheEndOfATruncatedImage) {
@@ -181,8 +179,7 @@ TEST(Probe, PartitionPastTheEndOfATruncatedImage) {
   EXPECT_EQ(parts[1].size_bytes, 10 * kMiB);
   EXPECT_EQ(probe_partition(path, 1).size_bytes, 4 * kMiB);
   EXPECT_EQ(error_of([&] { probe_partition(path, 2); }),
-            "partition 2 of " + path +
-                " runs past the end of the image (it ends at byte 15728640, the image has " +
+            "partition 2 of " + path + " runs past the end of the image (it ends at byte 15728640, the image has " +
                 std::to_string(8 * kMiB) + " bytes)");
 }
 

@@ -59,8 +59,8 @@ void make_sparse(const std::string& path, uint64_t size) {
 
 void make_gpt_image(const std::string& image) {
   make_sparse(image, 20 * kMiB);
-  partition(image, std::string("label: gpt\n") + "start=2048, size=8192, type=" + kLinuxFsGuid +
-                       ", name=\"root\"\n" + "start=10240, size=8192, type=" + kBasicDataGuid + "\n");
+  partition(image, std::string("label: gpt\n") + "start=2048, size=8192, type=" + kLinuxFsGuid + ", name=\"root\"\n" +
+                       "start=10240, size=8192, type=" + kBasicDataGuid + "\n");
   if (testing::Test::IsSkipped() || testing::Test::HasFatalFailure()) return;
   run({"mkfs.ext4", "-q", "-F", "-L", "p1label", "-E", "offset=1048576", image, "4M"});
   if (testing::Test::IsSkipped() || testing::Test::HasFatalFailure()) return;

@@ -99,8 +99,8 @@ Volume resolve_volume(const DiskIdent& ident, const std::string& fstype_override
         probe = member->content;
       }
       if (probe.fstype == "LVM2_member" && v.volume_group.empty())
-        throw Error(to_string(ref) + " is an LVM physical volume: mount a logical volume of it as lvm:<vg>:" +
-                    to_string(ref) + ":<lv>");
+        throw Error(to_string(ref) +
+                    " is an LVM physical volume: mount a logical volume of it as lvm:<vg>:" + to_string(ref) + ":<lv>");
       if (probe.fstype == "linux_raid_member" && !v.raid)
         throw Error(to_string(ref) + " is a RAID member: mount the array as raid:" + to_string(ref) + "[:<disk>...]");
     }
@@ -111,7 +111,8 @@ Volume resolve_volume(const DiskIdent& ident, const std::string& fstype_override
   }
   const ProbeResult& first = v.probes.front();
   if (v.disks.front().format == "raw" && first.fstype.empty() && fstype_override.empty())
-    throw Error(v.drive_names.front() + ": no filesystem found (the disk is empty, or its content is unknown); "
+    throw Error(v.drive_names.front() +
+                ": no filesystem found (the disk is empty, or its content is unknown); "
                 "pass -t <type> to try a driver anyway");
   v.fstype = !fstype_override.empty() ? fstype_override : is_container_type(first.fstype) ? "" : first.fstype;
   if (!v.logical_volume.empty()) {

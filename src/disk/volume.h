@@ -15,14 +15,14 @@ struct AttachedDisk {
 };
 
 struct Volume {
-  std::vector<AttachedDisk> disks;          // attach order: /dev/vda, /dev/vdb, ...
-  std::vector<std::string> guest_devices;   // per disk: the device (or partition) in the guest
-  std::vector<std::string> drive_names;     // per disk: as the user named it (for prompts)
-  std::vector<ProbeResult> probes;          // per disk, as the host sees it (nothing for qcow2)
-  std::string volume_group, logical_volume; // lvm: identifiers
-  bool raid = false;                        // raid: identifiers
-  std::string fstype;                       // the filesystem, when the host can see it (not inside a container)
-  std::string name;                         // for the default mount point
+  std::vector<AttachedDisk> disks;           // attach order: /dev/vda, /dev/vdb, ...
+  std::vector<std::string> guest_devices;    // per disk: the device (or partition) in the guest
+  std::vector<std::string> drive_names;      // per disk: as the user named it (for prompts)
+  std::vector<ProbeResult> probes;           // per disk, as the host sees it (nothing for qcow2)
+  std::string volume_group, logical_volume;  // lvm: identifiers
+  bool raid = false;                         // raid: identifiers
+  std::string fstype;                        // the filesystem, when the host can see it (not inside a container)
+  std::string name;                          // for the default mount point
 };
 
 // Types blkid reports for containers the guest opens before it finds a filesystem.

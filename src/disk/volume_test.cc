@@ -27,14 +27,15 @@ TEST(ResolveVolume, AWholeDiskWithAPartitionTableListsItsPartitions) {
   TempDir dir("alfs-volume");
   std::string img = dir.file("disk.img");
   sh("truncate -s 64M " + img + " && printf 'label: gpt\\nsize=20M, name=root\\nsize=20M\\n' | sfdisk -q " + img +
-     " && truncate -s 20M " + dir.file("p1") + " && mkfs.ext4 -q -L rootfs " + dir.file("p1") + " && dd if=" +
-     dir.file("p1") + " of=" + img + " bs=1M seek=1 conv=notrunc status=none");
+     " && truncate -s 20M " + dir.file("p1") + " && mkfs.ext4 -q -L rootfs " + dir.file("p1") +
+     " && dd if=" + dir.file("p1") + " of=" + img + " bs=1M seek=1 conv=notrunc status=none");
   try {
     resolve_volume(parse_disk_ident(img), "");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), img + " holds a gpt partition table, not a filesystem: mount one of its partitions: " +
-                                         img + "@s1 (ext4 \"rootfs\", 20.0 MiB), " + img + "@s2 (unknown, 20.0 MiB)");
+    EXPECT_EQ(std::string(e.what()),
+              img + " holds a gpt partition table, not a filesystem: mount one of its partitions: " + img +
+                  "@s1 (ext4 \"rootfs\", 20.0 MiB), " + img + "@s2 (unknown, 20.0 MiB)");
   }
   Volume v = resolve_volume(parse_disk_ident(img + "@s1"), "");
   EXPECT_EQ(v.guest_devices, std::vector<std::string>{"/dev/vda1"});

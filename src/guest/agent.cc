@@ -71,7 +71,8 @@ std::string Agent::export_options(const protocol::MountRequest& r, int fsid, boo
   // client is root in the guest, so the invoking user can write anywhere on a filesystem
   // whose files belong to others.
   std::string squash = r.squash_to_root ? "all_squash,anonuid=0,anongid=0" : shared ? "root_squash" : "no_root_squash";
-  return std::string(r.read_only ? "ro" : "rw") + ",sync," + squash + ",insecure,no_subtree_check,fsid=" + std::to_string(fsid);
+  return std::string(r.read_only ? "ro" : "rw") + ",sync," + squash +
+         ",insecure,no_subtree_check,fsid=" + std::to_string(fsid);
 }
 
 std::optional<GuestError> Agent::step(const std::string& name, const std::vector<std::string>& argv,
@@ -113,9 +114,9 @@ std::optional<GuestError> Agent::assemble(protocol::MountRequest& r, std::string
     active_vg_ = r.volume_group;
     source = "/dev/" + r.volume_group + "/" + r.logical_volume;
     if (!runner_.run({"test", "-b", source}, 5s).ok())
-      return GuestError{"lvm", "logical volume " + r.logical_volume + " not found in volume group " +
-                                   r.volume_group + " (it has: " +
-                                   words(query({"lvs", "--noheadings", "-o", "lv_name", r.volume_group})) + ")"};
+      return GuestError{
+          "lvm", "logical volume " + r.logical_volume + " not found in volume group " + r.volume_group +
+                     " (it has: " + words(query({"lvs", "--noheadings", "-o", "lv_name", r.volume_group})) + ")"};
   }
   return std::nullopt;
 }
@@ -156,8 +157,8 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
   bool pool = type == "zfs_member";
   // A pool's datasets are mounted below the alternate root.
   std::string mount_point = pool ? kZfsAltroot : protocol::kGuestMountPoint;
-  script_env_ = {"ALFS_VM_MOUNT_POINT=" + mount_point, "ALFS_VM_DEVICE=" + source,
-                 "ALFS_VM_FSTYPE=" + type, "ALFS_DISK=" + r.disk, "ALFS_ACTION=" + r.action.name};
+  script_env_ = {"ALFS_VM_MOUNT_POINT=" + mount_point, "ALFS_VM_DEVICE=" + source, "ALFS_VM_FSTYPE=" + type,
+                 "ALFS_DISK=" + r.disk, "ALFS_ACTION=" + r.action.name};
   script_env_.insert(script_env_.end(), r.action.environment.begin(), r.action.environment.end());
   if (auto e = script("before_mount", action_.before_mount)) return e;
   scripts_started_ = true;
@@ -249,17 +250,18 @@ std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   as_mounted.read_only = r.read_only || volume_.read_only;
   for (const auto& [client, shared] : {std::pair{r.export_client, false}, std::pair{r.shared_client, true}}) {
     if (client.empty()) continue;
-    if (auto e = step("nfs", {"exportfs", "-i", "-o", export_options(as_mounted, 1, shared), client + ":" + export_path_},
-                      10s))
+    if (auto e = step(
+            "nfs", {"exportfs", "-i", "-o", export_options(as_mounted, 1, shared), client + ":" + export_path_}, 10s))
       return e;
     // A pool's other datasets are filesystems of their own: each needs its own fsid, and
     // nohide lets an NFSv3 client step into it from the parent's directory.
     if (export_path_ == zfs_.root()) {
       int fsid = 2;
       for (const auto& path : zfs_.nested())
-        if (auto e = step("nfs", {"exportfs", "-i", "-o", export_options(as_mounted, fsid++, shared) + ",nohide",
-                                  client + ":" + path},
-                          10s))
+        if (auto e = step(
+                "nfs",
+                {"exportfs", "-i", "-o", export_options(as_mounted, fsid++, shared) + ",nohide", client + ":" + path},
+                10s))
           return e;
     }
   }

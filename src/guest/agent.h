@@ -24,7 +24,7 @@ inline constexpr int kNfsMaxBlockBytes = 1 << 20;
 
 // What the guest found mounted, reported with "ready".
 struct MountedVolume {
-  std::string fstype;      // the filesystem's type ("ntfs", even when ntfs-3g's "fuseblk" mounts it)
+  std::string fstype;  // the filesystem's type ("ntfs", even when ntfs-3g's "fuseblk" mounts it)
   std::string label;
   bool read_only = false;  // as mounted: a driver may fall back to read-only by itself
   std::string warning;     // what mount(8) said while succeeding (e.g. ntfs-3g's fallback)
@@ -90,7 +90,7 @@ class Agent {
   std::vector<std::string> script_env_;  // ALFS_* and the action's environment
   std::string export_path_;
   std::string shutdown_warning_;
-  bool scripts_started_ = false;         // before_unmount runs only after before_mount did
+  bool scripts_started_ = false;     // before_unmount runs only after before_mount did
   std::vector<std::string> opened_;  // dm-crypt mappings, to close at shutdown
   bool raid_assembled_ = false;
   std::string active_vg_;

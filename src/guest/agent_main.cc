@@ -110,8 +110,7 @@ void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& ke
   bool clean = agent.shutdown();
   kernel_log.flush_to_console();
   log(clean ? "filesystem unmounted" : "filesystem NOT unmounted cleanly");
-  if (!host_gone)
-    send_quietly(channel, {{"type", "stopped"}, {"clean", clean}, {"warning", agent.shutdown_warning()}});
+  if (!host_gone) send_quietly(channel, {{"type", "stopped"}, {"clean", clean}, {"warning", agent.shutdown_warning()}});
 }
 
 void serve_shell(LineChannel& channel, const json& message) {

@@ -65,7 +65,8 @@ TEST(AgentWithFakeRunner, ASharedClientIsExportedWithRootSquashed) {
   EXPECT_TRUE(contains(runner.calls,
                        "exportfs -i -o rw,sync,root_squash,insecure,no_subtree_check,fsid=1 127.0.0.2:/mnt/disk"));
   r.squash_to_root = true;
-  EXPECT_EQ(Agent::export_options(r, 1, true), "rw,sync,all_squash,anonuid=0,anongid=0,insecure,no_subtree_check,fsid=1");
+  EXPECT_EQ(Agent::export_options(r, 1, true),
+            "rw,sync,all_squash,anonuid=0,anongid=0,insecure,no_subtree_check,fsid=1");
 }
 
 TEST(AgentWithFakeRunner, ReadOnlyMountsAndExportsReadOnly) {
@@ -144,8 +145,9 @@ TEST(AgentWithFakeRunner, AnActionCanExportAnotherPath) {
   Agent agent(runner);
   ASSERT_FALSE(agent.mount(r).has_value());
   EXPECT_EQ(agent.export_path(), "/mnt/disk/repo");
-  EXPECT_NE(call_index(runner.calls, "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1 "
-                                     "10.0.2.2:/mnt/disk/repo"),
+  EXPECT_NE(call_index(runner.calls,
+                       "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1 "
+                       "10.0.2.2:/mnt/disk/repo"),
             runner.calls.size());
 }
 
@@ -262,7 +264,8 @@ TEST(AgentWithFakeRunner, SeveralDevicesAreScannedAsOneBtrfs) {
 
 TEST(AgentWithFakeRunner, ADriversReadOnlyFallbackIsReportedAndExported) {
   FakeRunner runner;
-  runner.outputs["mount -t ntfs"] = "Falling back to read-only mount because the NTFS partition is in an unsafe state.\n";
+  runner.outputs["mount -t ntfs"] =
+      "Falling back to read-only mount because the NTFS partition is in an unsafe state.\n";
   // The latest mount on /mnt/disk counts.
   runner.files["/proc/self/mounts"] += "/dev/vda /mnt/disk fuseblk ro,relatime,user_id=0 0 0\n";
   Agent agent(runner);
@@ -407,7 +410,8 @@ TEST(AgentWithFakeRunner, TheNetworkIsConfiguredByOneIpProcess) {
 
 TEST(AgentWithFakeRunner, BehindGvproxyTheGuestTakesItsNetwork) {
   FakeRunner runner;
-  Agent agent(runner, parse_boot_params("console=hvc0 alfs.channel=vsock alfs.net=192.168.127.2/24,192.168.127.1").network);
+  Agent agent(runner,
+              parse_boot_params("console=hvc0 alfs.channel=vsock alfs.net=192.168.127.2/24,192.168.127.1").network);
   ASSERT_EQ(agent.mount(request()), std::nullopt);
   EXPECT_TRUE(contains(runner.calls, "modprobe -a virtio_net nfsd"));
   EXPECT_EQ(runner.inputs, std::vector<std::string>{"link set lo up\naddr add 192.168.127.2/24 dev eth0\n"
@@ -420,9 +424,9 @@ TEST(AgentWithFakeRunner, ShutdownStopsNfsBeforeUnmountingAndSyncs) {
   ASSERT_EQ(agent.mount(request()), std::nullopt);
   runner.calls.clear();
   EXPECT_TRUE(agent.shutdown());
-  std::vector<std::string> expected = {"rpc.nfsd 0",           "exportfs -ua",     "stop daemons",
-                                       "umount /proc/fs/nfsd", "umount /run/rpc_pipefs", "umount /mnt/disk",
-                                       "sync"};
+  std::vector<std::string> expected = {
+      "rpc.nfsd 0",       "exportfs -ua", "stop daemons", "umount /proc/fs/nfsd", "umount /run/rpc_pipefs",
+      "umount /mnt/disk", "sync"};
   EXPECT_EQ(runner.calls, expected);
 }
 

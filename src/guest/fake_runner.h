@@ -74,7 +74,7 @@ class FakeRunner : public Runner {
   }
 
   std::vector<std::string> calls;
-  std::vector<std::string> inputs;  // what commands got on stdin
+  std::vector<std::string> inputs;      // what commands got on stdin
   std::vector<std::string> script_env;  // the environment of the last script
   std::map<std::string, Failure> failures;
   std::map<std::string, std::string> outputs;  // prefix -> what a successful command prints

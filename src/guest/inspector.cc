@@ -46,8 +46,8 @@ void walk(const json& node, const std::string& parent, json& devices) {
     known = devices.end() - 1;
   }
   // A device on several others (an LV over two PVs, an array) appears under each of them.
-  if (!parent.empty() && std::find((*known)["parents"].begin(), (*known)["parents"].end(), parent) ==
-                             (*known)["parents"].end())
+  if (!parent.empty() &&
+      std::find((*known)["parents"].begin(), (*known)["parents"].end(), parent) == (*known)["parents"].end())
     (*known)["parents"].push_back(parent);
   if (auto children = node.find("children"); children != node.end() && children->is_array())
     for (const auto& child : *children) walk(child, path, devices);
@@ -132,8 +132,8 @@ json Inspector::inspect(protocol::InspectRequest request) {
   if (lvs.ok() && !report.is_discarded()) {
     for (const auto& r : report.value("report", json::array()))
       for (const auto& lv : r.value("lv", json::array()))
-        volumes.push_back({{"vg", lv.value("vg_name", "")}, {"lv", lv.value("lv_name", "")},
-                           {"device", lv.value("lv_dm_path", "")}});
+        volumes.push_back(
+            {{"vg", lv.value("vg_name", "")}, {"lv", lv.value("lv_name", "")}, {"device", lv.value("lv_dm_path", "")}});
   }
   return {{"type", "inspected"}, {"devices", devices}, {"volumes", volumes}, {"errors", errors}};
 }

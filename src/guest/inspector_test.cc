@@ -52,9 +52,9 @@ TEST(InspectorWithFakeRunner, UnlocksReadOnlyAssemblesActivatesAndReportsTheGrap
   json report = Inspector(runner).inspect(request);
 
   EXPECT_EQ(report["type"], "inspected");
-  EXPECT_NE(std::find(runner.calls.begin(), runner.calls.end(),
-                      "cryptsetup open --readonly /dev/vdd alfs-vdd --key-file=-"),
-            runner.calls.end());
+  EXPECT_NE(
+      std::find(runner.calls.begin(), runner.calls.end(), "cryptsetup open --readonly /dev/vdd alfs-vdd --key-file=-"),
+      runner.calls.end());
   EXPECT_EQ(runner.inputs, std::vector<std::string>{"secret"});
   EXPECT_NE(std::find(runner.calls.begin(), runner.calls.end(), "mdadm --assemble --scan --readonly"),
             runner.calls.end());

@@ -3,11 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <optional>
 
 #include "common/process.h"
 #include "common/protocol.h"

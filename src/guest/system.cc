@@ -75,7 +75,8 @@ UniqueFd open_virtio_port(const std::string& name, std::chrono::milliseconds tim
       std::FILE* f = std::fopen((entry.path() / "name").c_str(), "re");
       if (!f) continue;
       char line[128] = {};
-      bool match = name.size() + 1 < sizeof line && std::fgets(line, sizeof line, f) && std::string_view(line).substr(0, name.size()) == name &&
+      bool match = name.size() + 1 < sizeof line && std::fgets(line, sizeof line, f) &&
+                   std::string_view(line).substr(0, name.size()) == name &&
                    (line[name.size()] == '\n' || line[name.size()] == '\0');
       std::fclose(f);
       if (!match) continue;

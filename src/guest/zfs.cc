@@ -54,14 +54,15 @@ std::optional<GuestError> ZfsPool::open(const std::vector<std::string>& devices,
 }
 
 std::optional<GuestError> ZfsPool::load_keys(std::string& secret) {
-  std::string list = run_query(runner_, {"zfs", "list", "-H", "-o", "name,encryptionroot,keystatus", "-t",
-                                         "filesystem,volume", "-r", name_});
+  std::string list = run_query(
+      runner_, {"zfs", "list", "-H", "-o", "name,encryptionroot,keystatus", "-t", "filesystem,volume", "-r", name_});
   for (const auto& row : rows(list)) {
     // One key per encryption root; its children inherit it.
     if (row.size() != 3 || row[0] != row[1] || row[2] != "unavailable") continue;
     if (secret.empty())
-      return GuestError{"unlock", "dataset " + row[0] +
-                                      " is encrypted: give its passphrase with ALFS_PASSPHRASE or its key file with -k"};
+      return GuestError{
+          "unlock",
+          "dataset " + row[0] + " is encrypted: give its passphrase with ALFS_PASSPHRASE or its key file with -k"};
     RunResult loaded;
     try {
       // -L prompt: the key comes on stdin, wherever the dataset's keylocation points.
@@ -84,8 +85,8 @@ std::optional<GuestError> ZfsPool::mount_all(const std::string& options) {
   if (auto e = run_step(runner_, "mount", mount, 180s)) return e;
   std::string top;
   std::vector<std::string> mounted;
-  for (const auto& row : rows(run_query(runner_, {"zfs", "list", "-H", "-o", "name,mounted,mountpoint", "-t",
-                                                  "filesystem", "-r", name_}))) {
+  for (const auto& row : rows(run_query(
+           runner_, {"zfs", "list", "-H", "-o", "name,mounted,mountpoint", "-t", "filesystem", "-r", name_}))) {
     if (row.size() != 3 || row[1] != "yes") continue;
     if (row[0] == name_)
       top = row[2];

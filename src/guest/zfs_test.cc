@@ -45,8 +45,9 @@ TEST(ZfsWithFakeRunner, ImportsMountsAndExportsEveryDataset) {
   EXPECT_EQ(agent.export_path(), "/run/alfs-zfs/tank");
   EXPECT_TRUE(runner.called(
       "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1 10.0.2.2:/run/alfs-zfs/tank"));
-  EXPECT_TRUE(runner.called("exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=2,nohide "
-                            "10.0.2.2:/run/alfs-zfs/tank/data"));
+  EXPECT_TRUE(
+      runner.called("exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=2,nohide "
+                    "10.0.2.2:/run/alfs-zfs/tank/data"));
   EXPECT_EQ(agent.mounted_volume().fstype, "zfs");
   EXPECT_EQ(agent.mounted_volume().label, "tank");
   EXPECT_FALSE(runner.called("mount -t zfs_member"));
@@ -97,7 +98,8 @@ TEST(ZfsWithFakeRunner, AnEncryptedDatasetWithoutAKeyIsRefusedAndThePoolExported
   auto error = agent.mount(pool_request());
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->step, "unlock");
-  EXPECT_EQ(error->message, "dataset tank is encrypted: give its passphrase with ALFS_PASSPHRASE or its key file with -k");
+  EXPECT_EQ(error->message,
+            "dataset tank is encrypted: give its passphrase with ALFS_PASSPHRASE or its key file with -k");
   EXPECT_TRUE(runner.called("zpool export tank"));
   EXPECT_FALSE(runner.called("zfs mount -a"));
 }
@@ -123,10 +125,12 @@ TEST(ZfsWithFakeRunner, DatasetsOutsideTheTopOneExportTheAlternateRoot) {
   Agent agent(runner);
   ASSERT_EQ(agent.mount(pool_request()), std::nullopt);
   EXPECT_EQ(agent.export_path(), "/run/alfs-zfs");
-  EXPECT_TRUE(runner.called("exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=2,nohide "
-                            "10.0.2.2:/run/alfs-zfs/tank"));
-  EXPECT_TRUE(runner.called("exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=3,nohide "
-                            "10.0.2.2:/run/alfs-zfs/home"));
+  EXPECT_TRUE(
+      runner.called("exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=2,nohide "
+                    "10.0.2.2:/run/alfs-zfs/tank"));
+  EXPECT_TRUE(
+      runner.called("exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=3,nohide "
+                    "10.0.2.2:/run/alfs-zfs/home"));
 }
 
 }  // namespace

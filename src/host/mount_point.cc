@@ -162,8 +162,7 @@ void validate_mount_point(const std::string& given) {
     if (parent.empty()) parent = ".";
     if (::stat(parent.c_str(), &st) != 0) {
       if (errno == ENOENT) {
-        throw Error("mount point " + path + " does not exist and cannot be created: " + parent +
-                    " does not exist");
+        throw Error("mount point " + path + " does not exist and cannot be created: " + parent + " does not exist");
       }
       throw SystemError("cannot use mount point " + path + ": cannot inspect " + parent);
     }
@@ -191,26 +190,30 @@ UsersMountPoint prepare_users_mount_point(const std::string& given, uid_t uid, b
   fs::path path(strip_trailing_slashes(given));
   std::error_code ec;
   fs::path parent = fs::canonical(path.parent_path(), ec);
-  if (ec) throw Error("cannot use mount point " + path.string() + ": " + path.parent_path().string() + ": " + ec.message());
+  if (ec)
+    throw Error("cannot use mount point " + path.string() + ": " + path.parent_path().string() + ": " + ec.message());
   UsersMountPoint result{(parent / path.filename()).string(), false};
   if (root_mounts) {
     for (fs::path dir = parent;; dir = dir.parent_path()) {
       struct stat st {};
       if (::stat(dir.c_str(), &st) != 0) throw SystemError("cannot inspect " + dir.string());
       if (st.st_uid == uid || ::faccessat(AT_FDCWD, dir.c_str(), W_OK, AT_EACCESS) == 0) {
-        throw Error("mount point " + result.path + ": root mounts it for you (kernel NFS client, or no access to "
-                    "/dev/fuse), so no directory above it may be yours or writable by you, and " + dir.string() +
-                    " is; use the default mount point");
+        throw Error("mount point " + result.path +
+                    ": root mounts it for you (kernel NFS client, or no access to "
+                    "/dev/fuse), so no directory above it may be yours or writable by you, and " +
+                    dir.string() + " is; use the default mount point");
       }
       if (dir == dir.root_path()) break;
     }
   }
   struct stat st {};
   if (::lstat(result.path.c_str(), &st) == 0) {
-    if (S_ISLNK(st.st_mode)) throw Error("mount point " + result.path + " is a symbolic link, not a directory of yours");
+    if (S_ISLNK(st.st_mode))
+      throw Error("mount point " + result.path + " is a symbolic link, not a directory of yours");
     if (!S_ISDIR(st.st_mode) || st.st_uid != uid) {
-      throw Error("mount point " + result.path +
-                  " is not yours: under sudo it must be a directory you own, or a new one in a directory you may write");
+      throw Error(
+          "mount point " + result.path +
+          " is not yours: under sudo it must be a directory you own, or a new one in a directory you may write");
     }
     return result;
   }

@@ -31,10 +31,10 @@ bool mount_point_taken(const std::string& path);
 // One line of /proc/self/mountinfo, with the kernel's octal escapes (\040 for a space, ...)
 // decoded.
 struct MountinfoEntry {
-  std::string device;       // "major:minor"; 0:N for filesystems without one block device (btrfs, tmpfs, FUSE)
+  std::string device;  // "major:minor"; 0:N for filesystems without one block device (btrfs, tmpfs, FUSE)
   std::string mount_point;
-  std::string fstype;       // empty on a line without the " - " separator
-  std::string source;       // "/dev/sda1", "tmpfs", "anylinuxfs:disk.img", ...
+  std::string fstype;  // empty on a line without the " - " separator
+  std::string source;  // "/dev/sda1", "tmpfs", "anylinuxfs:disk.img", ...
 };
 
 std::vector<MountinfoEntry> parse_mountinfo(std::string_view text);

@@ -56,8 +56,7 @@ TEST(MountPoint, ChooseGivesUpInsteadOfLoopingForever) {
     choose_mount_point("/mnt", "x", [&](const std::string&) { return ++calls > 0; });
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_THAT(e.what(),
-                HasSubstr("cannot choose a mount point: /mnt/x and /mnt/x-1 to /mnt/x-999 are all taken"));
+    EXPECT_THAT(e.what(), HasSubstr("cannot choose a mount point: /mnt/x and /mnt/x-1 to /mnt/x-999 are all taken"));
   }
   EXPECT_EQ(calls, 1000);
 }
@@ -73,9 +72,9 @@ TEST(MountPoint, ParsesMountinfo) {
   auto entries = parse_mountinfo(text);
   std::vector<std::string> summary;
   for (const auto& e : entries) summary.push_back(e.device + "|" + e.mount_point + "|" + e.fstype + "|" + e.source);
-  EXPECT_THAT(summary, ElementsAre("8:1|/|ext4|/dev/sda1", "0:32|/media/my disk|vfat|/dev/disk/by-label/my disk",
-                                   "0:33|/weird\\name\ttab|tmpfs|tmpfs", "0:34|/bad\\9|tmpfs|tmpfs",
-                                   "0:35|/no-separator||"));
+  EXPECT_THAT(summary,
+              ElementsAre("8:1|/|ext4|/dev/sda1", "0:32|/media/my disk|vfat|/dev/disk/by-label/my disk",
+                          "0:33|/weird\\name\ttab|tmpfs|tmpfs", "0:34|/bad\\9|tmpfs|tmpfs", "0:35|/no-separator||"));
 }
 
 TEST(MountPoint, RealMountPoints) {
@@ -152,24 +151,22 @@ TEST(MountPoint, ValidateAcceptsEmptyDirectoryAndCreatablePath) {
 TEST(MountPoint, ValidateRejects) {
   TempDir dir;
   write_file_atomic(dir.file("file"), "x");
-  EXPECT_EQ(validation_error(dir.file("file")),
-            "mount point " + dir.file("file") + " is a file, not a directory");
+  EXPECT_EQ(validation_error(dir.file("file")), "mount point " + dir.file("file") + " is a file, not a directory");
 
   fs::create_directory(dir.file("full"));
   write_file_atomic(dir.file("full/x"), "x");
   EXPECT_EQ(validation_error(dir.file("full")), "mount point " + dir.file("full") + " is not empty");
 
-  EXPECT_EQ(validation_error(dir.file("a/b")), "mount point " + dir.file("a/b") +
-                                                   " does not exist and cannot be created: " + dir.file("a") +
-                                                   " does not exist");
+  EXPECT_EQ(
+      validation_error(dir.file("a/b")),
+      "mount point " + dir.file("a/b") + " does not exist and cannot be created: " + dir.file("a") + " does not exist");
   EXPECT_THAT(validation_error(dir.file("file/below")), HasSubstr("Not a directory"));
 
   fs::create_symlink(dir.file("nowhere"), dir.file("dangling"));
   EXPECT_EQ(validation_error(dir.file("dangling")),
             "mount point " + dir.file("dangling") + " is a symbolic link to a path that does not exist");
 
-  EXPECT_EQ(validation_error("/"),
-            "mount point / is already a mount point (something else is mounted there)");
+  EXPECT_EQ(validation_error("/"), "mount point / is already a mount point (something else is mounted there)");
   EXPECT_EQ(validation_error("/dev/null"), "mount point /dev/null is a character device, not a directory");
   EXPECT_EQ(validation_error(""), "empty mount point");
 }
@@ -195,8 +192,10 @@ TEST(UsersMountPoint, AnExistingDirectoryOfTheirsOrANewOneTheyMake) {
               check(::stat(made.path.c_str(), &st) == 0 && st.st_uid == uid, "made by the user");
               check(!prepare_users_mount_point(theirs, uid, false).created, "an existing one of theirs");
               std::string error = error_of([&] { prepare_users_mount_point(roots, uid, false); });
-              check(error == "mount point " + roots + " is not yours: under sudo it must be a directory you own, "
-                             "or a new one in a directory you may write", error);
+              check(error == "mount point " + roots +
+                                 " is not yours: under sudo it must be a directory you own, "
+                                 "or a new one in a directory you may write",
+                    error);
               error = error_of([&] { prepare_users_mount_point(roots + "/new", uid, false); });
               check(error.find("Permission denied") != std::string::npos, error);
               error = error_of([&] { prepare_users_mount_point(users + "/link", uid, false); });
@@ -215,7 +214,10 @@ TEST(UsersMountPoint, WhereRootMountsEveryDirectoryAboveIsRoots) {
   std::string saved = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "";
   ::setenv("TMPDIR", "/run", 1);  // root's all the way up, unlike /tmp
   TempDir dir;
-  if (saved.empty()) ::unsetenv("TMPDIR"); else ::setenv("TMPDIR", saved.c_str(), 1);
+  if (saved.empty())
+    ::unsetenv("TMPDIR");
+  else
+    ::setenv("TMPDIR", saved.c_str(), 1);
   ::chmod(dir.path().c_str(), 0755);
   std::string theirs = dir.file("theirs");
   fs::create_directory(theirs);

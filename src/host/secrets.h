@@ -15,7 +15,7 @@ struct SecretSources {
   std::function<std::optional<std::string>(const std::string& name)> env;
   // Asks on the terminal without echo; throws Error when there is no terminal.
   std::function<std::string(const std::string& prompt)> ask;
-  std::string key_file;    // -k or $ALFS_KEY_FILE: its bytes unlock every drive
+  std::string key_file;      // -k or $ALFS_KEY_FILE: its bytes unlock every drive
   bool one_for_all = false;  // -p 1: one prompt for all drives (-p a: one each)
 };
 

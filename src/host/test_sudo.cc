@@ -23,8 +23,10 @@ int exit_code_of(const std::function<void()>& body, bool as_sudo) {
   pid_t pid = ::fork();
   if (pid == 0) {
     try {
-      if (as_sudo) ::setenv("SUDO_USER", "nobody", 1);
-      else ::unsetenv("SUDO_USER");
+      if (as_sudo)
+        ::setenv("SUDO_USER", "nobody", 1);
+      else
+        ::unsetenv("SUDO_USER");
       adopt_invoking_user_files();
       body();
     } catch (const std::exception& e) {

@@ -82,7 +82,9 @@ struct Relation {
 };
 using Group = std::vector<Relation>;  // "a | b"
 
-std::string to_string(const Relation& r) { return r.op.empty() ? r.name : r.name + " (" + r.op + " " + r.version + ")"; }
+std::string to_string(const Relation& r) {
+  return r.op.empty() ? r.name : r.name + " (" + r.op + " " + r.version + ")";
+}
 
 std::string to_string(const Group& group) {
   std::string out;
@@ -98,7 +100,8 @@ Relation parse_relation(std::string_view text, const std::string& context) {
   if (size_t colon = r.name.find(':'); colon != std::string::npos) r.name.resize(colon);
   std::string_view rest = end == std::string_view::npos ? std::string_view() : trim(text.substr(end));
   if (!rest.empty()) {
-    if (rest.front() != '(' || rest.back() != ')') throw Error(context + ": malformed relation '" + std::string(text) + "'");
+    if (rest.front() != '(' || rest.back() != ')')
+      throw Error(context + ": malformed relation '" + std::string(text) + "'");
     rest = trim(rest.substr(1, rest.size() - 2));
     size_t op_end = rest.find_first_not_of("<=>");
     std::string op(rest.substr(0, op_end));
@@ -193,7 +196,8 @@ PackageIndex PackageIndex::parse(std::string_view text) {
         throw Error("line " + std::to_string(stanza_line) + ": " + p.name + " has a bad Size '" + size + "'");
     }
     auto [it, fresh] = index.newest_.emplace(p.name, index.packages_.size());
-    if (!fresh && compare_versions(p.version, index.packages_[it->second].version) > 0) it->second = index.packages_.size();
+    if (!fresh && compare_versions(p.version, index.packages_[it->second].version) > 0)
+      it->second = index.packages_.size();
     index.packages_.push_back(std::move(p));
     fields.clear();
     last_field.clear();
@@ -218,7 +222,8 @@ PackageIndex PackageIndex::parse(std::string_view text) {
     if (colon == std::string_view::npos || colon == 0) throw Error(where + "expected 'Field: value'");
     if (fields.empty()) stanza_line = line_number;
     std::string name(line.substr(0, colon));
-    if (!fields.emplace(name, std::string(line.substr(colon + 1))).second) throw Error(where + "a second " + name + " field");
+    if (!fields.emplace(name, std::string(line.substr(colon + 1))).second)
+      throw Error(where + "a second " + name + " field");
     last_field = name;
   }
   finish();
@@ -278,8 +283,10 @@ std::vector<const DebianPackage*> PackageIndex::resolve(const std::vector<std::s
     std::string why = "nothing in the index satisfies it";
     if (group.size() == 1) {
       const DebianPackage* real = find(group[0].name);
-      if (real) why = "the index has " + real->name + " " + real->version;
-      else if (providers[group[0].name].empty()) why = "not in the index";
+      if (real)
+        why = "the index has " + real->name + " " + real->version;
+      else if (providers[group[0].name].empty())
+        why = "not in the index";
     }
     throw Error(to_string(group) + (needed_by.empty() ? "" : " (needed by " + needed_by + ")") + ": " + why);
   };

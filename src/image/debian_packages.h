@@ -23,8 +23,8 @@ struct DebianPackage {
   bool essential = false;
   std::string pre_depends;  // relation fields as written: "libc6 (>= 2.34), awk | gawk"
   std::string depends;
-  std::string provides;     // "awk", "libgcc1 (= 1:12.2.0-14)"
-  std::string filename;     // pool/main/..., relative to the mirror
+  std::string provides;  // "awk", "libgcc1 (= 1:12.2.0-14)"
+  std::string filename;  // pool/main/..., relative to the mirror
   uint64_t size = 0;
   std::string sha256;
 };
@@ -50,7 +50,6 @@ class PackageIndex {
  private:
   std::vector<DebianPackage> packages_;
   std::map<std::string, size_t, std::less<>> newest_;  // by name: with two suites in one index, the newer
-
 };
 
 }  // namespace alfs

@@ -81,12 +81,32 @@ TEST(DebianPackages, ClosureOfTheKernelBusyboxAndTheEssentialSet) {
   for (const std::string& name : index.essential()) roots.push_back(name);
   // awk: mawk (required) over gawk (optional, listed first); initramfs-tools-core's
   // "udev | busybox": busybox-static, already chosen, provides busybox.
-  EXPECT_EQ(names(index.resolve(roots)),
-            (std::vector<std::string>{"base-files", "busybox-static", "debconf", "dpkg", "gcc-12-base", "initramfs-tools",
-                                      "initramfs-tools-core", "kmod", "libacl1", "libbz2-1.0", "libc6", "libgcc-s1",
-                                      "libkmod2", "liblzma5", "libmd0", "libpcre2-8-0", "libselinux1", "libssl3",
-                                      "libzstd1", "linux-base", "linux-image-6.1.0-22-arm64", "linux-image-arm64",
-                                      "mawk", "perl-base", "tar", "zlib1g"}));
+  EXPECT_EQ(names(index.resolve(roots)), (std::vector<std::string>{"base-files",
+                                                                   "busybox-static",
+                                                                   "debconf",
+                                                                   "dpkg",
+                                                                   "gcc-12-base",
+                                                                   "initramfs-tools",
+                                                                   "initramfs-tools-core",
+                                                                   "kmod",
+                                                                   "libacl1",
+                                                                   "libbz2-1.0",
+                                                                   "libc6",
+                                                                   "libgcc-s1",
+                                                                   "libkmod2",
+                                                                   "liblzma5",
+                                                                   "libmd0",
+                                                                   "libpcre2-8-0",
+                                                                   "libselinux1",
+                                                                   "libssl3",
+                                                                   "libzstd1",
+                                                                   "linux-base",
+                                                                   "linux-image-6.1.0-22-arm64",
+                                                                   "linux-image-arm64",
+                                                                   "mawk",
+                                                                   "perl-base",
+                                                                   "tar",
+                                                                   "zlib1g"}));
 }
 
 TEST(DebianPackages, ARealPackageIsChosenWhenNoProviderIsYet) {
@@ -112,8 +132,10 @@ TEST(DebianPackages, UnsatisfiableRelationsNameWhoNeedsThem) {
       "Package: libc6\nVersion: 2.36-9+deb12u7\nFilename: pool/g/libc6_2.36-9+deb12u7_arm64.deb\n\n"
       "Package: odd-tool\nVersion: 1\nPre-Depends: foo | bar (>> 2)\nFilename: pool/o/odd-tool_1_arm64.deb\n\n"
       "Package: broken\nVersion: 1\nDepends: libc6 (~ 2)\nFilename: pool/b/broken_1_arm64.deb\n");
-  EXPECT_EQ(resolve_error(index, {"new-tool"}), "libc6 (>= 2.40) (needed by new-tool): the index has libc6 2.36-9+deb12u7");
-  EXPECT_EQ(resolve_error(index, {"odd-tool"}), "foo | bar (>> 2) (needed by odd-tool): nothing in the index satisfies it");
+  EXPECT_EQ(resolve_error(index, {"new-tool"}),
+            "libc6 (>= 2.40) (needed by new-tool): the index has libc6 2.36-9+deb12u7");
+  EXPECT_EQ(resolve_error(index, {"odd-tool"}),
+            "foo | bar (>> 2) (needed by odd-tool): nothing in the index satisfies it");
   EXPECT_EQ(resolve_error(index, {"missing"}), "missing: not in the index");
   EXPECT_EQ(resolve_error(index, {"broken"}), "the Depends of broken: malformed relation 'libc6 (~ 2)'");
 }

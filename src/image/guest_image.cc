@@ -47,7 +47,8 @@ ImageInputs image_inputs(const Paths& paths) {
   inputs.extra_packages = config.custom_packages;
   inputs.zfs = config.zfs;
   std::sort(inputs.extra_packages.begin(), inputs.extra_packages.end());
-  if (std::string ca = paths.data_dir + "/ca-certificates.crt"; fs::is_regular_file(ca)) inputs.ca_bundle = read_file(ca);
+  if (std::string ca = paths.data_dir + "/ca-certificates.crt"; fs::is_regular_file(ca))
+    inputs.ca_bundle = read_file(ca);
   return inputs;
 }
 
@@ -127,8 +128,8 @@ void install_files(const BuiltFiles& files, const std::string& dir) {
   for (const auto& [name, from] : files) {
     struct stat st {};
     if (::fstat(from.get(), &st) != 0) throw SystemError("cannot inspect the built " + name);
-    UniqueFd to(::openat(target.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                         st.st_mode & 0777));
+    UniqueFd to(
+        ::openat(target.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 0777));
     if (!to) throw SystemError("cannot create " + dir + "/" + name);
     for (off_t offset = 0; offset < st.st_size;) {
       ssize_t n = ::sendfile(to.get(), from.get(), &offset, static_cast<size_t>(st.st_size - offset));
@@ -176,7 +177,8 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   for (const auto& entry : fs::directory_iterator(paths.image_root)) {
     if (!entry.is_directory() || entry.path().filename() == key) continue;
     if (!fs::is_regular_file(entry.path() / "manifest.txt")) continue;  // not an image (the ZFS module cache)
-    std::string other = fs::is_regular_file(entry.path() / "variant") ? read_file((entry.path() / "variant").string()) : "default\n";
+    std::string other =
+        fs::is_regular_file(entry.path() / "variant") ? read_file((entry.path() / "variant").string()) : "default\n";
     if (other == variant + "\n") fs::remove_all(entry.path());
   }
   auto image = find_image(paths.image_root, key);

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-
 #include <filesystem>
 #include <optional>
 
@@ -29,8 +28,10 @@ struct ScopedSystemConfig {
     ::setenv("ALFS_SYSTEM_CONFIG", file.c_str(), 1);
   }
   ~ScopedSystemConfig() {
-    if (saved) ::setenv("ALFS_SYSTEM_CONFIG", saved->c_str(), 1);
-    else ::unsetenv("ALFS_SYSTEM_CONFIG");
+    if (saved)
+      ::setenv("ALFS_SYSTEM_CONFIG", saved->c_str(), 1);
+    else
+      ::unsetenv("ALFS_SYSTEM_CONFIG");
   }
   std::optional<std::string> saved;
 };
@@ -145,8 +146,7 @@ TEST_F(GuestImageTest, UnderSudoTheUsersCacheGetsTheUsersFiles) {
   paths.agent_binary = inputs.agent_binary;
   fs::create_directories(paths.data_dir);
   fs::create_directories(paths.share_dir);
-  for (const auto& d : {paths.home, paths.data_dir})
-    ASSERT_EQ(::chown(d.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  for (const auto& d : {paths.home, paths.data_dir}) ASSERT_EQ(::chown(d.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
   write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
   write_file_atomic(paths.share_dir + "/build-guest-image.sh",
                     "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"

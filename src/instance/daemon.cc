@@ -9,8 +9,8 @@
 
 #include "common/error.h"
 #include "common/log_keeper.h"
-#include "host/mount_point.h"
 #include "config/paths.h"
+#include "host/mount_point.h"
 #include "host/privileges.h"
 #include "host/user_files.h"
 

@@ -26,7 +26,8 @@ TEST_F(DiskLockTest, ASecondWriterIsRefusedWithWhoHoldsIt) {
     lock_disk(path, false, "mounted at /mnt/a");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), path + " is in use by another anylinuxfs instance (mounted at /mnt/a); unmount it first");
+    EXPECT_EQ(std::string(e.what()),
+              path + " is in use by another anylinuxfs instance (mounted at /mnt/a); unmount it first");
   }
   EXPECT_THROW(lock_disk(path, true, ""), Error) << "no reader beside a writer";
 }

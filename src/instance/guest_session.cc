@@ -24,7 +24,8 @@ std::optional<protocol::Ready> await_ready(LineChannel& channel, std::chrono::mi
   for (;;) {
     auto r = protocol::receive_reply(channel, deadline);
     if (r.status == LineChannel::Status::kTimeout)
-      throw Error("the guest did not mount the disk within " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+      throw Error("the guest did not mount the disk within " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
                   " s (see `anylinuxfs dmesg` for its console)");
     if (r.status == LineChannel::Status::kClosed) return std::nullopt;
     if (logged(r.reply, log)) continue;

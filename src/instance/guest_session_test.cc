@@ -41,8 +41,12 @@ std::string error_of(const std::function<void()>& f) {
 
 TEST(AwaitReady, LogsProgressAndReturnsReady) {
   FakeGuest g;
-  g.says(R"({"type":"progress","step":"modules"})" "\n" R"({"type":"log","text":"fsck: clean"})" "\n"
-         R"({"type":"ready","export":"/mnt/disk","fstype":"ext4"})" "\n");
+  g.says(R"({"type":"progress","step":"modules"})"
+         "\n"
+         R"({"type":"log","text":"fsck: clean"})"
+         "\n"
+         R"({"type":"ready","export":"/mnt/disk","fstype":"ext4"})"
+         "\n");
   auto ready = await_ready(g.channel, 5s, g.log);
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->export_path, "/mnt/disk");
@@ -51,16 +55,18 @@ TEST(AwaitReady, LogsProgressAndReturnsReady) {
 
 TEST(AwaitReady, TheGuestsErrorIsAGuestFailureWithItsText) {
   FakeGuest g;
-  g.says(R"({"type":"error","step":"mount","message":"wrong fs type"})" "\n");
+  g.says(R"({"type":"error","step":"mount","message":"wrong fs type"})"
+         "\n");
   EXPECT_THROW(await_ready(g.channel, 5s, g.log), protocol::GuestFailure);
-  g.says(R"({"type":"error","step":"mount","message":"wrong fs type"})" "\n");
-  EXPECT_EQ(error_of([&] { await_ready(g.channel, 5s, g.log); }),
-            "the guest failed at step 'mount': wrong fs type");
+  g.says(R"({"type":"error","step":"mount","message":"wrong fs type"})"
+         "\n");
+  EXPECT_EQ(error_of([&] { await_ready(g.channel, 5s, g.log); }), "the guest failed at step 'mount': wrong fs type");
 }
 
 TEST(AwaitReady, AMessageOutOfPlaceIsAProtocolError) {
   FakeGuest g;
-  g.says(R"({"type":"exit","code":0})" "\n");
+  g.says(R"({"type":"exit","code":0})"
+         "\n");
   EXPECT_EQ(error_of([&] { await_ready(g.channel, 5s, g.log); }),
             "unexpected 'exit' message from the guest while mounting");
 }
@@ -95,7 +101,10 @@ TEST(AwaitReady, AClosedChannelIsNoReadyAndSilenceEndsAtTheDeadline) {
 TEST(TakeServingMessages, TakesEveryLineThatArrivedAtOnce) {
   FakeGuest g;
   EXPECT_TRUE(take_serving_messages(g.channel, g.log));  // nothing yet: no wait
-  g.says(R"({"type":"log","text":"one"})" "\n" R"({"type":"log","text":"two"})" "\n");
+  g.says(R"({"type":"log","text":"one"})"
+         "\n"
+         R"({"type":"log","text":"two"})"
+         "\n");
   EXPECT_TRUE(take_serving_messages(g.channel, g.log));
   EXPECT_EQ(g.logged, (std::vector<std::string>{"guest: one", "guest: two"}));
   g.guest.reset();
@@ -104,21 +113,27 @@ TEST(TakeServingMessages, TakesEveryLineThatArrivedAtOnce) {
 
 TEST(TakeServingMessages, AnythingButALogLineIsAProtocolError) {
   FakeGuest g;
-  g.says(R"({"type":"ready","export":"/elsewhere"})" "\n");
+  g.says(R"({"type":"ready","export":"/elsewhere"})"
+         "\n");
   EXPECT_EQ(error_of([&] { take_serving_messages(g.channel, g.log); }),
             "unexpected 'ready' message from the guest while the export is served");
-  g.says(R"({"type":"log","text":["not","text"]})" "\n");
+  g.says(R"({"type":"log","text":["not","text"]})"
+         "\n");
   EXPECT_THROW(take_serving_messages(g.channel, g.log), ProtocolError);
 }
 
 TEST(AwaitStopped, LogsUntilStoppedAndRefusesOtherMessages) {
   FakeGuest g;
-  g.says(R"({"type":"log","text":"borg umount"})" "\n" R"({"type":"stopped","clean":true,"warning":"x"})" "\n");
+  g.says(R"({"type":"log","text":"borg umount"})"
+         "\n"
+         R"({"type":"stopped","clean":true,"warning":"x"})"
+         "\n");
   auto stopped = await_stopped(g.channel, Deadline(5s), g.log);
   ASSERT_TRUE(stopped);
   EXPECT_TRUE(stopped->clean);
   EXPECT_EQ(stopped->warning, "x");
-  g.says(R"({"type":"hello","kernel":"6.12"})" "\n");
+  g.says(R"({"type":"hello","kernel":"6.12"})"
+         "\n");
   EXPECT_EQ(error_of([&] { await_stopped(g.channel, Deadline(5s), g.log); }),
             "unexpected 'hello' message from the guest while stopping");
   EXPECT_FALSE(await_stopped(g.channel, Deadline(100ms), g.log));

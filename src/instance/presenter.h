@@ -32,7 +32,7 @@ PresentationKind chosen_presentation(bool root);
 
 struct PresentationOptions {
   std::string mount_point;
-  std::string fsname;              // FUSE: what the mount table shows as the source
+  std::string fsname;  // FUSE: what the mount table shows as the source
   bool read_only = false;
   bool allow_other = false;        // FUSE: other users may use the mount (root's)
   bool kernel_permissions = true;  // FUSE: the kernel checks modes (not with --ignore-permissions)

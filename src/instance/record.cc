@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::string InstanceRecord::status_line() const {
-  return disk + " on " + mount_point + " (" + (fstype.empty() ? "unknown" : fstype) + ", " +
-         (read_only ? "ro" : "rw") + ", vm pid " + std::to_string(vm_pid) + ")";
+  return disk + " on " + mount_point + " (" + (fstype.empty() ? "unknown" : fstype) + ", " + (read_only ? "ro" : "rw") +
+         ", vm pid " + std::to_string(vm_pid) + ")";
 }
 
 namespace {
@@ -162,7 +162,8 @@ bool runs_this_program_for(pid_t pid, uid_t owner) {
   }
   AsRoot root;
   std::string proc = "/proc/" + std::to_string(pid);
-  struct stat theirs {}, ours {};
+  struct stat theirs {
+  }, ours{};
   if (::stat((proc + "/exe").c_str(), &theirs) != 0 || ::stat("/proc/self/exe", &ours) != 0 ||
       theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino)
     return false;
@@ -254,8 +255,7 @@ std::optional<InstanceRecord> InstanceRegistry::find(const std::string& target) 
   std::error_code ec;
   std::string canonical = fs::weakly_canonical(target, ec).string();
   for (const auto& r : list()) {
-    if (r.mount_point == target || r.mount_point == canonical || r.disk == target || r.disk_path == canonical)
-      return r;
+    if (r.mount_point == target || r.mount_point == canonical || r.disk == target || r.disk_path == canonical) return r;
   }
   return std::nullopt;
 }
@@ -284,6 +284,5 @@ std::set<std::string> running_runs(const Paths& paths) {
   for (const auto& record : stale) ids.erase(record.id);
   return ids;
 }
-
 
 }  // namespace alfs

@@ -21,8 +21,8 @@ const char* to_string(InstanceState state);  // "starting", "ready", "stopping"
 
 struct InstanceRecord {
   std::string id;
-  std::string disk;          // the identifier as the user gave it
-  std::string disk_path;     // absolute path of the disk or image
+  std::string disk;       // the identifier as the user gave it
+  std::string disk_path;  // absolute path of the disk or image
   std::string mount_point;
   std::string fstype;
   bool read_only = false;

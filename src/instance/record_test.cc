@@ -158,7 +158,8 @@ TEST_F(InstanceRegistryTest, TheSupervisorIsThisProgramRunByTheOwner) {
   EXPECT_TRUE(is_instance_supervisor(::getpid(), start, ::getuid()));
   EXPECT_FALSE(is_instance_supervisor(::getpid(), 0, ::getuid())) << "a record without a start time names nothing";
   EXPECT_FALSE(is_instance_supervisor(::getpid(), start + 1, ::getuid()));
-  EXPECT_FALSE(is_instance_supervisor(::getpid(), start, 54321)) << "another user's process (sudo did not start it for them)";
+  EXPECT_FALSE(is_instance_supervisor(::getpid(), start, 54321))
+      << "another user's process (sudo did not start it for them)";
   Process other = spawn(SpawnOptions{.argv = {"sleep", "30"}});
   uint64_t other_start = process_start_time(other.pid());
   EXPECT_FALSE(is_instance_supervisor(other.pid(), other_start, ::getuid())) << "another program";

@@ -14,13 +14,13 @@
 #include <mutex>
 #include <thread>
 
-#include "instance/guest_session.h"
 #include "common/deadline.h"
-#include "common/log_keeper.h"
 #include "common/error.h"
+#include "common/log_keeper.h"
 #include "config/paths.h"
-#include "instance/ports.h"
 #include "host/mount_point.h"
+#include "instance/guest_session.h"
+#include "instance/ports.h"
 #include "vm/boot.h"
 
 namespace alfs {
@@ -90,8 +90,8 @@ class Supervisor {
     auto ports = pick_free_ports(plan_.bind_address, 2);
     plan_.record.nfs_port = ports[0];
     plan_.record.mountd_port = ports[1];
-    log_at(LogLevel::kDebug, "NFS forwards on " + plan_.bind_address + ": nfs port " +
-                                 std::to_string(ports[0]) + ", mountd port " + std::to_string(ports[1]));
+    log_at(LogLevel::kDebug, "NFS forwards on " + plan_.bind_address + ": nfs port " + std::to_string(ports[0]) +
+                                 ", mountd port " + std::to_string(ports[1]));
     plan_.record.supervisor_pid = ::getpid();
     plan_.record.supervisor_start = process_start_time(::getpid());
     plan_.vm.control_socket = plan_.instance_dir + "/control.sock";
@@ -216,9 +216,9 @@ class Supervisor {
       if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP)) && !take_serving_messages(vm_->channel(), log)) {
         // A guest that panics (panic=-1, -no-reboot) takes QEMU with it at once.
         auto status = vm_->process().wait_for(2s);
-        log_at(LogLevel::kError, status ? "the VM exited unexpectedly (" + status->describe() +
-                                              "); see `anylinuxfs dmesg`"
-                                        : "the guest closed the control channel");
+        log_at(LogLevel::kError, status
+                                     ? "the VM exited unexpectedly (" + status->describe() + "); see `anylinuxfs dmesg`"
+                                     : "the guest closed the control channel");
         end_serving(/*vm_gone=*/status.has_value());
         return;
       }
@@ -273,8 +273,8 @@ class Supervisor {
       log("the VM powered off");
       return;
     }
-    log_at(LogLevel::kWarn,
-           "the VM did not power off within " + std::to_string(plan_.timeouts.power_off.count()) + " s: terminating it");
+    log_at(LogLevel::kWarn, "the VM did not power off within " + std::to_string(plan_.timeouts.power_off.count()) +
+                                " s: terminating it");
     clean_ = false;
     vm_->process().terminate(5s);
   }
@@ -285,8 +285,9 @@ class Supervisor {
       auto stopped = await_stopped(vm_->channel(), Deadline(plan_.timeouts.stop), log);
       if (!stopped) return;
       if (!stopped->warning.empty()) log_at(LogLevel::kWarn, "warning: " + stopped->warning);
-      log_at(stopped->clean ? LogLevel::kInfo : LogLevel::kError,
-             stopped->clean ? "the guest unmounted the filesystem cleanly" : "the guest could NOT unmount the filesystem");
+      log_at(stopped->clean ? LogLevel::kInfo : LogLevel::kError, stopped->clean
+                                                                      ? "the guest unmounted the filesystem cleanly"
+                                                                      : "the guest could NOT unmount the filesystem");
       clean_ = clean_ && stopped->clean;
     } catch (const std::exception& e) {
       log_at(LogLevel::kError, std::string("stop: ") + e.what());
@@ -311,9 +312,9 @@ class Supervisor {
   std::optional<vm::BootedVm> vm_;
   std::unique_ptr<nfs::Presentation> presentation_;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> served_{false};  // presentation_->run() has returned
-  std::string export_path_;  // what the guest exports: the mount, or an action's path
-  bool guest_failed_ = false;    // the guest reported a failure and powers off by itself
+  std::atomic<bool> served_{false};          // presentation_->run() has returned
+  std::string export_path_;                  // what the guest exports: the mount, or an action's path
+  bool guest_failed_ = false;                // the guest reported a failure and powers off by itself
   std::atomic<bool> channel_broken_{false};  // the guest broke the protocol (or is gone): no more talk
   bool clean_ = true;
 };

@@ -18,23 +18,23 @@ namespace alfs {
 
 // Deadlines: generous for TCG, where the whole boot takes 3-8 s.
 struct SupervisorTimeouts {
-  std::chrono::seconds mount{300};      // the mount request to the guest's "ready"
-  std::chrono::seconds stop{60};        // "stop" to the guest's "stopped"
-  std::chrono::seconds power_off{15};   // then until the VM exits by itself, else it is terminated
-  std::chrono::seconds lost_grace{2};   // a call in flight to a lost guest, once the mount point is released
+  std::chrono::seconds mount{300};     // the mount request to the guest's "ready"
+  std::chrono::seconds stop{60};       // "stop" to the guest's "stopped"
+  std::chrono::seconds power_off{15};  // then until the VM exits by itself, else it is terminated
+  std::chrono::seconds lost_grace{2};  // a call in flight to a lost guest, once the mount point is released
 };
 
 struct SupervisorPlan {
   InstanceRecord record;  // id, disk, mount point, fstype, logs (ports and pids are filled in here)
   std::string instance_dir;
   std::string instances_dir;
-  uid_t owner_uid = 0;    // whose ~/.anylinuxfs holds them (the user who ran sudo, under sudo)
-  vm::VmSpec vm;          // image, disks, ram, vcpus, accel (socket, console and forwards are filled in here)
+  uid_t owner_uid = 0;  // whose ~/.anylinuxfs holds them (the user who ran sudo, under sudo)
+  vm::VmSpec vm;        // image, disks, ram, vcpus, accel (socket, console and forwards are filled in here)
   LogLevel log_level = LogLevel::kInfo;  // what the host log keeps ([vm] log_level, raised by -v)
   protocol::MountRequest request;
   bool allow_other = false;
   std::string bind_address = "127.0.0.1";  // -b: where the NFS forwards listen
-  std::vector<UniqueFd> disk_locks;  // held for the instance's life (see instance/disk_lock.h)
+  std::vector<UniqueFd> disk_locks;        // held for the instance's life (see instance/disk_lock.h)
   // Under sudo: the disks opened for the user (their fds go to QEMU), and the user the
   // instance runs as; root stays only in a process that cleans up after it.
   std::vector<UniqueFd> disk_fds;

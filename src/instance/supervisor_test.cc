@@ -147,9 +147,10 @@ TEST_F(SupervisorTest, AGuestErrorIsReportedWithItsTextAndLeavesNothing) {
 }
 
 TEST_F(SupervisorTest, ACleanRunPresentsTheExportAndEndsWithTheGuestsStopped) {
-  start("send({'type': 'ready', 'export': '/mnt/disk', 'fstype': 'ext4'})\n"
-        "assert json.loads(f.readline())['type'] == 'stop'\n"
-        "send({'type': 'stopped', 'clean': True})\n");
+  start(
+      "send({'type': 'ready', 'export': '/mnt/disk', 'fstype': 'ext4'})\n"
+      "assert json.loads(f.readline())['type'] == 'stop'\n"
+      "send({'type': 'stopped', 'clean': True})\n");
   ASSERT_TRUE(wait_ready());
   InstanceRecord live = record();
   EXPECT_EQ(live.state, InstanceState::kReady);
@@ -161,17 +162,20 @@ TEST_F(SupervisorTest, ACleanRunPresentsTheExportAndEndsWithTheGuestsStopped) {
   EXPECT_TRUE(fs::is_directory(tmp.file("mnt"))) << "the mount point was made";
   unmount();
   EXPECT_EQ(finished(), 0);
-  EXPECT_EQ(reports(), "progress starting the VM (fake, tcg)\nprogress mounting disk.img in the guest\n"
-                       "progress presenting the export at " + tmp.file("mnt") + "\nready " + tmp.file("mnt") + "\n");
+  EXPECT_EQ(reports(),
+            "progress starting the VM (fake, tcg)\nprogress mounting disk.img in the guest\n"
+            "progress presenting the export at " +
+                tmp.file("mnt") + "\nready " + tmp.file("mnt") + "\n");
   EXPECT_FALSE(fs::exists(tmp.file("instances/77")));
   EXPECT_FALSE(fs::exists(tmp.file("mnt"))) << "the mount point it made is removed";
   EXPECT_NE(::kill(live.vm_pid, 0), 0) << "the VM was reaped";
 }
 
 TEST_F(SupervisorTest, ADriversReadOnlyFallbackReachesTheRecordAndThePresentation) {
-  start("send({'type': 'ready', 'export': '/mnt/disk', 'fstype': 'ntfs3', 'read_only': True,"
-        " 'warning': 'hibernated: mounted read-only'})\n"
-        "f.readline()\nsend({'type': 'stopped', 'clean': True})\n");
+  start(
+      "send({'type': 'ready', 'export': '/mnt/disk', 'fstype': 'ntfs3', 'read_only': True,"
+      " 'warning': 'hibernated: mounted read-only'})\n"
+      "f.readline()\nsend({'type': 'stopped', 'clean': True})\n");
   ASSERT_TRUE(wait_ready());
   EXPECT_TRUE(record().read_only);
   EXPECT_TRUE(presented->options.read_only);
@@ -190,8 +194,9 @@ TEST_F(SupervisorTest, AVmThatDiesUnderALiveMountReleasesTheMountPointAndEndsThe
 }
 
 TEST_F(SupervisorTest, AGuestThatNeverSaysStoppedIsTerminatedPastTheDeadlines) {
-  start("send({'type': 'ready', 'export': '/mnt/disk', 'fstype': 'ext4'})\n"
-        "assert json.loads(f.readline())['type'] == 'stop'\ntime.sleep(60)\n");
+  start(
+      "send({'type': 'ready', 'export': '/mnt/disk', 'fstype': 'ext4'})\n"
+      "assert json.loads(f.readline())['type'] == 'stop'\ntime.sleep(60)\n");
   ASSERT_TRUE(wait_ready());
   pid_t vm = record().vm_pid;
   auto begin = std::chrono::steady_clock::now();

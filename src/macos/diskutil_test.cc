@@ -64,12 +64,11 @@ TEST(Diskutil, FixtureMacInTheListModel) {
   EXPECT_EQ(disks[1].kind, DiskKind::kExternal);
   EXPECT_EQ(disks[1].scheme, "gpt");
   EXPECT_EQ(disks[1].size_bytes, 1000204886016u);
-  EXPECT_EQ(disks[1].volumes,
-            (std::vector<ListedVolume>{
-                row(1, "vfat", "EFI", 209715200, "/dev/disk4s1", "EFI"),
-                row(2, "ext4", "linuxdata", 536870912000, "/dev/disk4s2", "Linux Filesystem"),
-                row(3, "ntfs", "WINDATA", 463122161664, "/dev/disk4s3", "Microsoft Basic Data"),
-            }));
+  EXPECT_EQ(disks[1].volumes, (std::vector<ListedVolume>{
+                                  row(1, "vfat", "EFI", 209715200, "/dev/disk4s1", "EFI"),
+                                  row(2, "ext4", "linuxdata", 536870912000, "/dev/disk4s2", "Linux Filesystem"),
+                                  row(3, "ntfs", "WINDATA", 463122161664, "/dev/disk4s3", "Microsoft Basic Data"),
+                              }));
   EXPECT_EQ(disks[1].error, "");
 
   EXPECT_EQ(disks[2].path, "/dev/disk5");
@@ -91,8 +90,8 @@ TEST(Diskutil, FixtureMacInTheListModel) {
 
 TEST(Diskutil, FixtureMacAsTheUserSeesIt) {
   FakeProbe probe;
-  auto disks = filter_disks(disks_from_diskutil(list_fixture(), info_fixture, std::ref(probe)), ListFilter::kDefault,
-                            false);
+  auto disks =
+      filter_disks(disks_from_diskutil(list_fixture(), info_fixture, std::ref(probe)), ListFilter::kDefault, false);
   EXPECT_EQ(format_table(disks),
             "/dev/disk4 (external, physical):\n"
             "   #:                       TYPE NAME                    SIZE       IDENTIFIER\n"
@@ -111,13 +110,16 @@ TEST(Diskutil, FixtureMacAsTheUserSeesIt) {
 
 TEST(Diskutil, WithoutRootTheLinuxRowsShowTheirPartitionType) {
   // /dev/rdisk* is root:operator 0640: a user's probe fails, diskutil still answers.
-  auto denied = [](const std::string& raw) -> ProbeResult { throw Error("cannot open " + raw + ": Permission denied"); };
+  auto denied = [](const std::string& raw) -> ProbeResult {
+    throw Error("cannot open " + raw + ": Permission denied");
+  };
   auto disks = disks_from_diskutil(list_fixture(), info_fixture, denied);
   ASSERT_EQ(disks.size(), 4u);
   EXPECT_EQ(disks[1].error, "cannot open /dev/rdisk4s2: Permission denied");
   EXPECT_EQ(disks[1].volumes.at(1), row(2, "", "", 536870912000, "/dev/disk4s2", "Linux Filesystem"));
   EXPECT_EQ(disks[1].volumes.at(2).type, "ntfs");  // a failing row does not stop the next one
-  EXPECT_NE(format_table({disks[1]}).find("   2:           Linux Filesystem                         536.9 GB   /dev/disk4s2\n"),
+  EXPECT_NE(format_table({disks[1]})
+                .find("   2:           Linux Filesystem                         536.9 GB   /dev/disk4s2\n"),
             std::string::npos);
   EXPECT_EQ(disks[0].error, "");  // nothing on disk0 needed probing
 }
@@ -140,7 +142,8 @@ TEST(Diskutil, AFailingInfoIsTheDisksErrorAndKeepsItsRows) {
 
 TEST(Diskutil, AMalformedInfoNamesTheDocumentAndLine) {
   auto info = [](const std::string& id) -> std::string {
-    if (id == "disk4s3") return "<plist version=\"1.0\">\n<dict>\n<key>FilesystemType</key>\n<integer>3</integer>\n</dict></plist>";
+    if (id == "disk4s3")
+      return "<plist version=\"1.0\">\n<dict>\n<key>FilesystemType</key>\n<integer>3</integer>\n</dict></plist>";
     if (id == "disk6") return "<plist><dict><key>BusProtocol</key><string>USB</string></dict></plist>";
     return info_fixture(id);
   };
@@ -204,8 +207,9 @@ TEST(Diskutil, AFailingListIsAnErrorWithDiskutilsWords) {
     macos_host_disks(broken, [](const std::string&) { return ProbeResult{}; });
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "diskutil list -plist failed (exit code 1): Unable to run because unable to use the "
-                           "DiskManagement framework");
+    EXPECT_STREQ(e.what(),
+                 "diskutil list -plist failed (exit code 1): Unable to run because unable to use the "
+                 "DiskManagement framework");
   }
 }
 

@@ -9,12 +9,18 @@ namespace alfs {
 
 std::string to_string(Plist::Type type) {
   switch (type) {
-    case Plist::Type::kString: return "a string";
-    case Plist::Type::kInteger: return "an integer";
-    case Plist::Type::kBoolean: return "a boolean";
-    case Plist::Type::kData: return "data";
-    case Plist::Type::kArray: return "an array";
-    case Plist::Type::kDict: return "a dict";
+    case Plist::Type::kString:
+      return "a string";
+    case Plist::Type::kInteger:
+      return "an integer";
+    case Plist::Type::kBoolean:
+      return "a boolean";
+    case Plist::Type::kData:
+      return "data";
+    case Plist::Type::kArray:
+      return "an array";
+    case Plist::Type::kDict:
+      return "a dict";
   }
   return {};
 }
@@ -258,23 +264,22 @@ class PlistParser {
       }
     }
     Tag end = read_tag();
-    if (!end.closing || end.name != open.name)
-      fail(end.at, "expected </" + open.name + ">, found " + describe(end));
+    if (!end.closing || end.name != open.name) fail(end.at, "expected </" + open.name + ">, found " + describe(end));
     return text;
   }
 
   void expect_end(const Tag& open) {
     skip_misc();
     Tag end = read_tag();
-    if (!end.closing || end.name != open.name)
-      fail(end.at, "expected </" + open.name + ">, found " + describe(end));
+    if (!end.closing || end.name != open.name) fail(end.at, "expected </" + open.name + ">, found " + describe(end));
   }
 
   int64_t parse_integer(std::string_view text, size_t at) const {
     int64_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || ec != std::errc() || end != text.data() + text.size())
-      fail(at, "'" + std::string(text) + "' is not an integer" + (ec == std::errc::result_out_of_range ? " of 64 bits" : ""));
+      fail(at, "'" + std::string(text) + "' is not an integer" +
+                   (ec == std::errc::result_out_of_range ? " of 64 bits" : ""));
     return value;
   }
 

@@ -36,10 +36,10 @@ class Plist {
 
   Type type_ = Type::kString;
   int line_ = 0;
-  std::string text_;             // string, or data's bytes
-  int64_t integer_ = 0;          // integer, or boolean as 0/1
+  std::string text_;               // string, or data's bytes
+  int64_t integer_ = 0;            // integer, or boolean as 0/1
   std::vector<std::string> keys_;  // dict keys, parallel to children_
-  std::vector<Plist> children_;  // array items, or dict values
+  std::vector<Plist> children_;    // array items, or dict values
 };
 
 // Parses a whole document: optional XML declaration, DOCTYPE and comments, then

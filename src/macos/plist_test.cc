@@ -52,7 +52,8 @@ TEST(Plist, ParsesEveryElementOfTheSubset) {
 	</array>
 </dict>)");
   ASSERT_EQ(p.type(), Plist::Type::kDict);
-  EXPECT_EQ(p.keys(), (std::vector<std::string>{"Name", "Size", "Offset", "Internal", "Ejectable", "Blob", "Empty", "List"}));
+  EXPECT_EQ(p.keys(),
+            (std::vector<std::string>{"Name", "Size", "Offset", "Internal", "Ejectable", "Blob", "Empty", "List"}));
   EXPECT_EQ(p.at("Name").string(), "Data & more <1> \xC3\xA9\xE2\x98\xBA");
   EXPECT_EQ(p.at("Size").integer(), 500277792768);
   EXPECT_EQ(p.at("Offset").integer(), -20);
@@ -103,7 +104,8 @@ TEST(Plist, ErrorsNameLineAndColumn) {
   EXPECT_EQ(body_error("<dict><key>a</key></dict>"), "line 4, column 19: the key a has no value");
   EXPECT_EQ(body_error("<dict><key>a</key><string>1</string><key>a</key><true/></dict>"),
             "line 4, column 37: duplicate key a");
-  EXPECT_EQ(body_error("<dict><string>x</string></dict>"), "line 4, column 7: expected <key> or </dict>, found <string>");
+  EXPECT_EQ(body_error("<dict><string>x</string></dict>"),
+            "line 4, column 7: expected <key> or </dict>, found <string>");
   EXPECT_EQ(body_error("<array><key>a</key></array>"), "line 4, column 8: <key> outside a <dict>");
   EXPECT_EQ(body_error("<string>a</strin>"), "line 4, column 10: expected </string>, found </strin>");
   EXPECT_EQ(body_error("<integer>12a</integer>"), "line 4, column 10: '12a' is not an integer");
@@ -114,7 +116,8 @@ TEST(Plist, ErrorsNameLineAndColumn) {
   EXPECT_EQ(body_error("<date>2014-10-26T14:03:27Z</date>"), "line 4, column 1: unsupported element <date>");
   EXPECT_EQ(body_error("<string>a &nbsp; b</string>"), "line 4, column 11: unknown entity &nbsp;");
   EXPECT_EQ(body_error("<string>a & b</string>"), "line 4, column 11: '&' that starts no entity");
-  EXPECT_EQ(body_error("<data>YQ=</data>"), "line 4, column 7: <data> is not valid base64 (its length is not a multiple of 4)");
+  EXPECT_EQ(body_error("<data>YQ=</data>"),
+            "line 4, column 7: <data> is not valid base64 (its length is not a multiple of 4)");
   EXPECT_EQ(body_error("<data>Y=Q=</data>"), "line 4, column 7: <data> is not valid base64 ('=')");
   EXPECT_EQ(body_error("<string a=\"1\">x</string>"), "line 4, column 9: unexpected attribute 'a' on <string>");
   EXPECT_EQ(body_error("<array>x</array>"), "line 4, column 8: unexpected text 'x'");

@@ -11,11 +11,13 @@
 #include <string_view>
 
 // In this order: each libnfs header needs the ones before it.
+// clang-format off
 #include <nfsc/libnfs.h>
 #include <nfsc/libnfs-zdr.h>
 #include <nfsc/libnfs-raw.h>
 #include <nfsc/libnfs-raw-mount.h>
 #include <nfsc/libnfs-raw-nfs.h>
+// clang-format on
 
 #include "common/error.h"
 #include "common/rpc_guard.h"
@@ -245,7 +247,9 @@ std::string answer(FakeNfsServer::State& s, std::string_view call) {
   std::optional<std::string> body;
   {
     std::lock_guard lock(s.mutex);
-    body = program == NFS_PROGRAM ? nfs_reply(s, proc, r.rest) : program == MOUNT_PROGRAM ? mount_reply(proc) : std::nullopt;
+    body = program == NFS_PROGRAM     ? nfs_reply(s, proc, r.rest)
+           : program == MOUNT_PROGRAM ? mount_reply(proc)
+                                      : std::nullopt;
   }
   std::string reply;
   put32(reply, xid);

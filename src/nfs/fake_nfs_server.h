@@ -42,7 +42,7 @@ class FakeNfsServer {
   // the client (a SYSTEM_ERR does, where the forwards reset the stream).
   void set_guarded(bool guarded);
 
- struct State;  // what the replies are made of (public for the service procedures)
+  struct State;  // what the replies are made of (public for the service procedures)
 
  private:
   void serve();

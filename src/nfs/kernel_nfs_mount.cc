@@ -24,13 +24,12 @@ bool kernel_has_nfs_client(std::string_view proc_filesystems) {
   return false;
 }
 
-std::vector<std::string> kernel_nfs_mount_command(const NfsTarget& t, const std::string& mount_point,
-                                                  bool read_only) {
+std::vector<std::string> kernel_nfs_mount_command(const NfsTarget& t, const std::string& mount_point, bool read_only) {
   int timeo_deciseconds = std::max(1, t.timeout_ms / 100);
   // nosuid,nodev: the disk's setuid files and device nodes are the guest's, never the host's.
   std::string options = "vers=3,proto=tcp,mountproto=tcp,port=" + std::to_string(t.nfs_port) +
-                        ",mountport=" + std::to_string(t.mount_port) + ",nosuid,nodev,nolock,soft,timeo=" +
-                        std::to_string(timeo_deciseconds) + ",retrans=2";
+                        ",mountport=" + std::to_string(t.mount_port) +
+                        ",nosuid,nodev,nolock,soft,timeo=" + std::to_string(timeo_deciseconds) + ",retrans=2";
   if (read_only) options += ",ro";
   return {"mount", "-t", "nfs", "-o", options, t.host + ":" + t.export_path, mount_point};
 }

@@ -28,8 +28,8 @@ class KernelNfsMount : public Presentation {
  public:
   // Mounts; throws Error with mount(8)'s own text. `still_mounted` tells whether the
   // mount point is still mounted (checked twice a second by run()).
-  static std::unique_ptr<KernelNfsMount> mount(const NfsTarget& target, const std::string& mount_point,
-                                               bool read_only, std::function<bool()> still_mounted);
+  static std::unique_ptr<KernelNfsMount> mount(const NfsTarget& target, const std::string& mount_point, bool read_only,
+                                               std::function<bool()> still_mounted);
   // Takes charge of an existing mount (what mount() returns).
   KernelNfsMount(std::string mount_point, std::function<bool()> still_mounted);
 

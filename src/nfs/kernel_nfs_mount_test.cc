@@ -22,9 +22,13 @@ TEST(KernelNfsClient, MountCommandGoesStraightToTheForwardedPorts) {
   t.timeout_ms = 30000;
   auto argv = kernel_nfs_mount_command(t, "/mnt/photos", true);
   std::vector<std::string> expected = {
-      "mount", "-t", "nfs", "-o",
+      "mount",
+      "-t",
+      "nfs",
+      "-o",
       "vers=3,proto=tcp,mountproto=tcp,port=40001,mountport=40002,nosuid,nodev,nolock,soft,timeo=300,retrans=2,ro",
-      "127.0.0.1:/mnt/disk", "/mnt/photos"};
+      "127.0.0.1:/mnt/disk",
+      "/mnt/photos"};
   EXPECT_EQ(argv, expected);
 }
 

@@ -9,13 +9,11 @@
 
 namespace alfs::nfs {
 
-std::vector<std::string> macos_nfs_mount_command(const NfsTarget& t, const std::string& mount_point,
-                                                 bool read_only) {
+std::vector<std::string> macos_nfs_mount_command(const NfsTarget& t, const std::string& mount_point, bool read_only) {
   int timeo_deciseconds = std::max(1, t.timeout_ms / 100);
   // nosuid,nodev: the disk's setuid files and device nodes are the guest's, never the host's.
-  std::string options = "vers=3,tcp,port=" + std::to_string(t.nfs_port) + ",mountport=" +
-                        std::to_string(t.mount_port) + ",nosuid,nodev,nolocks,soft,intr,timeo=" +
-                        std::to_string(timeo_deciseconds) + ",retrans=2";
+  std::string options = "vers=3,tcp,port=" + std::to_string(t.nfs_port) + ",mountport=" + std::to_string(t.mount_port) +
+                        ",nosuid,nodev,nolocks,soft,intr,timeo=" + std::to_string(timeo_deciseconds) + ",retrans=2";
   if (read_only) options += ",rdonly";
   return {"/sbin/mount_nfs", "-o", options, t.host + ":" + t.export_path, mount_point};
 }

@@ -23,14 +23,16 @@ NfsTarget target() {
 
 TEST(MacosNfsMount, CommandGoesStraightToTheForwardedPorts) {
   EXPECT_EQ(macos_nfs_mount_command(target(), "/Volumes/photos", false),
-            (std::vector<std::string>{"/sbin/mount_nfs", "-o",
-                                      "vers=3,tcp,port=40001,mountport=40002,nosuid,nodev,nolocks,soft,intr,timeo=300,retrans=2",
-                                      "127.0.0.1:/mnt/disk", "/Volumes/photos"}));
+            (std::vector<std::string>{
+                "/sbin/mount_nfs", "-o",
+                "vers=3,tcp,port=40001,mountport=40002,nosuid,nodev,nolocks,soft,intr,timeo=300,retrans=2",
+                "127.0.0.1:/mnt/disk", "/Volumes/photos"}));
 }
 
 TEST(MacosNfsMount, ReadOnlyAddsRdonly) {
   auto argv = macos_nfs_mount_command(target(), "/Volumes/photos", true);
-  EXPECT_EQ(argv.at(2), "vers=3,tcp,port=40001,mountport=40002,nosuid,nodev,nolocks,soft,intr,timeo=300,retrans=2,rdonly");
+  EXPECT_EQ(argv.at(2),
+            "vers=3,tcp,port=40001,mountport=40002,nosuid,nodev,nolocks,soft,intr,timeo=300,retrans=2,rdonly");
 }
 
 TEST(MacosNfsMount, ABoundAddressAndAShortTimeout) {

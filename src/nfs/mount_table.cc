@@ -5,8 +5,8 @@
 
 namespace alfs::nfs {
 
-bool wait_until_unmounted(const MountTable& table, const std::string& mount_point,
-                          std::chrono::milliseconds interval, const std::atomic<bool>& stop) {
+bool wait_until_unmounted(const MountTable& table, const std::string& mount_point, std::chrono::milliseconds interval,
+                          const std::atomic<bool>& stop) {
   // Sleeping in short slices lets `stop` end a long interval early.
   constexpr std::chrono::milliseconds kSlice{50};
   for (;;) {

@@ -24,7 +24,7 @@ std::unique_ptr<MountTable> system_mount_table();
 // Polls `table` every `interval` until `mount_point` is no longer in it (true) or `stop`
 // is set (false; an atomic flag, so a signal handler may set it). `mount_point` must be
 // spelled as the table spells it: resolved through symlinks (macOS's /tmp is /private/tmp).
-bool wait_until_unmounted(const MountTable& table, const std::string& mount_point,
-                          std::chrono::milliseconds interval, const std::atomic<bool>& stop);
+bool wait_until_unmounted(const MountTable& table, const std::string& mount_point, std::chrono::milliseconds interval,
+                          const std::atomic<bool>& stop);
 
 }  // namespace alfs::nfs

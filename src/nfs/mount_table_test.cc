@@ -14,7 +14,8 @@ using namespace std::chrono_literals;
 // A mount table that loses `mount_point` at its `unmount_at`-th read (a Finder eject).
 class FakeMountTable : public MountTable {
  public:
-  FakeMountTable(std::string mount_point, int unmount_at) : mount_point_(std::move(mount_point)), unmount_at_(unmount_at) {}
+  FakeMountTable(std::string mount_point, int unmount_at)
+      : mount_point_(std::move(mount_point)), unmount_at_(unmount_at) {}
 
   std::vector<std::string> mount_points() const override {
     std::lock_guard lock(mutex_);

@@ -2,13 +2,15 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/sysmacros.h>
 #include <poll.h>
+#include <sys/sysmacros.h>
 // In this order: each libnfs header needs the ones before it.
+// clang-format off
 #include <nfsc/libnfs.h>
 #include <nfsc/libnfs-zdr.h>
 #include <nfsc/libnfs-raw.h>
 #include <nfsc/libnfs-raw-nfs.h>
+// clang-format on
 
 #include <cerrno>
 #include <cstdio>
@@ -63,14 +65,15 @@ bool service_until(nfs_context* nfs, std::chrono::milliseconds timeout, const st
 }  // namespace
 
 CheckedRead check_read_reply(const READ3res& reply, uint32_t asked) {
-  if (uint32_t status = wire_value(reply.status); status != NFS3_OK) return {nfsstat3_to_errno(static_cast<int>(status))};
+  if (uint32_t status = wire_value(reply.status); status != NFS3_OK)
+    return {nfsstat3_to_errno(static_cast<int>(status))};
   const READ3resok& ok = reply.READ3res_u.resok;
   // libnfs 4.0 checks an opaque's length against the reply with a sum that overflows:
   // past 2 GiB, its data_len lies too (found by fuzz/nfs_reply). Within what was asked it holds.
   if (ok.data.data_len > asked)
     return {-EIO, nullptr, false,
-            "refused a READ reply carrying " + std::to_string(ok.data.data_len) + " bytes for " + std::to_string(asked) +
-                " asked"};
+            "refused a READ reply carrying " + std::to_string(ok.data.data_len) + " bytes for " +
+                std::to_string(asked) + " asked"};
   if (ok.count > ok.data.data_len)
     return {-EIO, nullptr, false,
             "refused a READ reply claiming " + std::to_string(ok.count) + " bytes that carries " +
@@ -147,14 +150,29 @@ bool entry_stat(const post_op_attr& attributes, struct stat& st) {
   const fattr3& a = attributes.post_op_attr_u.attributes;
   mode_t type = 0;
   switch (wire_value(a.type)) {
-    case NF3REG: type = S_IFREG; break;
-    case NF3DIR: type = S_IFDIR; break;
-    case NF3BLK: type = S_IFBLK; break;
-    case NF3CHR: type = S_IFCHR; break;
-    case NF3LNK: type = S_IFLNK; break;
-    case NF3SOCK: type = S_IFSOCK; break;
-    case NF3FIFO: type = S_IFIFO; break;
-    default: return false;
+    case NF3REG:
+      type = S_IFREG;
+      break;
+    case NF3DIR:
+      type = S_IFDIR;
+      break;
+    case NF3BLK:
+      type = S_IFBLK;
+      break;
+    case NF3CHR:
+      type = S_IFCHR;
+      break;
+    case NF3LNK:
+      type = S_IFLNK;
+      break;
+    case NF3SOCK:
+      type = S_IFSOCK;
+      break;
+    case NF3FIFO:
+      type = S_IFIFO;
+      break;
+    default:
+      return false;
   }
   st = {};
   st.st_ino = static_cast<ino_t>(a.fileid);

@@ -8,10 +8,12 @@
 #include <memory>
 
 // In this order: each libnfs header needs the ones before it.
+// clang-format off
 #include <nfsc/libnfs.h>
 #include <nfsc/libnfs-zdr.h>
 #include <nfsc/libnfs-raw.h>
 #include <nfsc/libnfs-raw-nfs.h>
+// clang-format on
 
 #include "nfs/fake_nfs_server.h"
 #include "nfs/nfs_fuse_bridge.h"
@@ -30,7 +32,9 @@ class NfsCallsTest : public ::testing::Test {
   void SetUp() override {
     nfs_.reset(nfs_init_context());
     nfs_set_timeout(nfs_.get(), 5000);
-    NfsTarget target{.host = "127.0.0.1", .nfs_port = server_.port(), .mount_port = server_.port(),
+    NfsTarget target{.host = "127.0.0.1",
+                     .nfs_port = server_.port(),
+                     .mount_port = server_.port(),
                      .export_path = FakeNfsServer::kExport};
     ::nfs_url* url = nfs_parse_url_dir(nfs_.get(), nfs::nfs_url(target).c_str());
     ASSERT_NE(url, nullptr);
@@ -174,7 +178,7 @@ TEST(EntryStat, TypeComesFromTheNfsTypeNotTheModeBits) {
   a.uid = 1000;
   a.gid = 1000;
   a.mtime = {1700000000, 123456789};
-  struct stat st{};
+  struct stat st {};
   ASSERT_TRUE(entry_stat(p, st));
   EXPECT_EQ(st.st_mode, S_IFDIR | 0755u);
   EXPECT_EQ(st.st_ino, 42u);
@@ -193,7 +197,7 @@ TEST(EntryStat, TypeComesFromTheNfsTypeNotTheModeBits) {
 
 TEST(EntryStat, NoAttributesOrNoFileTypeIsReported) {
   post_op_attr p{};
-  struct stat st{};
+  struct stat st {};
   EXPECT_FALSE(entry_stat(p, st));
   p.attributes_follow = 1;
   p.post_op_attr_u.attributes.type = static_cast<ftype3>(99);

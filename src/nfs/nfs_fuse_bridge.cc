@@ -26,9 +26,9 @@
 #include <optional>
 #include <vector>
 
+#include "common/deadline.h"
 #include "common/error.h"
 #include "common/fd.h"
-#include "common/deadline.h"
 #include "common/process.h"
 #include "nfs/nfs_calls.h"
 #include "nfs/read_ahead.h"
@@ -171,7 +171,7 @@ class Bridge final : public NfsFuseBridge {
       if (fds[0].revents == 0) continue;
       const int n = fuse_session_receive_buf(se, &buf);
       if (n == -EINTR || n == -EAGAIN) continue;  // request gone before we read it
-      if (n <= 0) {  // 0: unmounted from outside
+      if (n <= 0) {                               // 0: unmounted from outside
         result = n;
         break;
       }
@@ -252,9 +252,9 @@ class Bridge final : public NfsFuseBridge {
       std::string reason = error_text(nfs.get());
       // What libnfs's sync layer says when the TCP connection was refused or dropped.
       if (reason == "nfs_service failed") reason = "connection refused or closed by the server";
-      throw Error("cannot mount NFS export " + target.export_path + " from " + target.host +
-                  " (nfsd port " + std::to_string(target.nfs_port) + ", mountd port " +
-                  std::to_string(target.mount_port) + "): " + reason);
+      throw Error("cannot mount NFS export " + target.export_path + " from " + target.host + " (nfsd port " +
+                  std::to_string(target.nfs_port) + ", mountd port " + std::to_string(target.mount_port) +
+                  "): " + reason);
     }
     nfs_set_autoreconnect(nfs.get(), kReconnectAttempts);
     return nfs;
@@ -295,8 +295,7 @@ class Bridge final : public NfsFuseBridge {
       std::copy_n(groups, wanted.group_count, wanted.groups.begin());
     }
     if (credentials_ == wanted) return;
-    AUTH* auth = libnfs_authunix_create("anylinuxfs", wanted.uid, wanted.gid, wanted.group_count,
-                                        wanted.groups.data());
+    AUTH* auth = libnfs_authunix_create("anylinuxfs", wanted.uid, wanted.gid, wanted.group_count, wanted.groups.data());
     if (auth == nullptr) return;  // out of memory: keep the previous identity
     nfs_set_auth(nfs_.get(), auth);
     credentials_ = wanted;
@@ -308,7 +307,7 @@ class Bridge final : public NfsFuseBridge {
   std::chrono::milliseconds timeout_;
   ChangeLog changes_;
   std::string mount_point_;
-  UniqueFd wake_;  // eventfd written by request_exit()
+  UniqueFd wake_;                      // eventfd written by request_exit()
   std::atomic<bool> detached_{false};  // by release_now()
   fuse* fuse_ = nullptr;
   std::optional<Credentials> credentials_;
@@ -409,8 +408,7 @@ int op_truncate(const char* path, off_t size, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   const auto length = static_cast<uint64_t>(size);
   b.changes().changed(path);
-  return status(fi != nullptr ? nfs_ftruncate(b.nfs(), file_of(fi).fh, length)
-                              : nfs_truncate(b.nfs(), path, length));
+  return status(fi != nullptr ? nfs_ftruncate(b.nfs(), file_of(fi).fh, length) : nfs_truncate(b.nfs(), path, length));
 }
 
 // Flags libnfs acts on; creation is the create operation's business.
@@ -610,9 +608,12 @@ std::unique_ptr<NfsFuseBridge> NfsFuseBridge::mount(const NfsTarget& target, con
 int fuse_error(int nfs_result) {
   if (nfs_result >= 0 || nfs_result <= -4096) return -EIO;
   switch (-nfs_result) {
-    case EFAULT: return -EIO;
-    case EINTR: return -ETIMEDOUT;
-    default: return nfs_result;
+    case EFAULT:
+      return -EIO;
+    case EINTR:
+      return -ETIMEDOUT;
+    default:
+      return nfs_result;
   }
 }
 
@@ -625,7 +626,7 @@ std::string fuse_mount_options(const FuseOptions& options) {
 }
 
 struct stat to_stat(const nfs_stat_64& s) {
-  struct stat st{};
+  struct stat st {};
   st.st_dev = static_cast<dev_t>(s.nfs_dev);
   st.st_ino = static_cast<ino_t>(s.nfs_ino);
   st.st_mode = static_cast<mode_t>(s.nfs_mode);
@@ -642,8 +643,7 @@ struct stat to_stat(const nfs_stat_64& s) {
   return st;
 }
 
-std::array<timeval, 2> resolve_times(const timespec requested[2], const timespec current[2],
-                                     const timespec& now) {
+std::array<timeval, 2> resolve_times(const timespec requested[2], const timespec current[2], const timespec& now) {
   std::array<timeval, 2> out{};
   for (int i = 0; i < 2; ++i) {
     const timespec& t = requested[i].tv_nsec == UTIME_OMIT  ? current[i]

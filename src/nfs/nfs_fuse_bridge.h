@@ -21,9 +21,9 @@ std::string nfs_url(const NfsTarget& target);
 
 struct FuseOptions {
   std::string mount_point;
-  std::string fsname;          // shown in /proc/mounts, e.g. "anylinuxfs:disk.img"
+  std::string fsname;  // shown in /proc/mounts, e.g. "anylinuxfs:disk.img"
   bool read_only = false;
-  bool allow_other = false;    // when root mounts for everyone
+  bool allow_other = false;        // when root mounts for everyone
   bool kernel_permissions = true;  // default_permissions; off for --ignore-permissions (the server decides)
 };
 
@@ -55,7 +55,6 @@ struct stat to_stat(const nfs_stat_64& st);
 
 // utimensat(2) times -> the two explicit times NFS SETATTR takes: UTIME_OMIT keeps
 // `current`, UTIME_NOW takes `now`.
-std::array<timeval, 2> resolve_times(const timespec requested[2], const timespec current[2],
-                                     const timespec& now);
+std::array<timeval, 2> resolve_times(const timespec requested[2], const timespec current[2], const timespec& now);
 
 }  // namespace alfs::nfs

@@ -23,9 +23,7 @@ void ChangeLog::changed_all() { all_ = ++latest_; }
 
 ReadAhead::~ReadAhead() {
   drop_all();
-  reads_.wait([this] {
-    return std::all_of(dropped_.begin(), dropped_.end(), [](const auto& c) { return c->done; });
-  });
+  reads_.wait([this] { return std::all_of(dropped_.begin(), dropped_.end(), [](const auto& c) { return c->done; }); });
 }
 
 void ReadAhead::drop_all() {
@@ -89,8 +87,7 @@ std::shared_ptr<ReadAhead::Chunk> ReadAhead::fetch(uint64_t offset, size_t size,
 
 int ReadAhead::read(uint64_t offset, size_t size, char* buf, uint64_t generation, Clock::time_point now) {
   bool sequential = offset == next_offset_;
-  if (generation != generation_ || !sequential ||
-      (!window_.empty() && now - window_.front()->asked > kMaxAge))
+  if (generation != generation_ || !sequential || (!window_.empty() && now - window_.front()->asked > kMaxAge))
     drop_all();
   generation_ = generation;
 

@@ -81,11 +81,11 @@ class ReadAhead {
   bool wait_for(const std::shared_ptr<Chunk>& chunk);
 
   AsyncReads& reads_;
-  std::deque<std::shared_ptr<Chunk>> window_;  // in file order, contiguous
+  std::deque<std::shared_ptr<Chunk>> window_;   // in file order, contiguous
   std::deque<std::shared_ptr<Chunk>> dropped_;  // still in flight: waited for at the end
   uint64_t next_offset_ = UINT64_MAX;           // where a sequential read would start
   uint64_t generation_ = 0;
-  bool end_of_file_ = false;                    // a chunk came back short: nothing further to fetch
+  bool end_of_file_ = false;  // a chunk came back short: nothing further to fetch
 };
 
 }  // namespace alfs::nfs

@@ -28,8 +28,7 @@ Accel choose_accel(const std::string& verdict_file, const std::function<bool()>&
   bool macos = os == HostOs::kMacos;
   if (value == "tcg") return Accel::kTcg;
   if (value == (macos ? "hvf" : "kvm")) return macos ? Accel::kHvf : Accel::kKvm;
-  if (value != "auto")
-    throw Error("ALFS_ACCEL='" + value + "': expected " + (macos ? "hvf" : "kvm") + ", tcg or auto");
+  if (value != "auto") throw Error("ALFS_ACCEL='" + value + "': expected " + (macos ? "hvf" : "kvm") + ", tcg or auto");
   if (macos) return Accel::kHvf;
   if (!UniqueFd(::open("/dev/kvm", O_RDWR | O_CLOEXEC))) return Accel::kTcg;
   std::ifstream cached(verdict_file);

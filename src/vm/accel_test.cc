@@ -73,11 +73,14 @@ TEST(ChooseAccelWithFakeProbe, MacosAutoIsHvfWithoutProbing) {
 TEST(ChooseAccelWithFakeProbe, EachOsRefusesTheOthersAccelerator) {
   {
     EnvGuard g("kvm");
-    EXPECT_THROW(choose_accel("/nonexistent", [] { return true; }, HostOs::kMacos), Error);
+    EXPECT_THROW(choose_accel(
+                     "/nonexistent", [] { return true; }, HostOs::kMacos),
+                 Error);
   }
   EnvGuard g("hvf");
   try {
-    choose_accel("/nonexistent", [] { return true; }, HostOs::kLinux);
+    choose_accel(
+        "/nonexistent", [] { return true; }, HostOs::kLinux);
     FAIL();
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "ALFS_ACCEL='hvf': expected kvm, tcg or auto");

@@ -22,9 +22,9 @@
 namespace alfs::vm {
 
 struct Access {
-  uid_t owner = 0;                // the instance's user: with root, the only local clients
-  bool shared = false;            // -b with an address not on loopback: the network may come
-  std::vector<Ipv4Network> allow; // and then only from these (empty: whoever reaches the address)
+  uid_t owner = 0;                 // the instance's user: with root, the only local clients
+  bool shared = false;             // -b with an address not on loopback: the network may come
+  std::vector<Ipv4Network> allow;  // and then only from these (empty: whoever reaches the address)
 };
 
 // What the host knows of a client as it connects.

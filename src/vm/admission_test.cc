@@ -30,7 +30,9 @@ TEST(Admission, LocalClientsOnlyOfTheUserOrRoot) {
   EXPECT_EQ(decide(access, facts("127.0.0.1", 0, true)).client, Client::kLocal) << "the kernel NFS client";
   Admission other = decide(access, facts("127.0.0.1", 1001, true));
   EXPECT_EQ(other.client, Client::kRefused);
-  EXPECT_EQ(other.refusal, "a connection from 127.0.0.1:0: its socket belongs to uid 1001, not the instance's user (uid 1000) or root");
+  EXPECT_EQ(
+      other.refusal,
+      "a connection from 127.0.0.1:0: its socket belongs to uid 1001, not the instance's user (uid 1000) or root");
   EXPECT_EQ(decide(access, facts("127.0.0.1", std::nullopt, true)).client, Client::kRefused) << "unknown owner";
 }
 
@@ -94,7 +96,8 @@ TEST(Admission, AdmitsOurOwnSocketAndRefusesAnotherUsers) {
   ::waitpid(child, &status, 0);
   EXPECT_EQ(status, 0);
   ASSERT_EQ(log.size(), 1u);
-  EXPECT_NE(log[0].find("its socket belongs to uid 65534, not the instance's user (uid 4242) or root"), std::string::npos)
+  EXPECT_NE(log[0].find("its socket belongs to uid 65534, not the instance's user (uid 4242) or root"),
+            std::string::npos)
       << log[0];
 }
 

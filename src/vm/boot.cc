@@ -84,8 +84,8 @@ BootedVm BootedVm::boot(VmBackend& backend, const VmSpec& spec, int log_fd, cons
     if (::poll(&pfd, 1, 200) > 0) vm.control_.reset(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
     vm.check_alive();
     if (!vm.control_ && connect_deadline.expired())
-      throw Error("the VM did not open its control channel within " + std::to_string(connect_timeout.count()) +
-                  " s" + (backend.guest_connects_control() ? std::string(kImageHint) : ""));
+      throw Error("the VM did not open its control channel within " + std::to_string(connect_timeout.count()) + " s" +
+                  (backend.guest_connects_control() ? std::string(kImageHint) : ""));
   }
   vm.channel_.emplace(vm.control_.get());
 

@@ -3,8 +3,8 @@
 #include "vm/boot.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -52,7 +52,8 @@ TEST_F(BootTest, AnEarlyExitCarriesQemusComplaint) {
     BootedVm::boot(backend, spec, log.get(), log_file, fast);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "the VM exited while starting (exit code 1): qemu-system-x86_64: Failed to get \"write\" lock");
+    EXPECT_STREQ(e.what(),
+                 "the VM exited while starting (exit code 1): qemu-system-x86_64: Failed to get \"write\" lock");
   }
 }
 

@@ -7,8 +7,8 @@
 // Built without krun_add_net_unixgram (FAKE_KRUN_WITHOUT_NET) it is a too-old libkrun.
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>

@@ -16,8 +16,8 @@ class FakeScriptBackend : public VmBackend {
   GuestNetwork guest_network() const override { return relay_network(); }
   std::string network_clients() const override { return "127.0.0.2"; }
   Process start(const VmSpec& spec, int log_fd) override {
-    return spawn(SpawnOptions{.argv = {"python3", "-c", script_, spec.control_socket}, .stdout_fd = log_fd,
-                              .stderr_fd = log_fd});
+    return spawn(SpawnOptions{
+        .argv = {"python3", "-c", script_, spec.control_socket}, .stdout_fd = log_fd, .stderr_fd = log_fd});
   }
 
  private:

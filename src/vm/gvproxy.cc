@@ -23,12 +23,12 @@ using namespace std::chrono_literals;
 namespace {
 
 bool is_executable(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
 bool is_socket(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
@@ -40,7 +40,8 @@ std::string host_part(const std::string& address) { return address.substr(0, add
 std::string find_gvproxy(const char* override_path, const std::string& path_env,
                          const std::vector<std::string>& fallback_dirs) {
   if (override_path != nullptr && *override_path != '\0') {
-    if (!is_executable(override_path)) throw Error(std::string("ALFS_GVPROXY names ") + override_path + ", which is not an executable file");
+    if (!is_executable(override_path))
+      throw Error(std::string("ALFS_GVPROXY names ") + override_path + ", which is not an executable file");
     return override_path;
   }
   std::vector<std::string> dirs;
@@ -60,9 +61,10 @@ std::string find_gvproxy(const char* override_path, const std::string& path_env,
 std::string find_gvproxy() {
   const char* path = std::getenv("PATH");
   // Homebrew (Apple Silicon, Intel), podman's macOS installer and Homebrew formula, Linux distributions' podman.
-  return find_gvproxy(std::getenv("ALFS_GVPROXY"), path != nullptr ? path : "",
-                      {"/opt/homebrew/bin", "/usr/local/bin", "/opt/podman/bin", "/opt/homebrew/opt/podman/libexec/podman",
-                       "/usr/local/opt/podman/libexec/podman", "/usr/libexec/podman", "/usr/lib/podman"});
+  return find_gvproxy(
+      std::getenv("ALFS_GVPROXY"), path != nullptr ? path : "",
+      {"/opt/homebrew/bin", "/usr/local/bin", "/opt/podman/bin", "/opt/homebrew/opt/podman/libexec/podman",
+       "/usr/local/opt/podman/libexec/podman", "/usr/libexec/podman", "/usr/lib/podman"});
 }
 
 GvproxySockets gvproxy_sockets_in(const std::string& dir) { return {dir + "/gvproxy.sock", dir + "/gvproxy-api.sock"}; }
@@ -70,8 +72,8 @@ GvproxySockets gvproxy_sockets_in(const std::string& dir) { return {dir + "/gvpr
 std::vector<std::string> gvproxy_command_line(const std::string& binary, const GvproxySockets& sockets) {
   // -ssh-port -1: no forward of its own to the guest's port 22 (127.0.0.1:2222 by default,
   // which a second instance could not bind).
-  return {binary, "-listen-vfkit", "unixgram://" + sockets.network, "-listen", "unix://" + sockets.api,
-          "-ssh-port", "-1"};
+  return {binary, "-listen-vfkit", "unixgram://" + sockets.network, "-listen", "unix://" + sockets.api, "-ssh-port",
+          "-1"};
 }
 
 std::string expose_request_body(const PortForward& forward, const GuestNetwork& guest) {
@@ -95,7 +97,8 @@ int http_post_unix(const std::string& socket, const std::string& path, const std
     int ready = ::poll(&pfd, 1, deadline.remaining_ms());
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0)
-      throw Error("no answer from " + socket + " to POST " + path + " within " + std::to_string(timeout.count()) + " ms");
+      throw Error("no answer from " + socket + " to POST " + path + " within " + std::to_string(timeout.count()) +
+                  " ms");
     if (!rest.empty() && (pfd.revents & POLLOUT)) {
       ssize_t n = ::send(s.get(), rest.data(), rest.size(), MSG_NOSIGNAL);
       if (n < 0 && errno != EAGAIN && errno != EINTR) throw SystemError("POST " + path + " to " + socket);
@@ -121,9 +124,9 @@ Gvproxy Gvproxy::start(const std::string& binary, const GvproxySockets& sockets,
                        std::chrono::milliseconds timeout) {
   ::unlink(sockets.network.c_str());
   ::unlink(sockets.api.c_str());
-  Gvproxy gvproxy(spawn(SpawnOptions{.argv = gvproxy_command_line(binary, sockets), .stdout_fd = log_fd,
-                                     .stderr_fd = log_fd}),
-                  sockets);
+  Gvproxy gvproxy(
+      spawn(SpawnOptions{.argv = gvproxy_command_line(binary, sockets), .stdout_fd = log_fd, .stderr_fd = log_fd}),
+      sockets);
   Deadline deadline(timeout);
   while (!is_socket(sockets.network) || !is_socket(sockets.api)) {
     if (auto status = gvproxy.process_.poll())
@@ -140,8 +143,8 @@ void Gvproxy::expose(const std::vector<PortForward>& forwards, const GuestNetwor
                      std::chrono::milliseconds timeout) {
   for (const auto& forward : forwards) {
     std::string body;
-    int status = http_post_unix(sockets_.api, "/services/forwarder/expose", expose_request_body(forward, guest), body,
-                                timeout);
+    int status =
+        http_post_unix(sockets_.api, "/services/forwarder/expose", expose_request_body(forward, guest), body, timeout);
     if (status != 200) {
       while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
       throw Error("gvproxy refused the forward " + forward.host_address + ":" + std::to_string(forward.host_port) +

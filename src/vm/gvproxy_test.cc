@@ -136,8 +136,8 @@ TEST(Gvproxy, HttpPostGivesUpAtTheDeadline) {
     http_post_unix(dir.file("api.sock"), "/services/forwarder/expose", "{}", body, 300ms);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "no answer from " + dir.file("api.sock") +
-                                         " to POST /services/forwarder/expose within 300 ms");
+    EXPECT_EQ(std::string(e.what()),
+              "no answer from " + dir.file("api.sock") + " to POST /services/forwarder/expose within 300 ms");
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
@@ -166,12 +166,13 @@ TEST_F(GvproxyProcess, ExposesTheForwardsAndDiesWithItsOwner) {
     Gvproxy gvproxy = Gvproxy::start(FAKE_GVPROXY, sockets, log.get(), 10s);
     pid = gvproxy.pid();
     gvproxy.expose(forwards, gvproxy_network(), 5s);
-    EXPECT_EQ(read_file(dir.file("record")),
-              "argv -listen-vfkit unixgram://" + sockets.network + " -listen unix://" + sockets.api + " -ssh-port -1\n" +
-                  R"(POST /services/forwarder/expose HTTP/1.1 {"local":"127.0.0.1:40001","protocol":"tcp","remote":"192.168.127.2:2049"})"
-                  "\n"
-                  R"(POST /services/forwarder/expose HTTP/1.1 {"local":"127.0.0.1:40002","protocol":"tcp","remote":"192.168.127.2:20048"})"
-                  "\n");
+    EXPECT_EQ(
+        read_file(dir.file("record")),
+        "argv -listen-vfkit unixgram://" + sockets.network + " -listen unix://" + sockets.api + " -ssh-port -1\n" +
+            R"(POST /services/forwarder/expose HTTP/1.1 {"local":"127.0.0.1:40001","protocol":"tcp","remote":"192.168.127.2:2049"})"
+            "\n"
+            R"(POST /services/forwarder/expose HTTP/1.1 {"local":"127.0.0.1:40002","protocol":"tcp","remote":"192.168.127.2:20048"})"
+            "\n");
   }
   EXPECT_EQ(::kill(pid, 0), -1);  // ended and reaped
   EXPECT_EQ(errno, ESRCH);

@@ -68,8 +68,7 @@ std::string disk_path(const DiskAttachment& d) {
   if (d.fds.empty()) return d.path;
   for (int fd : d.fds) {
     int flags = ::fcntl(fd, F_GETFL);
-    if (flags >= 0 && (flags & O_ACCMODE) == (d.read_only ? O_RDONLY : O_RDWR))
-      return "/dev/fd/" + std::to_string(fd);
+    if (flags >= 0 && (flags & O_ACCMODE) == (d.read_only ? O_RDONLY : O_RDWR)) return "/dev/fd/" + std::to_string(fd);
   }
   throw Error(std::string("no descriptor of ") + d.path + " open for " + (d.read_only ? "reading" : "writing"));
 }
@@ -152,7 +151,9 @@ uint32_t KrunBackend::kernel_format(const std::string& path) {
     return bytes;
   };
   std::string head = read_at(0, 0x250);
-  if (head.starts_with("\x7f" "ELF")) return kKernelFormatElf;
+  if (head.starts_with("\x7f"
+                       "ELF"))
+    return kKernelFormatElf;
   // arm64 EFI zboot: a PE file holding the gzipped Image.
   if (head.starts_with("MZ") && head.size() >= 8 && head.compare(4, 4, "zimg") == 0) return kKernelFormatPeGz;
   // x86 bzImage: libkrun unpacks the compressed payload, which the setup header locates.
@@ -193,9 +194,8 @@ Process KrunBackend::start(const VmSpec& spec, int log_fd) {
     std::string id = "disk" + std::to_string(i), path = disk_path(d);
     uint32_t format = disk_format(d);
     bool ro = d.read_only;
-    calls.push_back({"krun_add_disk2 of " + path, [=](uint32_t ctx) {
-                       return api->add_disk2(ctx, id.c_str(), path.c_str(), format, ro);
-                     }});
+    calls.push_back({"krun_add_disk2 of " + path,
+                     [=](uint32_t ctx) { return api->add_disk2(ctx, id.c_str(), path.c_str(), format, ro); }});
     keep_fds.insert(keep_fds.end(), d.fds.begin(), d.fds.end());
   }
   calls.push_back({"krun_add_disk2 of " + spec.rootfs, [=, &spec](uint32_t ctx) {
@@ -234,9 +234,8 @@ Process KrunBackend::start(const VmSpec& spec, int log_fd) {
   // With the terminal, the console (hvc0) is the terminal, as with QEMU; else it goes to the log.
   if (!spec.terminal) {
     std::string console = "/dev/fd/" + std::to_string(spec.console_fd);  // open in this fork of ours
-    calls.push_back({"krun_set_console_output of " + console, [=](uint32_t ctx) {
-                       return api->set_console_output(ctx, console.c_str());
-                     }});
+    calls.push_back({"krun_set_console_output of " + console,
+                     [=](uint32_t ctx) { return api->set_console_output(ctx, console.c_str()); }});
   }
   if (drop_to_user) {
     // The VMM connects to the control socket after it has become the user.

@@ -13,11 +13,11 @@
 #include <optional>
 
 #include "common/error.h"
-#include "vm/kernel_params.h"
 #include "common/fd.h"
 #include "common/temp_dir.h"
 #include "vm/backends.h"
 #include "vm/boot.h"
+#include "vm/kernel_params.h"
 
 namespace alfs::vm {
 namespace {
@@ -31,12 +31,16 @@ class ScopedEnv {
  public:
   ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
     if (const char* old = std::getenv(name)) old_ = old;
-    if (value) ::setenv(name, value->c_str(), 1);
-    else ::unsetenv(name);
+    if (value)
+      ::setenv(name, value->c_str(), 1);
+    else
+      ::unsetenv(name);
   }
   ~ScopedEnv() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
   }
 
  private:
@@ -104,15 +108,16 @@ class KrunBackendWithFakeLibkrun : public ::testing::Test {
   }
 
   std::string kernel_call() const {
-    return "krun_set_kernel(7, \"" + path("vmlinuz") + "\", 5, \"" + path("initrd.img") +
-           "\", \"console=hvc0 " + guest_kernel_parameters("alfs-root") + " alfs.channel=vsock "
+    return "krun_set_kernel(7, \"" + path("vmlinuz") + "\", 5, \"" + path("initrd.img") + "\", \"console=hvc0 " +
+           guest_kernel_parameters("alfs-root") +
+           " alfs.channel=vsock "
            "alfs.net=192.168.127.2/24,192.168.127.1\")";
   }
   std::string root_call() const { return "krun_add_disk2(7, \"root\", \"" + path("rootfs.img") + "\", 0, true)"; }
   std::string vsock_calls_of_a_mount() const {
     return "krun_add_vsock_port2(7, 1024, \"" + path("control.sock") + "\", false)\n" +
-           "krun_add_vsock_port2(7, 1025, \"" + path("exec.sock") + "\", true)\n" +
-           "krun_add_net_unixgram(7, \"" + path("gvproxy.sock") + "\", -1, 52:54:00:12:34:56, 19587, 1)";
+           "krun_add_vsock_port2(7, 1025, \"" + path("exec.sock") + "\", true)\n" + "krun_add_net_unixgram(7, \"" +
+           path("gvproxy.sock") + "\", -1, 52:54:00:12:34:56, 19587, 1)";
   }
   std::string console_call() const {
     return "krun_set_console_output(7, \"/dev/fd/" + std::to_string(console.get()) + "\")";
@@ -132,12 +137,12 @@ class KrunBackendWithFakeLibkrun : public ::testing::Test {
 TEST_F(KrunBackendWithFakeLibkrun, PlainMount) {
   as_a_mount();
   spec.disks = {{path("a.img"), false, "raw"}};
-  EXPECT_THAT(run(), ElementsAreArray(lines_of("krun_create_ctx()\n"
-                                               "krun_set_vm_config(7, 1, 512)\n" +
-                                               kernel_call() + "\n" +
-                                               "krun_add_disk2(7, \"disk0\", \"" + path("a.img") + "\", 0, false)\n" +
-                                               root_call() + "\n" + vsock_calls_of_a_mount() + "\n" +
-                                               console_call() + "\n" + "krun_start_enter(7)\n")));
+  EXPECT_THAT(run(),
+              ElementsAreArray(lines_of("krun_create_ctx()\n"
+                                        "krun_set_vm_config(7, 1, 512)\n" +
+                                        kernel_call() + "\n" + "krun_add_disk2(7, \"disk0\", \"" + path("a.img") +
+                                        "\", 0, false)\n" + root_call() + "\n" + vsock_calls_of_a_mount() + "\n" +
+                                        console_call() + "\n" + "krun_start_enter(7)\n")));
 }
 
 TEST_F(KrunBackendWithFakeLibkrun, AMountsForwardsGoThroughGvproxyWhichEndsWithTheBackend) {
@@ -181,13 +186,12 @@ TEST_F(KrunBackendWithFakeLibkrun, MultiDiskMountKeepsTheOrderAndFormats) {
   spec.disks = {{path("a.img"), false, "raw"}, {path("b.qcow2"), false, "qcow2"}};
   spec.ram_mib = 2560;
   spec.vcpus = 4;
-  EXPECT_THAT(run(), ElementsAreArray(lines_of("krun_create_ctx()\n"
-                                               "krun_set_vm_config(7, 4, 2560)\n" +
-                                               kernel_call() + "\n" +
-                                               "krun_add_disk2(7, \"disk0\", \"" + path("a.img") + "\", 0, false)\n" +
-                                               "krun_add_disk2(7, \"disk1\", \"" + path("b.qcow2") + "\", 1, false)\n" +
-                                               root_call() + "\n" + vsock_calls_of_a_mount() + "\n" +
-                                               console_call() + "\n" + "krun_start_enter(7)\n")));
+  EXPECT_THAT(run(), ElementsAreArray(lines_of(
+                         "krun_create_ctx()\n"
+                         "krun_set_vm_config(7, 4, 2560)\n" +
+                         kernel_call() + "\n" + "krun_add_disk2(7, \"disk0\", \"" + path("a.img") + "\", 0, false)\n" +
+                         "krun_add_disk2(7, \"disk1\", \"" + path("b.qcow2") + "\", 1, false)\n" + root_call() + "\n" +
+                         vsock_calls_of_a_mount() + "\n" + console_call() + "\n" + "krun_start_enter(7)\n")));
 }
 
 TEST_F(KrunBackendWithFakeLibkrun, ReadOnlyMountOfADiskOpenedByRoot) {
@@ -198,21 +202,20 @@ TEST_F(KrunBackendWithFakeLibkrun, ReadOnlyMountOfADiskOpenedByRoot) {
   std::string disk = "/dev/fd/" + std::to_string(fd.get());
   EXPECT_THAT(run(), ElementsAreArray(lines_of("krun_create_ctx()\n"
                                                "krun_set_vm_config(7, 1, 512)\n" +
-                                               kernel_call() + "\n" +
-                                               "krun_add_disk2(7, \"disk0\", \"" + disk + "\", 0, true)\n" +
-                                               root_call() + "\n" + vsock_calls_of_a_mount() + "\n" +
+                                               kernel_call() + "\n" + "krun_add_disk2(7, \"disk0\", \"" + disk +
+                                               "\", 0, true)\n" + root_call() + "\n" + vsock_calls_of_a_mount() + "\n" +
                                                console_call() + "\n" + "krun_start_enter(7)\n")));
 }
 
 TEST_F(KrunBackendWithFakeLibkrun, ShellVmHasNoNetworkAndItsConsoleOnTheTerminal) {
   spec.disks = {{path("a.img"), false, "raw"}};
   spec.terminal = true;
-  EXPECT_THAT(run(), ElementsAreArray(lines_of("krun_create_ctx()\n"
-                                               "krun_set_vm_config(7, 1, 512)\n" +
-                                               kernel_call() + "\n" +
-                                               "krun_add_disk2(7, \"disk0\", \"" + path("a.img") + "\", 0, false)\n" +
-                                               root_call() + "\n" + "krun_add_vsock_port2(7, 1024, \"" +
-                                               path("control.sock") + "\", false)\n" + "krun_start_enter(7)\n")));
+  EXPECT_THAT(run(),
+              ElementsAreArray(lines_of("krun_create_ctx()\n"
+                                        "krun_set_vm_config(7, 1, 512)\n" +
+                                        kernel_call() + "\n" + "krun_add_disk2(7, \"disk0\", \"" + path("a.img") +
+                                        "\", 0, false)\n" + root_call() + "\n" + "krun_add_vsock_port2(7, 1024, \"" +
+                                        path("control.sock") + "\", false)\n" + "krun_start_enter(7)\n")));
 }
 
 TEST_F(KrunBackendWithFakeLibkrun, UnderSudoTheVmRunsAsTheUser) {
@@ -279,13 +282,19 @@ TEST(KrunBackend, KernelFormatFromTheMagicNumbers) {
     write_file_atomic(dir.file("k"), bytes);
     return KrunBackend::kernel_format(dir.file("k"));
   };
-  EXPECT_EQ(format_of("\x7f" "ELF" + std::string(0x300, '\0')), 1u);
+  EXPECT_EQ(format_of("\x7f"
+                      "ELF" +
+                      std::string(0x300, '\0')),
+            1u);
   EXPECT_EQ(format_of(std::string("MZ\0\0zimg", 8) + std::string(0x300, '\0')), 2u);
   EXPECT_EQ(format_of(bzimage(39, 0x2cc, kZstd)), 5u);  // Debian's 6.12 amd64 kernel is laid out so
   EXPECT_EQ(format_of(bzimage(0, 0x100, "\x1f\x8b\x08")), 4u);
   EXPECT_EQ(format_of(bzimage(30, 0x10, "BZh9")), 3u);
   EXPECT_EQ(format_of(std::string(0x300, '\x42')), 0u);  // e.g. an uncompressed arm64 Image
-  EXPECT_THROW(format_of(bzimage(30, 0x10, "\xfd" "7zXZ")), Error);  // xz: libkrun cannot unpack it
+  EXPECT_THROW(format_of(bzimage(30, 0x10,
+                                 "\xfd"
+                                 "7zXZ")),
+               Error);  // xz: libkrun cannot unpack it
   EXPECT_THROW(KrunBackend::kernel_format(dir.file("missing")), Error);
 }
 

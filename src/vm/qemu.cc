@@ -15,9 +15,12 @@ namespace alfs::vm {
 
 std::string to_string(Accel accel) {
   switch (accel) {
-    case Accel::kKvm: return "kvm";
-    case Accel::kHvf: return "hvf";
-    case Accel::kTcg: break;
+    case Accel::kKvm:
+      return "kvm";
+    case Accel::kHvf:
+      return "hvf";
+    case Accel::kTcg:
+      break;
   }
   return "tcg";
 }
@@ -33,7 +36,8 @@ HostFacts host_facts_from_uname(std::string_view sysname, std::string_view machi
   if (machine == "aarch64" || machine == "arm64") {
     facts.arch = HostArch::kArm64;
   } else if (machine != "x86_64") {
-    throw Error("unsupported host architecture " + std::string(machine) + ": the guest image exists for x86_64 and arm64");
+    throw Error("unsupported host architecture " + std::string(machine) +
+                ": the guest image exists for x86_64 and arm64");
   }
   return facts;
 }
@@ -131,12 +135,13 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
   for (const auto& d : spec.disks) add_disk(d);
   add_disk({spec.rootfs, true, "raw"});
 
-  a.insert(a.end(), {"-chardev", "socket,id=control,path=" + qemu_escape(spec.control_socket), "-device", "virtio-serial-device",
-                     "-device", std::string("virtserialport,chardev=control,name=") + protocol::kPortName});
+  a.insert(a.end(),
+           {"-chardev", "socket,id=control,path=" + qemu_escape(spec.control_socket), "-device", "virtio-serial-device",
+            "-device", std::string("virtserialport,chardev=control,name=") + protocol::kPortName});
   if (!spec.exec_socket.empty()) {
     // QEMU listens; one `vm exec` or `vm attach` client at a time, the next waits in the backlog.
-    a.insert(a.end(), {"-chardev", "socket,id=exec,server=on,wait=off,path=" + qemu_escape(spec.exec_socket),
-                       "-device", std::string("virtserialport,chardev=exec,name=") + protocol::kExecPortName});
+    a.insert(a.end(), {"-chardev", "socket,id=exec,server=on,wait=off,path=" + qemu_escape(spec.exec_socket), "-device",
+                       std::string("virtserialport,chardev=exec,name=") + protocol::kExecPortName});
   }
 
   if (spec.terminal) {
@@ -147,8 +152,8 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
   if (!spec.forwards.empty()) {
     // No network device: the forwards are streams over this port (vm/stream_forwards.h),
     // so the guest reaches nothing, and nothing but the forwards reaches it.
-    a.insert(a.end(), {"-chardev", "socket,id=net,server=on,wait=off,path=" + qemu_escape(link_socket(spec)),
-                       "-device", std::string("virtserialport,chardev=net,name=") + protocol::kNetPortName});
+    a.insert(a.end(), {"-chardev", "socket,id=net,server=on,wait=off,path=" + qemu_escape(link_socket(spec)), "-device",
+                       std::string("virtserialport,chardev=net,name=") + protocol::kNetPortName});
   }
   return a;
 }
@@ -167,7 +172,8 @@ Process QemuBackend::start(const VmSpec& spec, int log_fd) {
   opts.inherit_fds.push_back(spec.console_fd);
   if (spec.user) {
     for (const auto& d : spec.disks)
-      if (d.fds.empty()) throw Error("QEMU runs as uid " + std::to_string(spec.user->uid) + ": " + d.path + " must come as an fd");
+      if (d.fds.empty())
+        throw Error("QEMU runs as uid " + std::to_string(spec.user->uid) + ": " + d.path + " must come as an fd");
     opts.user = spec.user;
   }
   // The listeners first: a port taken since it was picked fails here, before any VM.

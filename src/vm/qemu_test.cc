@@ -142,16 +142,34 @@ std::vector<std::string> head(const std::vector<std::string>& argv) {
   return {argv.begin(), std::find(argv.begin(), argv.end(), "-add-fd")};
 }
 
-
 TEST(QemuCommandLine, MacArm64UsesVirtWithHvfAndThePl011Console) {
   VmSpec s = spec();
   s.kernel = "/img/Image";
   s.accel = Accel::kHvf;
   EXPECT_EQ(head(QemuBackend::command_line(s, kMacArm64)),
-            (std::vector<std::string>{"qemu-system-aarch64", "-name", "anylinuxfs-test", "-M", "virt", "-accel", "hvf",
-                                      "-cpu", "host", "-m", "512", "-smp", "1", "-nodefaults", "-no-user-config",
-                                      "-display", "none", "-no-reboot", "-kernel", "/img/Image", "-initrd",
-                                      "/img/initrd.img", "-append",
+            (std::vector<std::string>{"qemu-system-aarch64",
+                                      "-name",
+                                      "anylinuxfs-test",
+                                      "-M",
+                                      "virt",
+                                      "-accel",
+                                      "hvf",
+                                      "-cpu",
+                                      "host",
+                                      "-m",
+                                      "512",
+                                      "-smp",
+                                      "1",
+                                      "-nodefaults",
+                                      "-no-user-config",
+                                      "-display",
+                                      "none",
+                                      "-no-reboot",
+                                      "-kernel",
+                                      "/img/Image",
+                                      "-initrd",
+                                      "/img/initrd.img",
+                                      "-append",
                                       "console=ttyAMA0 " + guest_kernel_parameters("alfs-guest-root")}));
 }
 
@@ -233,14 +251,16 @@ TEST(QemuCommandLine, ADiskOpenedByTheCallerIsPassedAsAnFdSet) {
   VmSpec s = spec();
   s.disks[1].fds = {7, 8};
   auto argv = QemuBackend::command_line(s, {});
-  EXPECT_EQ(values_of(argv, "-add-fd"), (std::vector<std::string>{"fd=9,set=0,opaque=console", "fd=7,set=2,opaque=disk1",
-                                                                   "fd=8,set=2,opaque=disk1"}));
+  EXPECT_EQ(
+      values_of(argv, "-add-fd"),
+      (std::vector<std::string>{"fd=9,set=0,opaque=console", "fd=7,set=2,opaque=disk1", "fd=8,set=2,opaque=disk1"}));
   auto drives = values_of(argv, "-drive");
   EXPECT_EQ(drives[0], "file=/data/a.img,format=raw,if=none,id=disk0,cache=writeback");
   EXPECT_EQ(drives[1], "file=/dev/fdset/2,format=qcow2,if=none,id=disk1,cache=writeback,readonly=on");
   s.disks[1].block_device = true;
-  EXPECT_EQ(values_of(QemuBackend::command_line(s, {}), "-drive")[1],
-            "file.driver=host_device,file.filename=/dev/fdset/2,format=qcow2,if=none,id=disk1,cache=writeback,readonly=on");
+  EXPECT_EQ(
+      values_of(QemuBackend::command_line(s, {}), "-drive")[1],
+      "file.driver=host_device,file.filename=/dev/fdset/2,format=qcow2,if=none,id=disk1,cache=writeback,readonly=on");
 }
 
 TEST(QemuCommandLine, TerminalIsAVirtioConsoleOnStdio) {

@@ -39,7 +39,8 @@ std::optional<uid_t> owner_in_proc_net_tcp(std::string_view text, const sockaddr
   size_t pos = text.find('\n');  // the header
   while (pos != std::string_view::npos && pos + 1 < text.size()) {
     size_t end = text.find('\n', pos + 1);
-    std::string_view line = text.substr(pos + 1, end == std::string_view::npos ? std::string_view::npos : end - pos - 1);
+    std::string_view line =
+        text.substr(pos + 1, end == std::string_view::npos ? std::string_view::npos : end - pos - 1);
     pos = end;
     auto f = fields(line);
     if (f.size() < 8 || !same_end(f[1], local) || !same_end(f[2], remote)) continue;

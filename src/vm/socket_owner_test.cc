@@ -46,7 +46,8 @@ TEST(SocketOwner, ProcNetTcpIsReadAsTheKernelWritesIt) {
   std::string text =
       "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
       "   0: 0100007F:0801 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n"
-      "   1: 0100007F:C0AA 0100007F:0801 01 00000000:00000000 00:00000000 00000000  1001        0 2 1 0 20 4 30 10 -1\n";
+      "   1: 0100007F:C0AA 0100007F:0801 01 00000000:00000000 00:00000000 00000000  1001        0 2 1 0 20 4 30 10 "
+      "-1\n";
   EXPECT_EQ(owner_in_proc_net_tcp(text, ipv4("127.0.0.1", 49322), ipv4("127.0.0.1", 2049)), 1001u);
   EXPECT_EQ(owner_in_proc_net_tcp(text, ipv4("127.0.0.1", 2049), ipv4("0.0.0.0", 0)), 0u);
   EXPECT_EQ(owner_in_proc_net_tcp(text, ipv4("127.0.0.2", 49322), ipv4("127.0.0.1", 2049)), std::nullopt);

@@ -40,7 +40,7 @@ class StreamForwards {
   int log_fd_ = -1;
   Access access_;
   mux::StreamMux mux_;
-  UniqueFd failed_;  // eventfd
+  UniqueFd failed_;                     // eventfd
   std::atomic<bool> stopping_ = false;  // ends the wait for QEMU's socket
   std::thread thread_;
 };

@@ -39,15 +39,15 @@ struct VmSpec {
   int ram_mib = 512;
   int vcpus = 1;
   LogLevel log_level = LogLevel::kInfo;  // the guest kernel's console (vm/kernel_params.h)
-  std::string control_socket;          // listening unix socket the VM connects to (the directory also holds gvproxy's)
+  std::string control_socket;  // listening unix socket the VM connects to (the directory also holds gvproxy's)
   // The serial console (kernel log + agent log): a pipe to a LogKeeper (common/log_keeper.h),
   // or a file, open for writing. The VM inherits it.
   int console_fd = -1;
-  std::string exec_socket;             // empty: none; else a socket QEMU listens on for `vm exec`/`vm attach`
-  std::vector<PortForward> forwards;   // empty: no network at all
-  Access access;                       // who the forwards admit (QEMU's; gvproxy admits all it reaches)
-  bool terminal = false;               // the host terminal (QEMU's stdio) on the guest's /dev/hvc0
-  Accel accel = Accel::kTcg;           // QEMU's choice; libkrun always uses the hypervisor
+  std::string exec_socket;            // empty: none; else a socket QEMU listens on for `vm exec`/`vm attach`
+  std::vector<PortForward> forwards;  // empty: no network at all
+  Access access;                      // who the forwards admit (QEMU's; gvproxy admits all it reaches)
+  bool terminal = false;              // the host terminal (QEMU's stdio) on the guest's /dev/hvc0
+  Accel accel = Accel::kTcg;          // QEMU's choice; libkrun always uses the hypervisor
   // Root running the VM for the user it acts for under sudo: QEMU runs as them (it needs
   // nothing of root's once the disks come as fds, and all of them must), libkrun's VMM
   // becomes them once it has opened the disks. Nothing: as ourselves.

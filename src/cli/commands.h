@@ -5,23 +5,9 @@
 #include <string>
 #include <vector>
 
-namespace alfs::cli {
+#include "cli/mount_plan.h"
 
-struct MountArgs {
-  std::string disk;
-  std::string mount_point;                 // empty: the default, /mnt/<label> or ~/mnt/<label>
-  std::string options;                     // -o
-  std::string fstype;                      // -t
-  std::string key_file;                    // -k (or $ALFS_KEY_FILE)
-  bool one_passphrase_for_all = false;     // -p 1 (-p a: one prompt per drive)
-  std::string action;                      // -a: a custom action of the config
-  bool ignore_permissions = false;         // the invoking user may write anywhere (all squashed to root)
-  std::string bind_address = "127.0.0.1";  // -b: NFS reachable on this address (0.0.0.0: everywhere)
-  std::vector<std::string> allow;          // --allow: who a -b share admits (replaces [share] allow)
-  bool verbose = false;
-  bool remount = false;  // -r: unmount the host's own mounts of the disks first
-  std::string backend;   // --backend qemu|krun|auto; empty: the config's vm.backend
-};
+namespace alfs::cli {
 
 int mount_command(const MountArgs& args);
 

@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress, and log at the debug level (vm.log_level)");
   mount_cmd->add_flag("-r,--remount", mount.remount, "unmount the disk where the host itself has mounted it first");
   mount_cmd->add_option("--backend", mount.backend, "VM backend: qemu, krun or auto (default: the config's vm.backend)")
-      ->check(CLI::IsMember({"auto", "qemu", "krun"}));
+      ->check(CLI::IsMember(std::vector<std::string>(alfs::kVmBackends.begin(), alfs::kVmBackends.end())));
   mount_cmd->callback([&] {
     mount.one_passphrase_for_all = prompt_mode == "1";
     rc = alfs::cli::mount_command(mount);

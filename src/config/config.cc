@@ -140,7 +140,7 @@ class FileReader {
     } else if (key == "log_level") {
       config_.log_level = one_of(name, node, kLogLevels);
     } else if (key == "backend") {
-      config_.backend = one_of(name, node, kVmBackends);
+      config_.backend = parse_backend_kind(one_of(name, node, kVmBackends));
     } else {
       throw Error(where(file_, key.source()) + "unknown key " + name +
                   " (known: ram_size_mib, num_vcpus, log_level, backend)");
@@ -215,6 +215,14 @@ class FileReader {
 };
 
 }  // namespace
+
+std::string_view to_string(BackendKind kind) { return kVmBackends[static_cast<size_t>(kind)]; }
+
+BackendKind parse_backend_kind(std::string_view name) {
+  for (size_t i = 0; i < kVmBackends.size(); ++i)
+    if (kVmBackends[i] == name) return static_cast<BackendKind>(i);
+  throw Error("unknown VM backend '" + std::string(name) + "' (known: auto, qemu, krun)");
+}
 
 bool is_debian_package_name(std::string_view name) {
   auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };

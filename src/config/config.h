@@ -27,7 +27,12 @@ namespace alfs {
 inline constexpr int kMinRamSizeMib = 128, kMaxRamSizeMib = 65536;
 inline constexpr int kMinVcpus = 1, kMaxVcpus = 64;
 inline constexpr std::array<std::string_view, 5> kLogLevels = kLogLevelNames;  // common/log_level.h
-inline constexpr std::array<std::string_view, 3> kVmBackends = {"auto", "qemu", "krun"};
+// [vm] backend and --backend: which VM backend runs the guest (vm/backends.h makes it).
+enum class BackendKind { kAuto, kQemu, kKrun };
+inline constexpr std::array<std::string_view, 3> kVmBackends = {"auto", "qemu", "krun"};  // in BackendKind's order
+std::string_view to_string(BackendKind kind);
+// Throws Error for a name not in kVmBackends.
+BackendKind parse_backend_kind(std::string_view name);
 
 // [custom_actions.<name>]: scripts run in the guest with /bin/sh -c around the mount.
 struct CustomAction {
@@ -45,7 +50,7 @@ struct Config {
   int ram_size_mib = 512;
   int num_vcpus = 1;
   std::string log_level = "info";
-  std::string backend = "auto";
+  BackendKind backend = BackendKind::kAuto;
   std::vector<std::string> custom_packages;
   bool zfs = false;
   std::vector<std::string> share_allow;                // [share] allow: networks a -b share admits (ADDR[/PREFIX])

@@ -125,9 +125,12 @@ std::vector<std::pair<std::string, std::string>> config_values(const Config& con
   std::string packages;
   for (const std::string& p : config.custom_packages) packages += (packages.empty() ? "" : ", ") + toml_string(p);
   return {
-      {"vm.ram_size_mib", std::to_string(config.ram_size_mib)}, {"vm.num_vcpus", std::to_string(config.num_vcpus)},
-      {"vm.log_level", toml_string(config.log_level)},          {"vm.backend", toml_string(config.backend)},
-      {"guest.custom_packages", "[" + packages + "]"},          {"guest.zfs", config.zfs ? "true" : "false"},
+      {"vm.ram_size_mib", std::to_string(config.ram_size_mib)},
+      {"vm.num_vcpus", std::to_string(config.num_vcpus)},
+      {"vm.log_level", toml_string(config.log_level)},
+      {"vm.backend", toml_string(std::string(to_string(config.backend)))},
+      {"guest.custom_packages", "[" + packages + "]"},
+      {"guest.zfs", config.zfs ? "true" : "false"},
   };
 }
 

@@ -49,7 +49,7 @@ TEST_F(ConfigTest, DefaultsWithoutFiles) {
   EXPECT_EQ(c.ram_size_mib, 512);
   EXPECT_EQ(c.num_vcpus, 1);
   EXPECT_EQ(c.log_level, "info");
-  EXPECT_EQ(c.backend, "auto");
+  EXPECT_EQ(c.backend, BackendKind::kAuto);
   EXPECT_TRUE(c.custom_packages.empty());
   EXPECT_FALSE(c.zfs);
 }
@@ -72,7 +72,7 @@ TEST_F(ConfigTest, ReadsAllKeys) {
   EXPECT_EQ(c.ram_size_mib, 2048);
   EXPECT_EQ(c.num_vcpus, 4);
   EXPECT_EQ(c.log_level, "debug");
-  EXPECT_EQ(c.backend, "krun");
+  EXPECT_EQ(c.backend, BackendKind::kKrun);
   EXPECT_THAT(c.custom_packages, ElementsAre("btrfs-progs", "zfsutils-linux=2.1.11-1"));
 }
 
@@ -285,4 +285,11 @@ TEST(ConfigFiles, DefaultFiles) {
 }
 
 }  // namespace
+TEST(BackendKind, RoundTripsItsNames) {
+  for (auto kind : {BackendKind::kAuto, BackendKind::kQemu, BackendKind::kKrun})
+    EXPECT_EQ(parse_backend_kind(to_string(kind)), kind);
+  EXPECT_EQ(to_string(BackendKind::kKrun), "krun");
+  EXPECT_THROW(parse_backend_kind("vbox"), Error);
+}
+
 }  // namespace alfs

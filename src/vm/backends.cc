@@ -6,10 +6,9 @@
 
 namespace alfs::vm {
 
-std::unique_ptr<VmBackend> make_backend(const std::string& name) {
-  if (name == "qemu") return std::make_unique<QemuBackend>();
-  if (name == "krun") return std::make_unique<KrunBackend>();
-  if (name != "auto") throw Error("unknown VM backend '" + name + "' (known: auto, qemu, krun)");
+std::unique_ptr<VmBackend> make_backend(BackendKind kind) {
+  if (kind == BackendKind::kQemu) return std::make_unique<QemuBackend>();
+  if (kind == BackendKind::kKrun) return std::make_unique<KrunBackend>();
 #ifdef __APPLE__
   try {
     return std::make_unique<KrunBackend>();

@@ -4,14 +4,14 @@
 #include <memory>
 #include <string>
 
+#include "config/config.h"
 #include "vm/vm_backend.h"
 
 namespace alfs::vm {
 
-// "qemu", "krun" (throws Error when libkrun does not load), or "auto": the first that
+// QEMU, libkrun (throws Error when libkrun does not load), or auto: the first that
 // works, libkrun before QEMU on macOS, where it is the Rust tool's backend; on Linux QEMU
 // only, the backend the end-to-end tests prove (libkrun has never booted our guest).
-// Throws Error for another name.
-std::unique_ptr<VmBackend> make_backend(const std::string& name);
+std::unique_ptr<VmBackend> make_backend(BackendKind kind);
 
 }  // namespace alfs::vm

@@ -2,9 +2,11 @@
 # Builds the guest image from Debian packages only:
 #   <out>/kernel       bookworm-backports kernel (6.12): on x86 unpacked from its bzImage
 #   <out>/initrd.img   busybox + the modules needed to reach the root disk (uncompressed cpio)
-#   <out>/rootfs.img   read-only ext4 root with the storage tools and our agent as init
+#   <out>/rootfs.img   read-only ext4 root with the storage tools
+#   The agent is not part of it: the CLI appends it to the initrd at every boot
+#   (image/boot_initrd.h), and stage 1 hands over to it.
 #   <out>/manifest.txt what went in
-# Usage: build-guest-image.sh <out-dir> <agent-binary> <package-list>
+# Usage: build-guest-image.sh <out-dir> <package-list>
 #   ALFS_EXTRA_PACKAGES  the user's packages (`anylinuxfs pkg add`), comma-separated
 #   ALFS_CA_BUNDLE       PEM certificates the guest trusts besides Debian's
 #   ALFS_WITH_ZFS=1      the ZFS variant: OpenZFS from bookworm-backports contrib, its
@@ -12,7 +14,7 @@
 #                        once per kernel and ZFS version: kept in ALFS_ZFS_CACHE)
 # Runs as root (mmdebstrap directory output keeps ownership only in root mode).
 set -eu
-out=$1 agent=$2 pkglist=$3
+out=$1 pkglist=$2
 mirror=${ALFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The full (not cloud) flavour: it has every filesystem driver (f2fs, hfsplus, ...);
 # its virtio and ext4 modules are loaded by stage 1.
@@ -90,7 +92,7 @@ INITRD=No mmdebstrap --variant=minbase --mode=root --quiet \
   "deb $mirror bookworm $components" \
   "deb $mirror bookworm-backports $components"
 
-echo "[2/4] installing the agent as init"
+echo "[2/4] preparing the root for the agent"
 kver=$(ls "$root"/lib/modules | sort -V | tail -n 1)
 # Module files for the wanted names and everything they depend on, in load order.
 module_closure() {
@@ -153,7 +155,8 @@ if ! unpacked_kernel "$root/boot/vmlinuz-$kver" "$work/kernel"; then
   cp "$root/boot/vmlinuz-$kver" "$work/kernel"
 fi
 rm -rf "$root"/boot/* "$root"/initrd.img* "$root"/vmlinuz*
-install -m 0755 "$agent" "$root/usr/sbin/anylinuxfs-agent"
+# Stage 1 mounts a tmpfs here and copies the agent from the initrd into it.
+mkdir -p "$root/opt/anylinuxfs"
 mkdir -p "$root/mnt/disk"
 # LVM archives metadata under /etc/lvm; the agent mounts tmpfs on these (the root is read-only).
 mkdir -p "$root/etc/lvm/archive" "$root/etc/lvm/backup"
@@ -181,7 +184,7 @@ echo "[3/4] making the initrd"
 # Stage 1 loads what it needs to reach the root disk (virtio-mmio, virtio-blk, ext4:
 # built in or modules depending on the kernel flavour), mounts the root read-only
 # (found by the label given as alfs_root=LABEL=... on the kernel command line) and
-# hands over to the agent.
+# hands over to the agent, which the CLI appended to this initrd as a second archive.
 ird=$work/initrd
 mkdir -p "$ird/bin" "$ird/lib/modules" "$ird/dev" "$ird/proc" "$ird/sys" "$ird/newroot"
 cp "$root/bin/busybox" "$ird/bin/busybox"
@@ -211,9 +214,13 @@ while ! dev=$(/bin/busybox findfs "$alfs_root" 2>/dev/null); do
   /bin/busybox usleep 10000
 done
 /bin/busybox mount -t ext4 -o ro "$dev" /newroot || { echo "stage1: cannot mount $dev"; /bin/busybox poweroff -f; }
+[ -x /anylinuxfs-agent ] || { echo "stage1: no agent in the initrd"; /bin/busybox poweroff -f; }
+/bin/busybox mount -t tmpfs -o mode=0755 agent /newroot/opt/anylinuxfs &&
+  /bin/busybox cp /anylinuxfs-agent /newroot/opt/anylinuxfs/ ||
+  { echo "stage1: cannot install the agent"; /bin/busybox poweroff -f; }
 /bin/busybox umount /proc
 /bin/busybox mount --move /dev /newroot/dev
-exec /bin/busybox switch_root /newroot /usr/sbin/anylinuxfs-agent
+exec /bin/busybox switch_root /newroot /opt/anylinuxfs/anylinuxfs-agent
 INIT
 chmod 0755 "$ird/init"
 # Uncompressed: the kernel unpacks a gzipped one at boot, emulated.

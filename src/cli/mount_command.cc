@@ -29,6 +29,7 @@
 #include "host/privileges.h"
 #include "host/secrets.h"
 #include "host/user_files.h"
+#include "image/boot_initrd.h"
 #include "image/guest_image.h"
 #include "instance/daemon.h"
 #include "instance/disk_lock.h"
@@ -179,7 +180,7 @@ int mount_command(const MountArgs& args) {
 
   sup.vm.name = "anylinuxfs-" + sup.record.id;
   sup.vm.kernel = image.kernel;
-  sup.vm.initrd = image.initrd;
+  sup.vm.initrd = write_boot_initrd(image.initrd, paths.agent_binary, sup.instance_dir);
   sup.vm.rootfs = image.rootfs;
   sup.vm.root_label = image.root_label;
   sup.vm.accel = vm::accel_for(*backend, image.dir + "/kvm-verdict", [&] {

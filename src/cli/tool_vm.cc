@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "config/paths.h"
 #include "host/user_files.h"
+#include "image/boot_initrd.h"
 #include "image/guest_image.h"
 #include "instance/record.h"
 #include "vm/accel.h"
@@ -53,7 +54,7 @@ std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::Di
   vm::VmSpec spec;
   spec.name = "anylinuxfs-" + id;
   spec.kernel = image.kernel;
-  spec.initrd = image.initrd;
+  spec.initrd = write_boot_initrd(image.initrd, paths.agent_binary, tool->scratch_);
   spec.rootfs = image.rootfs;
   spec.root_label = image.root_label;
   spec.disks = std::move(disks);

@@ -41,8 +41,7 @@ bool complete(const GuestImage& image) {
 }  // namespace
 
 ImageInputs image_inputs(const Paths& paths) {
-  ImageInputs inputs{paths.share_dir + "/build-guest-image.sh", paths.share_dir + "/guest-packages.txt",
-                     paths.agent_binary};
+  ImageInputs inputs{paths.share_dir + "/build-guest-image.sh", paths.share_dir + "/guest-packages.txt"};
   Config config = load_config(default_config_files(paths.home));
   inputs.extra_packages = config.custom_packages;
   inputs.zfs = config.zfs;
@@ -54,7 +53,7 @@ ImageInputs image_inputs(const Paths& paths) {
 
 std::string image_key(const ImageInputs& inputs) {
   uint64_t h = 0xcbf29ce484222325ULL;
-  for (const auto& path : {inputs.build_script, inputs.package_list, inputs.agent_binary}) {
+  for (const auto& path : {inputs.build_script, inputs.package_list}) {
     h = fnv1a(h, read_file(path));
     h = fnv1a(h, std::string_view("\0", 1));
   }
@@ -97,7 +96,7 @@ BuiltFiles build_image(const ImageInputs& inputs, const std::string& zfs_cache, 
                                       "compiles its modules once: about 8 minutes)\n"
                                     : "anylinuxfs: building the guest image (Debian bookworm, about a minute)\n");
   SpawnOptions opts;
-  opts.argv = {"sh", inputs.build_script, out, inputs.agent_binary, inputs.package_list};
+  opts.argv = {"sh", inputs.build_script, out, inputs.package_list};
   std::string extra;
   for (const auto& package : inputs.extra_packages) extra += (extra.empty() ? "" : ",") + package;
   opts.extra_env = {"ALFS_EXTRA_PACKAGES=" + extra, "ALFS_CA_BUNDLE=" + ca_bundle,

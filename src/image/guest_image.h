@@ -1,7 +1,8 @@
 // The guest image (kernel, initrd, root filesystem), built from Debian packages by
 // share/anylinuxfs/build-guest-image.sh and cached under a key that hashes its
-// inputs, so it is rebuilt exactly when the script, the package list, the agent, the
-// user's extra packages, CA bundle or choice of the ZFS variant change.
+// inputs, so it is rebuilt exactly when the script, the package list, the user's extra
+// packages, CA bundle or choice of the ZFS variant change. The agent is not one of them:
+// each boot brings the CLI's own (image/boot_initrd.h).
 #pragma once
 
 #include <optional>
@@ -24,7 +25,6 @@ struct GuestImage {
 struct ImageInputs {
   std::string build_script;  // paths of the files whose contents make the key
   std::string package_list;
-  std::string agent_binary;
   std::vector<std::string> extra_packages;  // the user's [guest] custom_packages (`pkg add`)
   std::string ca_bundle;                    // ~/.anylinuxfs/ca-certificates.crt (its PEM text) when it exists
   bool zfs = false;                         // [guest] zfs: the variant with OpenZFS

@@ -39,10 +39,9 @@ struct ScopedSystemConfig {
 class GuestImageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    inputs = {(dir / "build.sh").string(), (dir / "packages.txt").string(), (dir / "agent").string()};
+    inputs = {(dir / "build.sh").string(), (dir / "packages.txt").string()};
     write_file_atomic(inputs.build_script, "script");
     write_file_atomic(inputs.package_list, "kmod\n");
-    write_file_atomic(inputs.agent_binary, "agent-v1");
   }
   TempDir tmp{"alfs-image-test"};
   fs::path dir = tmp.path();
@@ -53,7 +52,7 @@ TEST_F(GuestImageTest, KeyChangesWithEveryInput) {
   std::string k1 = image_key(inputs);
   EXPECT_EQ(k1.size(), 16u);
   EXPECT_EQ(image_key(inputs), k1) << "the key is a pure function of the contents";
-  write_file_atomic(inputs.agent_binary, "agent-v2");
+  write_file_atomic(inputs.build_script, "script v2");
   std::string k2 = image_key(inputs);
   EXPECT_NE(k2, k1);
   write_file_atomic(inputs.package_list, "kmod\nlvm2\n");
@@ -101,7 +100,6 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
   paths.data_dir = paths.home + "/.anylinuxfs";
   paths.image_root = (dir / "images").string();
   paths.share_dir = (dir / "share").string();
-  paths.agent_binary = inputs.agent_binary;
   fs::create_directories(paths.data_dir);
   fs::create_directories(paths.share_dir);
   write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
@@ -143,7 +141,6 @@ TEST_F(GuestImageTest, UnderSudoTheUsersCacheGetsTheUsersFiles) {
   paths.data_dir = paths.home + "/.anylinuxfs";
   paths.image_root = paths.data_dir + "/image";
   paths.share_dir = (dir / "share").string();
-  paths.agent_binary = inputs.agent_binary;
   fs::create_directories(paths.data_dir);
   fs::create_directories(paths.share_dir);
   for (const auto& d : {paths.home, paths.data_dir}) ASSERT_EQ(::chown(d.c_str(), nobody->pw_uid, nobody->pw_gid), 0);

@@ -22,3 +22,18 @@ mkdir "$work/mnt"
 "$ALFS" "$work/disk.img" "$work/mnt" >/dev/null
 pass "mount with the rebuilt image"
 "$ALFS" unmount -w "$work/mnt" >/dev/null
+
+# The agent is not part of the image: every boot brings the CLI's own (image/boot_initrd.h),
+# so an image outlives the CLI that built it.
+[ -z "$(image_cat "$dir/rootfs.img" /usr/sbin/anylinuxfs-agent | head -c 1)" ] || fail "the image holds an agent"
+agent=$(dirname "$ALFS")/../libexec/anylinuxfs/anylinuxfs-agent
+cp "$agent" "$work/agent"
+printf 'a later build of the agent' >> "$work/agent"  # still the same ELF, another file
+images_before=$(ls "$dir/..")
+ALFS_AGENT=$work/agent "$ALFS" "$work/disk.img" "$work/mnt" >/dev/null
+in_guest_sum=$("$ALFS" vm exec -t "$work/mnt" sha256sum /opt/anylinuxfs/anylinuxfs-agent)
+"$ALFS" unmount -w "$work/mnt" >/dev/null
+expect_eq "$(sha256sum < "$work/agent" | cut -d' ' -f1)" "${in_guest_sum%% *}" "the guest runs the CLI's agent"
+expect_eq "$images_before" "$(ls "$dir/..")" "another agent reuses the image (no rebuild)"
+fsck_clean "$work/disk.img"
+pass "an image serves a CLI with another agent"

@@ -206,7 +206,7 @@ int NfsWrites::write(uint64_t offset, const char* data, size_t size) {
     args.file.data.data_val = fh->val;
     args.offset = offset + written;
     args.count = static_cast<count3>(std::min<uint64_t>(size - written, max));
-    args.stable = UNSTABLE;
+    args.stable = file_sync_ ? FILE_SYNC : UNSTABLE;
     args.data.data_len = args.count;
     args.data.data_val = const_cast<char*>(data + written);  // XDR encodes it only
     CheckedWrite reply;

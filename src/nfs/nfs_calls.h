@@ -75,12 +75,15 @@ CheckedWrite check_write_reply(const WRITE3res& reply, uint32_t asked);
 int check_commit_reply(const COMMIT3res& reply, const std::optional<WriteVerifier>& written);
 
 // The writes of one open file, through libnfs's RPC layer: unstable WRITEs (into the
-// guest's page cache) and the COMMIT that makes them durable. Not nfs_pwrite: it marks
+// guest's page cache; FILE_SYNC for a file opened to write synchronously) and the COMMIT
+// that makes them durable. Not nfs_pwrite: it marks
 // the handle dirty, and nfs_close then sends a COMMIT of its own, a second flush of the
 // guest's disk for every file after the one its close or fsync already made.
 class NfsWrites {
  public:
-  NfsWrites(nfs_context* nfs, nfsfh* fh, std::chrono::milliseconds timeout) : nfs_(nfs), fh_(fh), timeout_(timeout) {}
+  // file_sync: each WRITE durable before its reply (a file opened O_SYNC or O_DSYNC).
+  NfsWrites(nfs_context* nfs, nfsfh* fh, std::chrono::milliseconds timeout, bool file_sync)
+      : nfs_(nfs), fh_(fh), timeout_(timeout), file_sync_(file_sync) {}
   // All of `size` bytes at `offset` (WRITEs of at most the server's wtmax); the count or -errno.
   int write(uint64_t offset, const char* data, size_t size);
   // 0 or -errno.
@@ -90,6 +93,7 @@ class NfsWrites {
   nfs_context* nfs_;
   nfsfh* fh_;
   std::chrono::milliseconds timeout_;
+  bool file_sync_;
   std::optional<WriteVerifier> verifier_;  // of this handle's first WRITE
 };
 

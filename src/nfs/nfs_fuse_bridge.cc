@@ -412,22 +412,24 @@ int op_truncate(const char* path, off_t size, fuse_file_info* fi) {
   return status(fi != nullptr ? nfs_ftruncate(b.nfs(), file_of(fi).fh, length) : nfs_truncate(b.nfs(), path, length));
 }
 
-// Flags libnfs acts on; creation is the create operation's business.
-int open_flags(int fuse_flags) { return fuse_flags & (O_ACCMODE | O_TRUNC | O_SYNC); }
+// Flags libnfs acts on; creation is the create operation's business. O_SYNC is
+// NfsWrites's (FILE_SYNC writes), as our writes do not go through libnfs.
+int open_flags(int fuse_flags) { return fuse_flags & (O_ACCMODE | O_TRUNC); }
 
 int op_open(const char* path, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   nfsfh* fh = nullptr;
   if (fi->flags & O_TRUNC) b.changes().changed(path);
   if (int r = nfs_open(b.nfs(), path, open_flags(fi->flags), &fh); r < 0) return fuse_error(r);
-  fi->fh = reinterpret_cast<uint64_t>(new OpenFile{fh, NfsWrites(b.nfs(), fh, b.timeout())});
+  fi->fh =
+      reinterpret_cast<uint64_t>(new OpenFile{fh, NfsWrites(b.nfs(), fh, b.timeout(), (fi->flags & O_DSYNC) != 0)});
   return 0;
 }
 
 int op_create(const char* path, mode_t mode, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   nfsfh* fh = nullptr;
-  const int flags = fi->flags & (O_EXCL | O_TRUNC | O_SYNC);
+  const int flags = fi->flags & (O_EXCL | O_TRUNC);
   if (flags & O_TRUNC) b.changes().changed(path);
   // The kernel asks to create a name it found missing, so first as a new file (GUARDED):
   // O_TRUNC would cost a SETATTR, which a sync export commits to the disk. Only a file
@@ -435,7 +437,8 @@ int op_create(const char* path, mode_t mode, fuse_file_info* fi) {
   int r = nfs_create(b.nfs(), path, (flags & ~O_TRUNC) | O_EXCL, static_cast<int>(mode & 07777), &fh);
   if (r == -EEXIST && !(flags & O_EXCL)) r = nfs_create(b.nfs(), path, flags, static_cast<int>(mode & 07777), &fh);
   if (r < 0) return fuse_error(r);
-  fi->fh = reinterpret_cast<uint64_t>(new OpenFile{fh, NfsWrites(b.nfs(), fh, b.timeout())});
+  fi->fh =
+      reinterpret_cast<uint64_t>(new OpenFile{fh, NfsWrites(b.nfs(), fh, b.timeout(), (fi->flags & O_DSYNC) != 0)});
   return 0;
 }
 

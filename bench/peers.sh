@@ -1,17 +1,17 @@
 #!/bin/bash
 # anylinuxfs beside its peers on one freshly made image: the host kernel's loop mount
 # (the physical limit), fuse2fs (ext4 only) and guestmount (libguestfs, forced to TCG
-# like our VM here). Medians of N rounds, one table, bench/results/peers-<fs>.json.
+# like our VM here; guestmount_bw: the same with -o big_writes, its users' usual tuning). Medians of N rounds, one table, bench/results/peers-<fs>.json.
 # What each metric is and how to read the ratios: bench/README.md.
 # Usage: sudo bench/peers.sh [--fs ext4|xfs|btrfs] [--rounds N] [--size MiB]
-#                            [--only ours,native,fuse2fs,guestmount]
+#                            [--only ours,native,fuse2fs,guestmount,guestmount_bw]
 # ALFS names the anylinuxfs binary (default: build/bin/anylinuxfs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
 usage() { sed -n 's/^# \{0,1\}//; /^Usage:/,/^ALFS/p' "$0" >&2; exit 2; }
-fs=ext4 rounds=3 size=200 only=ours,native,fuse2fs,guestmount
+fs=ext4 rounds=3 size=200 only=ours,native,fuse2fs,guestmount,guestmount_bw
 while [ $# -gt 0 ]; do
   case $1 in
     --fs) fs=${2:-}; shift 2 || usage ;;
@@ -27,7 +27,7 @@ case $fs in ext4 | xfs | btrfs) ;; *) usage ;; esac
 die() { echo "peers: $*" >&2; exit 1; }
 declare -A skipped=()
 ways=()
-for way in ours native fuse2fs guestmount; do
+for way in ours native fuse2fs guestmount guestmount_bw; do
   [[ ,$only, == *,$way,* ]] || continue
   if [ "$way" = fuse2fs ] && [ "$fs" != ext4 ]; then
     skipped[fuse2fs]="ext4 only"
@@ -36,7 +36,7 @@ for way in ours native fuse2fs guestmount; do
   fi
 done
 for way in ${only//,/ }; do
-  [[ $way =~ ^(ours|native|fuse2fs|guestmount)$ ]] || die "--only: unknown way '$way'"
+  [[ $way =~ ^(ours|native|fuse2fs|guestmount|guestmount_bw)$ ]] || die "--only: unknown way '$way'"
 done
 [ ${#ways[@]} -gt 0 ] || die "--only leaves nothing to measure"
 has() { [[ " ${ways[*]} " == *" $1 "* ]]; }
@@ -45,6 +45,10 @@ has() { [[ " ${ways[*]} " == *" $1 "* ]]; }
 scripts/install-deps.sh --bench >&2
 
 small_files=2000
+# The small-file rows: files of 1 KiB, made by one process, copied as a tree of 100
+# directories (held in /dev/shm, like the payload) and removed.
+create_files=2000 copy_dirs=100 copy_files=20
+copy_total=$((copy_dirs * copy_files))
 tree_dirs=100 tree_files=99 # 100 directories of 99 files: 10,000 entries for ls -lR
 tree_entries=$((tree_dirs * (tree_files + 1)))
 # Limits per step, in seconds: generous for TCG on a busy 2-core machine, yet a hang
@@ -65,7 +69,7 @@ as_user() { # WAY CMD...: CMD as whoever can see into WAY's mount
   if [ "$way" = ours ] && [ "$owner" != root ]; then runuser -u "$owner" -- "$@"; else "$@"; fi
 }
 
-work='' payload=''
+work='' payload='' source_tree=''
 ours_up=0 # our instance may exist: the cleanup unmounts it
 
 unmount_way() { # WAY TIMEOUT: returns once the image is written and released
@@ -75,7 +79,7 @@ unmount_way() { # WAY TIMEOUT: returns once the image is written and released
     native) timeout --foreground "$t" umount "$m" ;;
     # Both FUSE daemons still write the image after the unmount: wait until they exit.
     fuse2fs) pid=$(pgrep -x -f "fuse2fs $img $m") && timeout --foreground "$t" umount "$m" && wait_exit "$pid" "$t" ;;
-    guestmount) pid=$(cat "$work/guestmount.pid") && timeout --foreground "$t" guestunmount -q "$m" && wait_exit "$pid" "$t" ;;
+    guestmount | guestmount_bw) pid=$(cat "$work/$way.pid") && timeout --foreground "$t" guestunmount -q "$m" && wait_exit "$pid" "$t" ;;
   esac
 }
 
@@ -96,7 +100,7 @@ cleanup() {
       unmount_way "$way" 120 || umount -l "$m"
     fi
   done
-  rm -rf --one-file-system ${work:+"$work"} ${payload:+"$payload"}
+  rm -rf --one-file-system ${work:+"$work"} ${payload:+"$payload"} ${source_tree:+"$source_tree"}
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -107,6 +111,8 @@ img=$work/disk.img
 # so dropping the page cache never makes the writer read it from disk.
 payload=$(mktemp /dev/shm/alfs-bench.XXXXXX)
 chmod 644 "$payload"
+source_tree=$(mktemp -d /dev/shm/alfs-bench-tree.XXXXXX)
+chmod 755 "$source_tree"
 
 wait_exit() { # PID TIMEOUT: the process (not our child) has exited
   local pid=$1 deadline=$((${EPOCHREALTIME%.*} + $2))
@@ -122,7 +128,8 @@ mount_way() { # WAY TIMEOUT: returns once the files are readable
     ours) ours_up=1; timeout --foreground "$t" "$alfs" mount "$img" "$m" >>"$work/ours.log" ;;
     native) timeout --foreground "$t" mount -o loop "$img" "$m" ;;
     fuse2fs) timeout --foreground "$t" fuse2fs "$img" "$m" ;; # it daemonizes once mounted
-    guestmount) timeout --foreground "$t" guestmount --format=raw -a "$img" -m /dev/sda --rw --pid-file "$work/guestmount.pid" "$m" ;;
+    guestmount) timeout --foreground "$t" guestmount --format=raw -a "$img" -m /dev/sda --rw --pid-file "$work/$way.pid" "$m" ;;
+    guestmount_bw) timeout --foreground "$t" guestmount --format=raw -a "$img" -m /dev/sda --rw -o big_writes --pid-file "$work/$way.pid" "$m" ;;
   esac
 }
 
@@ -167,6 +174,27 @@ small_files() { # WAY: files of 4 KiB, each fsynced before the next is made
     }' "$work/mnt-$1/small" "$small_files"
 }
 
+# sync(1) is inside the time of the next three: what users run to know the files are on
+# the disk, and what a writeback cache must not dodge.
+create_small() { # WAY: files of 1 KiB made by one process, then sync
+  # shellcheck disable=SC2016 # the single quotes hold perl
+  as_user "$1" timeout --foreground "$t_meta" perl -e '
+    my ($dir, $n) = @ARGV; my $data = "x" x 1024;
+    mkdir $dir or die "$dir: $!\n";
+    for my $i (1 .. $n) {
+      open(my $fh, ">", "$dir/f$i") or die "$dir/f$i: $!\n";
+      print $fh $data or die "$dir/f$i: $!\n";
+      close $fh or die "$dir/f$i: $!\n";
+    }' "$work/mnt-$1/create" "$create_files" && as_user "$1" timeout --foreground "$t_meta" sync
+}
+copy_tree() { # WAY
+  as_user "$1" timeout --foreground "$t_meta" cp -r "$source_tree/copy" "$work/mnt-$1/copy" &&
+    as_user "$1" timeout --foreground "$t_meta" sync
+}
+remove_tree() { # WAY
+  as_user "$1" timeout --foreground "$t_meta" rm -r "$work/mnt-$1/copy" && as_user "$1" timeout --foreground "$t_meta" sync
+}
+
 expect_count() { # WAY WHAT GOT WANT
   [ "$3" = "$4" ] || die "$1: $2: $3 instead of $4"
 }
@@ -188,6 +216,10 @@ round() { # WAY
   expect_count "$way" "ls -lR entries" "$(grep -c '^[-d]' "$work/ls.out")" "$tree_entries"
   timed "$way" write write_seq "$way"; record "$way" write "$(per_sec "$mb" "$elapsed")"
   timed "$way" "small files" small_files "$way"; record "$way" small_files "$(per_sec "$small_files" "$elapsed")"
+  timed "$way" create create_small "$way"; record "$way" create "$(per_sec "$create_files" "$elapsed")"
+  timed "$way" "cp -r" copy_tree "$way"; record "$way" copy "$(per_sec "$copy_total" "$elapsed")"
+  expect_count "$way" "files copied" "$(as_user "$way" timeout --foreground "$t_meta" find "$m/copy" -type f | wc -l)" "$copy_total"
+  timed "$way" "rm -r" remove_tree "$way"; record "$way" remove "$(per_sec "$copy_total" "$elapsed")"
   timed "$way" unmount unmount_way "$way" "$t_unmount"; record "$way" unmount "$elapsed"
 
   timed "$way" remount mount_way "$way" "$t_mount"
@@ -195,8 +227,10 @@ round() { # WAY
   timed "$way" read read_seq "$way"; record "$way" read "$(per_sec "$mb" "$elapsed")"
   as_user "$way" timeout --foreground "$t_io" cmp -s "$payload" "$m/seq" || die "$way: the file read back differs from the one written"
   expect_count "$way" "small files after remount" "$(as_user "$way" timeout --foreground "$t_meta" find "$m/small" -type f | wc -l)" "$small_files"
+  expect_count "$way" "created files after remount" "$(as_user "$way" timeout --foreground "$t_meta" find "$m/create" -type f | wc -l)" "$create_files"
+  as_user "$way" test ! -e "$m/copy" || die "$way: the removed tree is back after the remount"
   [ "$way" = ours ] && memory_of_ours "$m"
-  timed "$way" "removing the files" as_user "$way" timeout --foreground "$t_meta" rm -rf "$m/seq" "$m/small"
+  timed "$way" "removing the files" as_user "$way" timeout --foreground "$t_meta" rm -rf "$m/seq" "$m/small" "$m/create"
   timed "$way" unmount unmount_way "$way" "$t_unmount"
   check_image "after $way"
 }
@@ -220,12 +254,22 @@ timeout --foreground "$t_meta" perl -e '
 unmount_way native "$t_unmount"
 check_image "after making it"
 timeout --foreground "$t_io" head -c "${size}M" /dev/urandom >"$payload"
+# shellcheck disable=SC2016 # the single quotes hold perl
+perl -e '
+  my ($root, $dirs, $files) = @ARGV; my $data = "y" x 1024;
+  mkdir $root or die "$root: $!\n";
+  for my $d (1 .. $dirs) {
+    my $dir = sprintf("%s/d%03d", $root, $d);
+    mkdir $dir or die "$dir: $!\n";
+    for my $f (1 .. $files) { open(my $fh, ">", "$dir/f$f") or die "$dir: $!\n"; print $fh $data; close $fh }
+  }' "$source_tree/copy" "$copy_dirs" "$copy_files"
+chmod -R a+rX "$source_tree"
 
 # Untimed first cycle of the VM-based ways: the first run may build the guest image
 # (ours) or the appliance (libguestfs); every later mount finds them cached.
 declare -A first=()
 for way in "${ways[@]}"; do
-  [ "$way" = ours ] || [ "$way" = guestmount ] || continue
+  [ "$way" = ours ] || [[ $way == guestmount* ]] || continue
   echo "peers: first $way mount (untimed)" >&2
   timed "$way" "first mount" mount_way "$way" "$t_first"; first[$way]=$elapsed
   if [ "$way" = ours ]; then
@@ -259,15 +303,18 @@ if has ours; then
   accel=$(jq --arg a "${ours_accel:-unknown}" '. + {ours: $a}' <<<"$accel")
   notes+=("ours: ${ours_accel:-unknown}, guest kernel ${guest_kernel:-unknown}, first mount $(printf %.1f "${first[ours]}") s")
 fi
-if has guestmount; then
+if has guestmount || has guestmount_bw; then
   kernel_file=${LIBGUESTFS_CACHEDIR:-${TMPDIR:-/var/tmp}}/.guestfs-$(id -u)/appliance.d/kernel
   appliance_kernel=$(file -bL "$kernel_file" | grep -o 'version [^ ]*' | cut -d' ' -f2 || true)
   libguestfs=$(guestmount --version | cut -d' ' -f2)
   memsize=$(guestfish get-memsize)
   versions=$(jq --arg v "$libguestfs" --arg k "${appliance_kernel:-unknown}" --arg m "$memsize" \
     '. + {libguestfs: $v, guestmount_appliance_kernel: $k, guestmount_memsize_mib: ($m | tonumber)}' <<<"$versions")
-  accel=$(jq '. + {guestmount: "qemu, tcg (forced)"}' <<<"$accel")
-  notes+=("guestmount: libguestfs $libguestfs, qemu, tcg (forced), ${memsize} MiB, appliance kernel ${appliance_kernel:-unknown}, first mount (builds the appliance when not cached) $(printf %.1f "${first[guestmount]}") s")
+  for w in guestmount guestmount_bw; do
+    has "$w" || continue
+    accel=$(jq --arg w "$w" '. + {($w): "qemu, tcg (forced)"}' <<<"$accel")
+    notes+=("$w: libguestfs $libguestfs, qemu, tcg (forced), ${memsize} MiB, appliance kernel ${appliance_kernel:-unknown}, first mount (builds the appliance when not cached) $(printf %.1f "${first[$w]}") s")
+  done
 fi
 if has fuse2fs; then
   versions=$(jq --arg v "$(dpkg-query -W -f='${Version}' fuse2fs)" '. + {fuse2fs: $v}' <<<"$versions")
@@ -279,13 +326,13 @@ for w in "${!skipped[@]}"; do notes+=("$w: skipped (${skipped[$w]})"); done
 mkdir -p bench/results
 json=bench/results/peers-$fs.json
 jq -R -n --arg fs "$fs" --argjson rounds "$rounds" --argjson size "$size" \
-  --argjson small "$small_files" --argjson entries "$tree_entries" --arg date "$(date -Iseconds)" \
+  --argjson small "$small_files" --argjson create "$create_files" --argjson copy "$copy_total" --argjson entries "$tree_entries" --arg date "$(date -Iseconds)" \
   --argjson ways "$(printf '%s\n' "${ways[@]}" | jq -R . | jq -s .)" --argjson skipped "$skipped_json" \
   --argjson versions "$versions" --argjson accel "$accel" '
   def median: sort | length as $n
     | if $n == 0 then null elif $n % 2 == 1 then .[($n - 1) / 2] else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
   [inputs | split("\t") | {way: .[0], metric: .[1], value: (.[2] | tonumber)}] as $rows
-  | {fs: $fs, rounds: $rounds, size_mib: $size, small_files: $small, tree_entries: $entries,
+  | {fs: $fs, rounds: $rounds, size_mib: $size, small_files: $small, create_files: $create, copy_files: $copy, tree_entries: $entries,
      date: $date, ways: $ways, skipped: $skipped, versions: $versions, accelerator: $accel,
      metrics: ([
        {name: "mount", label: "mount", unit: "s", better: "lower"},
@@ -293,6 +340,9 @@ jq -R -n --arg fs "$fs" --argjson rounds "$rounds" --argjson size "$size" \
        {name: "write", label: "write", unit: "MB/s", better: "higher"},
        {name: "read", label: "read", unit: "MB/s", better: "higher"},
        {name: "small_files", label: "create+fsync", unit: "files/s", better: "higher"},
+       {name: "create", label: "create+sync", unit: "files/s", better: "higher"},
+       {name: "copy", label: "cp -r+sync", unit: "files/s", better: "higher"},
+       {name: "remove", label: "rm -r+sync", unit: "files/s", better: "higher"},
        {name: "ls_lR", label: "ls -lR", unit: "s", better: "lower"},
        {name: "supervisor_rss", label: "supervisor RSS", unit: "MiB", better: "lower"},
        {name: "guest_mem", label: "guest mem used", unit: "MiB", better: "lower"}
@@ -301,14 +351,14 @@ jq -R -n --arg fs "$fs" --argjson rounds "$rounds" --argjson size "$size" \
           | from_entries) as $samples
        | ($samples | map_values(median)) as $median
        | {key: $m, value: {label: .label, unit, better, samples: $samples, median: $median,
-           ratio: ([("guestmount", "native", "fuse2fs") as $p
+           ratio: ([("guestmount", "guestmount_bw", "native", "fuse2fs") as $p
              | select($median.ours != null and $median[$p] != null and $median[$p] != 0)
              | {key: "ours/\($p)", value: ($median.ours / $median[$p])}] | from_entries)}})
        | from_entries)}' "$work/samples.tsv" >"$work/peers.json"
 mv "$work/peers.json" "$json" # only whole: a failed run leaves the last results as they were
 
-printf '\nanylinuxfs beside its peers: %s; medians of %s round(s); %s MiB file, %s files of 4 KiB, %s entries\n' \
-  "$fs" "$rounds" "$size" "$small_files" "$tree_entries"
+printf '\nanylinuxfs beside its peers: %s; medians of %s round(s); %s MiB file, %s files of 4 KiB, %s of 1 KiB, a tree of %s, %s entries\n' \
+  "$fs" "$rounds" "$size" "$small_files" "$create_files" "$copy_total" "$tree_entries"
 printf 'host kernel %s, QEMU %s' "$(uname -r)" "$qemu"
 has fuse2fs && printf ', fuse2fs %s' "$(jq -r .fuse2fs <<<"$versions")"
 printf '\n'
@@ -316,8 +366,8 @@ for n in "${notes[@]}"; do printf '%s\n' "$n"; done
 printf '\n'
 jq -r '.metrics[]
   | [.label, .unit, .better,
-     (.median | .ours, .native, .fuse2fs, .guestmount),
-     (.ratio | .["ours/guestmount"], .["ours/native"], .["ours/fuse2fs"])]
+     (.median | .ours, .native, .fuse2fs, .guestmount, .guestmount_bw),
+     (.ratio | .["ours/guestmount"], .["ours/guestmount_bw"], .["ours/native"], .["ours/fuse2fs"])]
   | map(. // "-") | @tsv' "$json" |
   awk -F'\t' '
     function fmt(x, a) {
@@ -329,8 +379,8 @@ jq -r '.metrics[]
       return sprintf("%.3g", x)
     }
     BEGIN {
-      f = "%-15s %-8s %-7s %9s %9s %9s %10s %16s %12s %13s\n"
-      printf f, "metric", "unit", "better", "ours", "native", "fuse2fs", "guestmount", "ours/guestmount", "ours/native", "ours/fuse2fs"
+      f = "%-15s %-8s %-7s %9s %9s %9s %10s %13s %16s %19s %12s %13s\n"
+      printf f, "metric", "unit", "better", "ours", "native", "fuse2fs", "guestmount", "guestmount_bw", "ours/guestmount", "ours/guestmount_bw", "ours/native", "ours/fuse2fs"
     }
-    { printf f, $1, $2, $3, fmt($4), fmt($5), fmt($6), fmt($7), fmt($8), fmt($9), fmt($10) }'
+    { printf f, $1, $2, $3, fmt($4), fmt($5), fmt($6), fmt($7), fmt($8), fmt($9), fmt($10), fmt($11), fmt($12) }'
 printf '\nsamples and medians: %s\n' "$json"

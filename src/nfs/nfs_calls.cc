@@ -12,6 +12,7 @@
 #include <nfsc/libnfs-raw-nfs.h>
 // clang-format on
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -140,6 +141,111 @@ void NfsReads::on_reply(rpc_context*, int status, void* data, void* private_data
 }
 
 bool NfsReads::wait(const std::function<bool()>& finished) { return service_until(nfs_, timeout_, finished); }
+
+CheckedWrite check_write_reply(const WRITE3res& reply, uint32_t asked) {
+  static_assert(sizeof(WriteVerifier) == NFS3_WRITEVERFSIZE);
+  if (uint32_t status = wire_value(reply.status); status != NFS3_OK)
+    return {nfsstat3_to_errno(static_cast<int>(status))};
+  const WRITE3resok& ok = reply.WRITE3res_u.resok;
+  // More than asked is a lie; none at all would make the caller ask again forever.
+  if (ok.count > asked || (ok.count == 0 && asked > 0))
+    return {-EIO,
+            {},
+            "refused a WRITE reply saying " + std::to_string(ok.count) + " of " + std::to_string(asked) +
+                " bytes were written"};
+  CheckedWrite out{static_cast<int>(ok.count)};
+  std::memcpy(out.verifier.data(), ok.verf, out.verifier.size());
+  return out;
+}
+
+int check_commit_reply(const COMMIT3res& reply, const std::optional<WriteVerifier>& written) {
+  if (uint32_t status = wire_value(reply.status); status != NFS3_OK) return nfsstat3_to_errno(static_cast<int>(status));
+  if (written && std::memcmp(written->data(), reply.COMMIT3res_u.resok.verf, written->size()) != 0) return -EIO;
+  return 0;
+}
+
+namespace {
+
+// One RPC through the context, waited for as libnfs's synchronous calls wait: `send` starts
+// it with on_reply and this as its private data.
+struct PendingCall {
+  bool done = false;
+  int status = RPC_STATUS_SUCCESS;
+  std::function<void(void*)> take;  // the reply, on success
+  static void on_reply(rpc_context*, int status, void* data, void* private_data) {
+    auto& self = *static_cast<PendingCall*>(private_data);
+    self.done = true;
+    self.status = status;
+    if (status == RPC_STATUS_SUCCESS) self.take(data);
+  }
+  // 0, or -errno as libnfs's own calls report a failed RPC (fuse_error).
+  int run(nfs_context* nfs, std::chrono::milliseconds timeout, const std::function<int()>& send) {
+    if (send() != 0) return -ENOMEM;
+    if (!service_until(nfs, timeout, [this] { return done; })) return -ETIMEDOUT;
+    if (status != RPC_STATUS_SUCCESS) return status == RPC_STATUS_ERROR ? -EFAULT : -EINTR;
+    return 0;
+  }
+};
+
+const LibnfsFh* handle_of(nfsfh* fh) {
+  const auto* h = reinterpret_cast<const LibnfsFh*>(nfs_get_fh(fh));
+  return h != nullptr && h->len > 0 && h->len <= NFS3_FHSIZE ? h : nullptr;
+}
+
+}  // namespace
+
+int NfsWrites::write(uint64_t offset, const char* data, size_t size) {
+  const LibnfsFh* fh = handle_of(fh_);
+  if (fh == nullptr) return -EIO;
+  if (size > INT32_MAX) return -EINVAL;
+  const uint64_t max = std::max<uint64_t>(nfs_get_writemax(nfs_), 4096);
+  size_t written = 0;
+  while (written < size) {
+    WRITE3args args{};
+    args.file.data.data_len = static_cast<u_int>(fh->len);
+    args.file.data.data_val = fh->val;
+    args.offset = offset + written;
+    args.count = static_cast<count3>(std::min<uint64_t>(size - written, max));
+    args.stable = file_sync_ ? FILE_SYNC : UNSTABLE;
+    args.data.data_len = args.count;
+    args.data.data_val = const_cast<char*>(data + written);  // XDR encodes it only
+    CheckedWrite reply;
+    PendingCall call;
+    call.take = [&](void* r) { reply = check_write_reply(*static_cast<const WRITE3res*>(r), args.count); };
+    if (int r = call.run(
+            nfs_, timeout_,
+            [&] { return rpc_nfs3_write_async(nfs_get_rpc_context(nfs_), &PendingCall::on_reply, &args, &call); });
+        r < 0)
+      return r;
+    if (reply.result < 0) {
+      if (!reply.problem.empty()) log_refused(reply.problem);
+      return reply.result;
+    }
+    if (!verifier_) verifier_ = reply.verifier;
+    if (reply.verifier != *verifier_) return -EIO;  // the server may have lost what it took before
+    written += static_cast<size_t>(reply.result);
+  }
+  return static_cast<int>(written);
+}
+
+int NfsWrites::commit() {
+  const LibnfsFh* fh = handle_of(fh_);
+  if (fh == nullptr) return -EIO;
+  COMMIT3args args{};
+  args.file.data.data_len = static_cast<u_int>(fh->len);
+  args.file.data.data_val = fh->val;
+  args.offset = 0;
+  args.count = 0;  // the whole file
+  int result = 0;
+  PendingCall call;
+  call.take = [&](void* r) { result = check_commit_reply(*static_cast<const COMMIT3res*>(r), verifier_); };
+  if (int r = call.run(
+          nfs_, timeout_,
+          [&] { return rpc_nfs3_commit_async(nfs_get_rpc_context(nfs_), &PendingCall::on_reply, &args, &call); });
+      r < 0)
+    return r;
+  return result;
+}
 
 bool usable_name(std::string_view name) {
   return !name.empty() && name.size() <= NAME_MAX && name.find('/') == std::string_view::npos;

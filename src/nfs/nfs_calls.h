@@ -1,15 +1,17 @@
-// The bridge's NFS calls whose replies it copies bytes from. The server is the guest, and
-// a disk can take over the guest: what a reply says is checked against what it carries
-// and what was asked before anything is copied, and every listing ends. libnfs 4.0 does
-// neither: its nfs_pread hands on the reply's count with the data, however few bytes the
-// data holds, and its nfs_opendir asks for more entries for as long as the server says
-// there are more.
+// The bridge's NFS calls whose replies it copies bytes from, and its writes. The server is
+// the guest, and a disk can take over the guest: what a reply says is checked against what
+// it carries and what was asked before anything is copied, and every listing ends. libnfs
+// 4.0 does neither: its nfs_pread hands on the reply's count with the data, however few
+// bytes the data holds, and its nfs_opendir asks for more entries for as long as the server
+// says there are more.
 #pragma once
 
 #include <sys/stat.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +23,8 @@ struct nfs_context;
 struct rpc_context;
 struct nfsfh;
 struct READ3res;
+struct WRITE3res;
+struct COMMIT3res;
 struct post_op_attr;
 
 namespace alfs::nfs {
@@ -51,6 +55,46 @@ class NfsReads : public AsyncReads {
   nfs_context* nfs_;
   nfsfh* fh_;
   std::chrono::milliseconds timeout_;
+};
+
+// The server's write verifier (NFSv3's writeverf3): it changes when the server may have
+// lost data it took unstable (a restart, a writeback error).
+using WriteVerifier = std::array<char, 8>;
+
+// A WRITE reply, checked: `result` is the bytes the server took (at least one, never more
+// than asked) or -errno; `problem` says why the reply was refused, for the log.
+struct CheckedWrite {
+  int result = 0;
+  WriteVerifier verifier{};
+  std::string problem;
+};
+CheckedWrite check_write_reply(const WRITE3res& reply, uint32_t asked);
+
+// A COMMIT reply: 0 or -errno; -EIO when its verifier is not the one the file's writes
+// got (`written`, none: no write through this handle), as the data may be gone.
+int check_commit_reply(const COMMIT3res& reply, const std::optional<WriteVerifier>& written);
+
+// The writes of one open file, through libnfs's RPC layer: unstable WRITEs (into the
+// guest's page cache; FILE_SYNC for a file opened to write synchronously) and the COMMIT
+// that makes them durable. Not nfs_pwrite: it marks
+// the handle dirty, and nfs_close then sends a COMMIT of its own, a second flush of the
+// guest's disk for every file after the one its close or fsync already made.
+class NfsWrites {
+ public:
+  // file_sync: each WRITE durable before its reply (a file opened O_SYNC or O_DSYNC).
+  NfsWrites(nfs_context* nfs, nfsfh* fh, std::chrono::milliseconds timeout, bool file_sync)
+      : nfs_(nfs), fh_(fh), timeout_(timeout), file_sync_(file_sync) {}
+  // All of `size` bytes at `offset` (WRITEs of at most the server's wtmax); the count or -errno.
+  int write(uint64_t offset, const char* data, size_t size);
+  // 0 or -errno.
+  int commit();
+
+ private:
+  nfs_context* nfs_;
+  nfsfh* fh_;
+  std::chrono::milliseconds timeout_;
+  bool file_sync_;
+  std::optional<WriteVerifier> verifier_;  // of this handle's first WRITE
 };
 
 // Whether a directory entry's name is one a directory can hold: not empty, no '/', at most

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
 // In this order: each libnfs header needs the ones before it.
@@ -202,6 +203,51 @@ TEST(EntryStat, NoAttributesOrNoFileTypeIsReported) {
   p.attributes_follow = 1;
   p.post_op_attr_u.attributes.type = static_cast<ftype3>(99);
   EXPECT_FALSE(entry_stat(p, st));
+}
+
+WriteVerifier verifier_of(char byte) {
+  WriteVerifier v;
+  v.fill(byte);
+  return v;
+}
+
+WRITE3res write_reply(uint32_t count, char verifier_byte) {
+  WRITE3res r{};
+  r.status = NFS3_OK;
+  r.WRITE3res_u.resok.count = count;
+  std::memset(r.WRITE3res_u.resok.verf, verifier_byte, sizeof r.WRITE3res_u.resok.verf);
+  return r;
+}
+
+TEST(CheckWriteReply, TakesWhatTheServerWroteWithItsVerifier) {
+  CheckedWrite w = check_write_reply(write_reply(4096, 'a'), 8192);
+  EXPECT_EQ(w.result, 4096);
+  EXPECT_EQ(w.verifier, verifier_of('a'));
+}
+
+TEST(CheckWriteReply, MoreThanAskedOrNothingIsRefused) {
+  CheckedWrite more = check_write_reply(write_reply(8193, 'a'), 8192);
+  EXPECT_EQ(more.result, -EIO);
+  EXPECT_NE(more.problem.find("8193 of 8192"), std::string::npos) << more.problem;
+  // None written would have the caller ask again forever.
+  EXPECT_EQ(check_write_reply(write_reply(0, 'a'), 8192).result, -EIO);
+}
+
+TEST(CheckWriteReply, AnErrorStatusIsItsErrno) {
+  WRITE3res r{};
+  r.status = NFS3ERR_NOSPC;
+  EXPECT_EQ(check_write_reply(r, 10).result, -ENOSPC);
+}
+
+TEST(CheckCommitReply, AChangedVerifierMeansTheDataMayBeGone) {
+  COMMIT3res r{};
+  r.status = NFS3_OK;
+  std::memset(r.COMMIT3res_u.resok.verf, 'a', sizeof r.COMMIT3res_u.resok.verf);
+  EXPECT_EQ(check_commit_reply(r, verifier_of('a')), 0);
+  EXPECT_EQ(check_commit_reply(r, std::nullopt), 0);  // nothing written through this handle
+  EXPECT_EQ(check_commit_reply(r, verifier_of('b')), -EIO);
+  r.status = NFS3ERR_IO;
+  EXPECT_EQ(check_commit_reply(r, std::nullopt), -EIO);
 }
 
 TEST(UsableName, IsWhatADirectoryCanHold) {

@@ -65,6 +65,7 @@ struct NfsUrlDeleter {
 // State of one open file: fi->fh points to it.
 struct OpenFile {
   nfsfh* fh;
+  NfsWrites writes;
   // Written since the last COMMIT: close() commits like a kernel NFS client, so data
   // an application has closed survives the VM being killed.
   bool dirty = false;
@@ -411,27 +412,33 @@ int op_truncate(const char* path, off_t size, fuse_file_info* fi) {
   return status(fi != nullptr ? nfs_ftruncate(b.nfs(), file_of(fi).fh, length) : nfs_truncate(b.nfs(), path, length));
 }
 
-// Flags libnfs acts on; creation is the create operation's business.
-int open_flags(int fuse_flags) { return fuse_flags & (O_ACCMODE | O_TRUNC | O_SYNC); }
+// Flags libnfs acts on; creation is the create operation's business. O_SYNC is
+// NfsWrites's (FILE_SYNC writes), as our writes do not go through libnfs.
+int open_flags(int fuse_flags) { return fuse_flags & (O_ACCMODE | O_TRUNC); }
 
 int op_open(const char* path, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   nfsfh* fh = nullptr;
   if (fi->flags & O_TRUNC) b.changes().changed(path);
   if (int r = nfs_open(b.nfs(), path, open_flags(fi->flags), &fh); r < 0) return fuse_error(r);
-  fi->fh = reinterpret_cast<uint64_t>(new OpenFile{fh});
+  fi->fh =
+      reinterpret_cast<uint64_t>(new OpenFile{fh, NfsWrites(b.nfs(), fh, b.timeout(), (fi->flags & O_DSYNC) != 0)});
   return 0;
 }
 
 int op_create(const char* path, mode_t mode, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   nfsfh* fh = nullptr;
-  const int flags = fi->flags & (O_EXCL | O_TRUNC | O_SYNC);
+  const int flags = fi->flags & (O_EXCL | O_TRUNC);
   if (flags & O_TRUNC) b.changes().changed(path);
-  if (int r = nfs_create(b.nfs(), path, flags, static_cast<int>(mode & 07777), &fh); r < 0) {
-    return fuse_error(r);
-  }
-  fi->fh = reinterpret_cast<uint64_t>(new OpenFile{fh});
+  // The kernel asks to create a name it found missing, so first as a new file (GUARDED):
+  // O_TRUNC would cost a SETATTR, which a sync export commits to the disk. Only a file
+  // made meanwhile by someone else takes the call as asked.
+  int r = nfs_create(b.nfs(), path, (flags & ~O_TRUNC) | O_EXCL, static_cast<int>(mode & 07777), &fh);
+  if (r == -EEXIST && !(flags & O_EXCL)) r = nfs_create(b.nfs(), path, flags, static_cast<int>(mode & 07777), &fh);
+  if (r < 0) return fuse_error(r);
+  fi->fh =
+      reinterpret_cast<uint64_t>(new OpenFile{fh, NfsWrites(b.nfs(), fh, b.timeout(), (fi->flags & O_DSYNC) != 0)});
   return 0;
 }
 
@@ -450,14 +457,15 @@ int op_write(const char* path, const char* buf, size_t size, off_t offset, fuse_
   Bridge& b = Bridge::for_request();
   OpenFile& file = file_of(fi);
   b.changes().changed(path);
-  const int r = nfs_pwrite(b.nfs(), file.fh, static_cast<uint64_t>(offset), size, buf);
+  const int r = file.writes.write(static_cast<uint64_t>(offset), buf, size);
   if (r < 0) return fuse_error(r);
   file.dirty = true;
   return r;
 }
 
-int commit(Bridge& b, OpenFile& file) {
-  if (int r = nfs_fsync(b.nfs(), file.fh); r < 0) return fuse_error(r);
+// With the caller's credentials in use (Bridge::for_request).
+int commit(OpenFile& file) {
+  if (int r = file.writes.commit(); r < 0) return fuse_error(r);
   file.dirty = false;
   return 0;
 }
@@ -483,20 +491,24 @@ int op_statfs(const char* path, struct statvfs* out) {
 int op_flush(const char*, fuse_file_info* fi) {
   OpenFile& file = file_of(fi);
   if (!file.dirty) return 0;
-  return commit(Bridge::for_request(), file);
+  Bridge::for_request();
+  return commit(file);
 }
 
 int op_release(const char*, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   std::unique_ptr<OpenFile> file(&file_of(fi));
   // Writes through mmap can arrive after the last flush; release cannot report errors.
-  if (file->dirty) commit(b, *file);
+  if (file->dirty) commit(*file);
   file->ahead.reset();  // waits for its reads: they refer to the handle
   nfs_close(b.nfs(), file->fh);
   return 0;
 }
 
-int op_fsync(const char*, int, fuse_file_info* fi) { return commit(Bridge::for_request(), file_of(fi)); }
+int op_fsync(const char*, int, fuse_file_info* fi) {
+  Bridge::for_request();
+  return commit(file_of(fi));
+}
 
 int op_opendir(const char* path, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();

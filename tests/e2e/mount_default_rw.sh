@@ -14,6 +14,11 @@ expect_contains "$("$ALFS" status)" "$work/disk.img on $mp (ext4, rw, vm pid " "
 head -c 64M /dev/urandom > "$work/photo.jpg"
 cp "$work/photo.jpg" "$mp/"
 mkdir "$mp/dir" && echo nested > "$mp/dir/n.txt" && mv "$mp/dir/n.txt" "$mp/dir/moved.txt"
+# A new file (created GUARDED by the bridge) has the mode asked for and a fresh mtime.
+(umask 022 && echo fresh > "$mp/fresh.txt")
+expect_eq 644 "$(stat -c %a "$mp/fresh.txt")" "a new file's mode"
+age=$(($(date +%s) - $(stat -c %Y "$mp/fresh.txt")))
+if [ "$age" -ge -5 ] && [ "$age" -le 60 ]; then pass "a new file's mtime is now"; else fail "a new file's mtime is ${age} s off"; fi
 echo doomed > "$mp/doomed.txt" && rm "$mp/doomed.txt"
 ln -s dir/moved.txt "$mp/link"
 expect_eq nested "$(cat "$mp/link")" "symlink resolves through the mount"
@@ -35,5 +40,6 @@ image_cat "$work/disk.img" /photo.jpg > "$work/photo.back"
 cmp "$work/photo.jpg" "$work/photo.back" && pass "photo.jpg is in the image after unmount"
 expect_eq nested "$(image_cat "$work/disk.img" /dir/moved.txt)" "rename landed in the image"
 expect_contains "$(debugfs -R "stat /dir/moved.txt" "$work/disk.img" 2>/dev/null)" "Mode:  0640" "chmod landed in the image"
+expect_contains "$(debugfs -R "stat /fresh.txt" "$work/disk.img" 2>/dev/null)" "Mode:  0644" "a new file's mode in the image"
 expect_contains "$(debugfs -R "stat /link" "$work/disk.img" 2>/dev/null)" 'Fast link dest: "dir/moved.txt"' "symlink landed in the image"
 expect_eq "" "$(debugfs -R "ls /" "$work/disk.img" 2>/dev/null | grep -o 'doomed.txt\|gone' || true)" "deleted file and directory are gone"

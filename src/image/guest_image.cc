@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 
 #include "common/error.h"
 #include "common/fd.h"
@@ -75,6 +76,96 @@ std::optional<GuestImage> find_image(const std::string& image_root, const std::s
   image.rootfs = image.dir + "/rootfs.img";
   if (!complete(image)) return std::nullopt;
   return image;
+}
+
+namespace {
+
+// A manifest.txt line "<name> <value>"; empty when there is none.
+std::string manifest_value(const std::string& dir, const std::string& name) {
+  std::error_code ec;
+  if (!fs::is_regular_file(dir + "/manifest.txt", ec)) return "";
+  std::istringstream lines(read_file(dir + "/manifest.txt"));
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(name + " ", 0) == 0) return line.substr(name.size() + 1);
+  return "";
+}
+
+std::string variant_of(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_regular_file(dir + "/variant", ec)) return "default";
+  std::string v = read_file(dir + "/variant");
+  while (!v.empty() && v.back() == '\n') v.pop_back();
+  return v;
+}
+
+// The image directories of the cache (a manifest.txt: not the ZFS module cache, not a
+// build or import in progress).
+std::vector<fs::path> image_dirs(const std::string& image_root) {
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(image_root, ec)) {
+    std::string name = entry.path().filename();
+    if (name.starts_with('.') || name.ends_with(".partial") || !entry.is_directory()) continue;
+    if (fs::is_regular_file(entry.path() / "manifest.txt")) dirs.push_back(entry.path());
+  }
+  return dirs;
+}
+
+}  // namespace
+
+int image_format(const std::string& dir) {
+  std::string value = manifest_value(dir, "format");
+  if (value.empty()) return 1;
+  try {
+    return std::stoi(value);
+  } catch (const std::exception&) {
+    return 0;  // unreadable: no format this CLI boots
+  }
+}
+
+std::optional<GuestImage> usable_image(const std::string& image_root, const std::string& key, bool zfs) {
+  if (auto image = find_image(image_root, key)) return image;
+  std::optional<GuestImage> newest;
+  fs::file_time_type newest_time;
+  for (const auto& dir : image_dirs(image_root)) {
+    if (!fs::is_regular_file(dir / "imported") || variant_of(dir) != (zfs ? "zfs" : "default") ||
+        image_format(dir) != kImageFormat)
+      continue;
+    auto image = find_image(image_root, dir.filename());
+    auto time = fs::last_write_time(dir / "imported");
+    if (image && (!newest || time > newest_time)) newest = image, newest_time = time;
+  }
+  return newest;
+}
+
+std::vector<ImageEntry> list_images(const Paths& paths) {
+  ImageInputs inputs = image_inputs(paths);
+  auto current = usable_image(paths.image_root, image_key(inputs), inputs.zfs);
+  std::vector<ImageEntry> entries;
+  for (const auto& dir : image_dirs(paths.image_root)) {
+    ImageEntry e;
+    e.key = dir.filename();
+    e.variant = variant_of(dir);
+    e.kernel = manifest_value(dir, "kernel");
+    e.built = manifest_value(dir, "built");
+    e.format = image_format(dir);
+    e.imported = fs::is_regular_file(dir / "imported");
+    e.in_use = current && current->key == e.key;
+    for (const auto& f : fs::directory_iterator(dir))
+      if (f.is_regular_file()) e.size_bytes += f.file_size();
+    entries.push_back(std::move(e));
+  }
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.built > b.built; });
+  return entries;
+}
+
+void remove_image(const std::string& image_root, const std::string& key) {
+  for (const auto& dir : image_dirs(image_root)) {
+    if (dir.filename() != key) continue;
+    fs::remove_all(dir);
+    return;
+  }
+  throw Error("no image " + key + " in " + image_root + " (see `anylinuxfs image list`)");
 }
 
 namespace {
@@ -147,18 +238,19 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   // sudo), or root's where $ALFS_IMAGE_DIR names it.
   AsRoot cache_is_roots(paths.image_root_is_roots);
   if (!rebuild) {
-    if (auto image = find_image(paths.image_root, key)) return *image;
+    if (auto image = usable_image(paths.image_root, key, inputs.zfs)) return *image;
   }
   if (::geteuid() != 0) {
     throw Error("the guest image is not built yet (" + paths.image_root + "/" + key +
-                "): building it needs root, run `sudo anylinuxfs init` once");
+                "): building it needs root, run `sudo anylinuxfs image build` once, or `anylinuxfs image import FILE` "
+                "an image exported elsewhere");
   }
   make_dirs(paths.image_root, 0755);
   // One build at a time; a second mount waits for the first build and reuses it.
   UniqueFd lock = open_file(paths.image_root + "/.build.lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
   if (::flock(lock.get(), LOCK_EX) != 0) throw SystemError("cannot lock " + paths.image_root);
   if (!rebuild) {
-    if (auto image = find_image(paths.image_root, key)) return *image;
+    if (auto image = usable_image(paths.image_root, key, inputs.zfs)) return *image;
   }
 
   std::string staging = paths.image_root + "/" + key + ".partial";
@@ -176,6 +268,7 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   for (const auto& entry : fs::directory_iterator(paths.image_root)) {
     if (!entry.is_directory() || entry.path().filename() == key) continue;
     if (!fs::is_regular_file(entry.path() / "manifest.txt")) continue;  // not an image (the ZFS module cache)
+    if (fs::exists(entry.path() / "imported")) continue;                // the user's own, kept until `image remove`
     std::string other =
         fs::is_regular_file(entry.path() / "variant") ? read_file((entry.path() / "variant").string()) : "default\n";
     if (other == variant + "\n") fs::remove_all(entry.path());

@@ -5,6 +5,7 @@
 // each boot brings the CLI's own (image/boot_initrd.h).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,14 @@ struct GuestImage {
   std::string rootfs;
   std::string root_label = "alfs-guest-root";  // what stage 1 mounts (see the build script)
 };
+
+// The contract between an image and the CLI that boots it (stage 1, the root's layout),
+// the `format` line of its manifest.txt: an image of another format is not booted.
+// 1 (no line): the agent inside the root; 2: the agent appended to the initrd at boot.
+inline constexpr int kImageFormat = 2;
+
+// The format an image directory's manifest.txt states (1 when it states none).
+int image_format(const std::string& dir);
 
 struct ImageInputs {
   std::string build_script;  // paths of the files whose contents make the key
@@ -39,6 +48,26 @@ std::string image_key(const ImageInputs& inputs);
 
 // The image for `key` under `image_root` when it is complete.
 std::optional<GuestImage> find_image(const std::string& image_root, const std::string& key);
+
+// The image a mount uses: the one built from this CLI's inputs, else the newest imported
+// one (`image import`) of the same variant and format.
+std::optional<GuestImage> usable_image(const std::string& image_root, const std::string& key, bool zfs);
+
+// What `image list` shows of each image in the cache.
+struct ImageEntry {
+  std::string key;
+  std::string variant;  // "default" or "zfs"
+  std::string kernel;   // the guest kernel's version
+  std::string built;    // when, UTC (ISO 8601)
+  int format = 1;
+  uint64_t size_bytes = 0;
+  bool imported = false;
+  bool in_use = false;  // the one a mount would boot now
+};
+std::vector<ImageEntry> list_images(const Paths& paths);
+
+// Removes image `key` from the cache; throws Error when there is none of that name.
+void remove_image(const std::string& image_root, const std::string& key);
 
 // Returns the current image, building it first when missing (or when `rebuild`).
 // The build's progress goes to `progress_fd`. A failed build leaves nothing that a

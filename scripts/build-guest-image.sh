@@ -235,6 +235,7 @@ mkfs.ext4 -q -F -L "$root_label" -O ^has_journal -d "$root" "$work/rootfs.img" "
   # What the CLI relies on (src/image/guest_image.h, kImageFormat): 2 = the agent comes
   # in a second initrd archive and is installed on /opt/anylinuxfs by stage 1.
   echo "format 2"
+  echo "arch $(uname -m)"  # the build is native: the host's architecture is the guest's
   echo "kernel $kver"
   echo "packages $pkgs"
   echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -113,7 +113,7 @@ std::vector<fs::path> image_dirs(const std::string& image_root) {
 
 }  // namespace
 
-int image_format(const std::string& dir) {
+int guest_image_format(const std::string& dir) {
   std::string value = manifest_value(dir, "format");
   if (value.empty()) return 1;
   try {
@@ -129,7 +129,7 @@ std::optional<GuestImage> usable_image(const std::string& image_root, const std:
   fs::file_time_type newest_time;
   for (const auto& dir : image_dirs(image_root)) {
     if (!fs::is_regular_file(dir / "imported") || variant_of(dir) != (zfs ? "zfs" : "default") ||
-        image_format(dir) != kImageFormat)
+        guest_image_format(dir) != kImageFormat)
       continue;
     auto image = find_image(image_root, dir.filename());
     auto time = fs::last_write_time(dir / "imported");
@@ -138,24 +138,56 @@ std::optional<GuestImage> usable_image(const std::string& image_root, const std:
   return newest;
 }
 
+namespace {
+
+// Root's alone: root owns it, it is no symlink, and neither group nor others may write it.
+bool roots_alone(const fs::path& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && st.st_uid == 0 && !S_ISLNK(st.st_mode) && (st.st_mode & 022) == 0;
+}
+
+}  // namespace
+
+std::optional<GuestImage> trusted_system_image(const std::string& system_root, const std::string& key, bool zfs) {
+  if (system_root.empty()) return std::nullopt;
+  auto image = usable_image(system_root, key, zfs);
+  if (!image) return std::nullopt;
+  for (const fs::path& p : {fs::path(system_root).parent_path(), fs::path(system_root), fs::path(image->dir),
+                            fs::path(image->kernel), fs::path(image->initrd), fs::path(image->rootfs)})
+    if (!roots_alone(p)) return std::nullopt;
+  return image;
+}
+
+std::optional<GuestImage> current_image(const Paths& paths, const ImageInputs& inputs) {
+  std::string key = image_key(inputs);
+  if (auto image = usable_image(paths.image_root, key, inputs.zfs)) return image;
+  return trusted_system_image(paths.system_image_root, key, inputs.zfs);
+}
+
 std::vector<ImageEntry> list_images(const Paths& paths) {
-  ImageInputs inputs = image_inputs(paths);
-  auto current = usable_image(paths.image_root, image_key(inputs), inputs.zfs);
+  auto current = current_image(paths, image_inputs(paths));
   std::vector<ImageEntry> entries;
-  for (const auto& dir : image_dirs(paths.image_root)) {
-    ImageEntry e;
-    e.key = dir.filename();
-    e.variant = variant_of(dir);
-    e.kernel = manifest_value(dir, "kernel");
-    e.built = manifest_value(dir, "built");
-    e.format = image_format(dir);
-    e.imported = fs::is_regular_file(dir / "imported");
-    e.in_use = current && current->key == e.key;
-    for (const auto& f : fs::directory_iterator(dir))
-      if (f.is_regular_file()) e.size_bytes += f.file_size();
-    entries.push_back(std::move(e));
+  for (const std::string& root : {paths.image_root, paths.system_image_root}) {
+    if (root.empty()) continue;
+    std::vector<ImageEntry> of_root;
+    for (const auto& dir : image_dirs(root)) {
+      ImageEntry e;
+      e.cache = root;
+      e.key = dir.filename();
+      e.variant = variant_of(dir);
+      e.arch = manifest_value(dir, "arch");
+      e.kernel = manifest_value(dir, "kernel");
+      e.built = manifest_value(dir, "built");
+      e.format = guest_image_format(dir);
+      e.imported = fs::is_regular_file(dir / "imported");
+      e.in_use = current && current->dir == dir.string();
+      for (const auto& f : fs::directory_iterator(dir))
+        if (f.is_regular_file()) e.size_bytes += f.file_size();
+      of_root.push_back(std::move(e));
+    }
+    std::sort(of_root.begin(), of_root.end(), [](const auto& a, const auto& b) { return a.built > b.built; });
+    entries.insert(entries.end(), of_root.begin(), of_root.end());
   }
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.built > b.built; });
   return entries;
 }
 
@@ -238,7 +270,7 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   // sudo), or root's where $ALFS_IMAGE_DIR names it.
   AsRoot cache_is_roots(paths.image_root_is_roots);
   if (!rebuild) {
-    if (auto image = usable_image(paths.image_root, key, inputs.zfs)) return *image;
+    if (auto image = current_image(paths, inputs)) return *image;
   }
   if (::geteuid() != 0) {
     throw Error("the guest image is not built yet (" + paths.image_root + "/" + key +

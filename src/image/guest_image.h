@@ -29,7 +29,7 @@ struct GuestImage {
 inline constexpr int kImageFormat = 2;
 
 // The format an image directory's manifest.txt states (1 when it states none).
-int image_format(const std::string& dir);
+int guest_image_format(const std::string& dir);
 
 struct ImageInputs {
   std::string build_script;  // paths of the files whose contents make the key
@@ -53,10 +53,21 @@ std::optional<GuestImage> find_image(const std::string& image_root, const std::s
 // one (`image import`) of the same variant and format.
 std::optional<GuestImage> usable_image(const std::string& image_root, const std::string& key, bool zfs);
 
-// What `image list` shows of each image in the cache.
+// usable_image() of the system-wide cache, when the image and the directories above it are
+// root's alone (no symlink, nothing others may write): a user's mounts boot it, so no
+// other user may have put it there.
+std::optional<GuestImage> trusted_system_image(const std::string& system_root, const std::string& key, bool zfs);
+
+// The image a mount would boot now, without building: the cache's own (usable_image), else
+// the system-wide cache's (Paths::system_image_root).
+std::optional<GuestImage> current_image(const Paths& paths, const ImageInputs& inputs);
+
+// What `image list` shows of each image in the caches.
 struct ImageEntry {
+  std::string cache;  // the cache directory holding it
   std::string key;
   std::string variant;  // "default" or "zfs"
+  std::string arch;     // the guest's (x86_64, aarch64); empty when the manifest does not say
   std::string kernel;   // the guest kernel's version
   std::string built;    // when, UTC (ISO 8601)
   int format = 1;
@@ -64,6 +75,7 @@ struct ImageEntry {
   bool imported = false;
   bool in_use = false;  // the one a mount would boot now
 };
+// The images of the cache, then those of the system-wide cache; newest first in each.
 std::vector<ImageEntry> list_images(const Paths& paths);
 
 // Removes image `key` from the cache; throws Error when there is none of that name.

@@ -33,16 +33,18 @@ std::string trimmed(std::string text) {
   return text;
 }
 
-// Runs tar with its output to `stdout_fd` (-1: captured and returned); throws with its
-// own message when it fails.
-std::string run_tar(const std::vector<std::string>& args, const std::string& what, int stdout_fd = -1) {
+// Runs tar on `stdin_fd` with its output to `stdout_fd` (-1: captured and returned); throws
+// with its own message when it fails. tar never opens the user's files itself: they are
+// opened here, with the user's file credentials under sudo (host/user_files.h).
+std::string run_tar(const std::vector<std::string>& args, const std::string& what, int stdin_fd,
+                    int stdout_fd = -1) {
   TempDir scratch("alfs-tar");
   UniqueFd err = open_file(scratch.file("err"), O_RDWR | O_CREAT | O_EXCL, 0600);
   UniqueFd out;
   if (stdout_fd < 0) stdout_fd = (out = open_file(scratch.file("out"), O_RDWR | O_CREAT | O_EXCL, 0600)).get();
   std::vector<std::string> argv{"tar", "--zstd"};
   argv.insert(argv.end(), args.begin(), args.end());
-  Process tar = spawn({.argv = argv, .stdout_fd = stdout_fd, .stderr_fd = err.get()});
+  Process tar = spawn({.argv = argv, .stdin_fd = stdin_fd, .stdout_fd = stdout_fd, .stderr_fd = err.get()});
   auto status = tar.wait_for(kTarTimeout);
   if (!status) {
     tar.terminate(5s);
@@ -113,13 +115,21 @@ void export_image(const std::string& image_dir, const std::string& file) {
     sums += sha256_file(path) + "  " + member + "\n";
   }
   write_file_atomic(extra.file("SHA256SUMS"), sums);
-  std::string partial = file + ".partial";
-  std::vector<std::string> args{"-cf", partial, "--owner=0", "--group=0", "--numeric-owner", "-C", extra.path(), "key"};
+  std::vector<std::string> args{"-cf", "-", "--owner=0", "--group=0", "--numeric-owner", "-C", extra.path(), "key"};
   args.insert(args.end(), {"-C", image_dir, "variant", "manifest.txt", "kernel", "initrd.img", "rootfs.img"});
   args.insert(args.end(), {"-C", extra.path(), "SHA256SUMS"});
+  // Written beside `file` and renamed over it when complete: a failed export leaves no
+  // half archive that an import would refuse only later.
+  std::string partial = file + ".partial";
   try {
-    run_tar(args, "cannot export the image to " + file);
+    UniqueFd out = open_file(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+    run_tar(args, "cannot export the image to " + file, -1, out.get());
+    if (::fsync(out.get()) != 0) throw SystemError("cannot write " + partial);
     fs::rename(partial, file);
+  } catch (const SystemError& e) {
+    std::error_code ec;
+    if (e.code() != EEXIST) fs::remove(partial, ec);
+    throw;
   } catch (...) {
     std::error_code ec;
     fs::remove(partial, ec);
@@ -127,11 +137,19 @@ void export_image(const std::string& image_dir, const std::string& file) {
   }
 }
 
-std::string import_image(const std::string& file, const std::string& image_root) {
+std::string import_image(int archive_fd, const std::string& file, const std::string& image_root) {
   std::string what = "cannot import " + file;
+  struct stat st {};
+  if (::fstat(archive_fd, &st) != 0) throw SystemError(what);
+  if (!S_ISREG(st.st_mode)) throw Error(what + ": it is not a regular file");
+  // Each tar reads the archive from its start, through the one open file.
+  auto from_start = [&] {
+    if (::lseek(archive_fd, 0, SEEK_SET) != 0) throw SystemError(what);
+    return archive_fd;
+  };
   // Exactly the members an export writes, each once: nothing else is ever read from it.
   std::vector<std::string> names;
-  std::istringstream listing(run_tar({"-tf", file}, what));
+  std::istringstream listing(run_tar({"-tf", "-"}, what, from_start()));
   for (std::string line; std::getline(listing, line);) names.push_back(line);
   if (names != kArchiveMembers)
     throw Error(what + ": it is not an anylinuxfs image archive (`image export` writes one)");
@@ -141,7 +159,7 @@ std::string import_image(const std::string& file, const std::string& image_root)
   for (const auto& member : kArchiveMembers) {
     // tar -O writes a member's contents only: no path or link in the archive is followed.
     UniqueFd out = open_file(staging.path + "/" + member, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-    run_tar({"-xOf", file, "--", member}, what, out.get());
+    run_tar({"-xOf", "-", "--", member}, what, from_start(), out.get());
   }
   std::istringstream sums(read_file(staging.path + "/SHA256SUMS"));
   size_t checked = 0;
@@ -156,7 +174,7 @@ std::string import_image(const std::string& file, const std::string& image_root)
 
   std::string key = trimmed(read_file(staging.path + "/key"));
   if (!is_key(key)) throw Error(what + ": its key is not one anylinuxfs makes");
-  int format = image_format(staging.path);
+  int format = guest_image_format(staging.path);
   if (format != kImageFormat)
     throw Error(what + ": it is an image of format " + std::to_string(format) + ", and this anylinuxfs boots format " +
                 std::to_string(kImageFormat) +

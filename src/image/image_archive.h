@@ -20,9 +20,11 @@ std::string sha256_file(const std::string& path);
 // `file`.partial renamed at the end. Throws Error naming what failed.
 void export_image(const std::string& image_dir, const std::string& file);
 
-// Verifies `file` and adds its image to `image_root` (marked imported); returns its key.
-// Throws Error, with nothing left in the cache, for an archive that is damaged, not an
-// image, of another image format (kImageFormat), or whose key the cache already holds.
-std::string import_image(const std::string& file, const std::string& image_root);
+// Verifies the archive open as `archive_fd` (named `file` in messages: the caller opens it,
+// with the user's credentials under sudo) and adds its image to `image_root` (marked
+// imported); returns its key. Throws Error, with nothing left in the cache, for an archive
+// that is damaged, not an image, of another image format (kImageFormat), or whose key the
+// cache already holds.
+std::string import_image(int archive_fd, const std::string& file, const std::string& image_root);
 
 }  // namespace alfs

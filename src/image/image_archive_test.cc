@@ -1,6 +1,8 @@
 #include "image/image_archive.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -39,7 +41,7 @@ class ImageArchiveTest : public ::testing::Test {
   std::string refusal(const std::string& file) {
     auto before = cache_entries();
     try {
-      import_image(file, cache);
+      import_image(open_file(file, O_RDONLY).get(), file, cache);
     } catch (const Error& e) {
       EXPECT_EQ(cache_entries(), before) << "a refused import leaves the cache as it was";
       return e.what();
@@ -61,7 +63,7 @@ TEST(Sha256, OfAKnownText) {
 TEST_F(ImageArchiveTest, AnExportedImageImportsWithEveryFileIntact) {
   export_image(image, archive);
   EXPECT_FALSE(fs::exists(archive + ".partial"));
-  EXPECT_EQ(import_image(archive, cache), kKey);
+  EXPECT_EQ(import_image(open_file(archive, O_RDONLY).get(), archive, cache), kKey);
   std::string dir = cache + "/" + kKey;
   for (const char* f : {"kernel", "initrd.img", "rootfs.img", "manifest.txt", "variant"})
     EXPECT_EQ(read_file(dir + "/" + f), read_file(image + "/" + f)) << f;
@@ -118,6 +120,30 @@ TEST_F(ImageArchiveTest, AnImageOfAnotherFormatIsRefusedWithWhatToDo) {
   EXPECT_EQ(refusal(archive), "cannot import " + archive +
                                   ": it is an image of format 1, and this anylinuxfs boots format 2; export one with "
                                   "this version, or build one with `anylinuxfs image build`");
+}
+
+TEST_F(ImageArchiveTest, TheSystemCacheServesOnlyAnImageThatIsRootsAlone) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the files must be root's";
+  std::string system = tmp.file("var/image");
+  fs::create_directories(system);
+  export_image(image, archive);
+  import_image(open_file(archive, O_RDONLY).get(), archive, system);
+  auto trusted = trusted_system_image(system, "ffffffffffffffff", false);
+  ASSERT_TRUE(trusted);
+  EXPECT_EQ(trusted->key, kKey);
+  EXPECT_FALSE(trusted_system_image("", "ffffffffffffffff", false)) << "no system cache";
+  // Anything another user could have written keeps it from every user's mounts.
+  for (const std::string& path : {system, system + "/" + kKey, system + "/" + kKey + "/rootfs.img"}) {
+    fs::permissions(path, fs::perms::group_write, fs::perm_options::add);
+    EXPECT_FALSE(trusted_system_image(system, "ffffffffffffffff", false)) << path;
+    fs::permissions(path, fs::perms::group_write, fs::perm_options::remove);
+  }
+  ASSERT_EQ(::chown((system + "/" + kKey + "/kernel").c_str(), 1000, 1000), 0);
+  EXPECT_FALSE(trusted_system_image(system, "ffffffffffffffff", false)) << "a user's kernel";
+  ASSERT_EQ(::chown((system + "/" + kKey + "/kernel").c_str(), 0, 0), 0);
+  fs::rename(system + "/" + kKey + "/initrd.img", tmp.file("initrd.img"));
+  fs::create_symlink(tmp.file("initrd.img"), system + "/" + kKey + "/initrd.img");
+  EXPECT_FALSE(trusted_system_image(system, "ffffffffffffffff", false)) << "a symlink";
 }
 
 }  // namespace

@@ -83,8 +83,8 @@ int image_list_command(bool json) {
     std::printf("no guest image yet: `anylinuxfs image build` builds one, `anylinuxfs image import FILE` adds one\n");
     return 0;
   }
-  std::printf("  %-16s  %-7s  %-6s  %-22s  %8s  %-20s  %-8s  %s\n", "NAME", "VARIANT", "ARCH", "KERNEL", "SIZE", "BUILT",
-              "ORIGIN", "CACHE");
+  std::printf("  %-16s  %-7s  %-6s  %-22s  %8s  %-20s  %-8s  %s\n", "NAME", "VARIANT", "ARCH", "KERNEL", "SIZE",
+              "BUILT", "ORIGIN", "CACHE");
   for (const auto& e : entries)
     std::printf("%s %-16s  %-7s  %-6s  %-22s  %8s  %-20s  %-8s  %s\n", e.in_use ? "*" : " ", e.key.c_str(),
                 e.variant.c_str(), e.arch.c_str(), printable(e.kernel).c_str(), mib(e.size_bytes).c_str(),

@@ -114,8 +114,9 @@ int main(int argc, char** argv) {
     auto* zfs_on =
         build->add_flag("--with-zfs", with_zfs, "the variant with OpenZFS (kept in the config: [guest] zfs)");
     build->add_flag("--without-zfs", without_zfs, "the default image again")->excludes(zfs_on);
-    build->add_flag("--system", system_cache, std::string("into the system-wide cache, ") + alfs::kSystemImageRoot +
-                                                  " (as root, not through sudo)");
+    build->add_flag(
+        "--system", system_cache,
+        std::string("into the system-wide cache, ") + alfs::kSystemImageRoot + " (as root, not through sudo)");
     build->callback([&] {
       std::optional<bool> zfs;
       if (with_zfs || without_zfs) zfs = with_zfs;
@@ -138,9 +139,9 @@ int main(int argc, char** argv) {
   auto* image_import =
       image->add_subcommand("import", "Add an exported image to the cache, once every checksum matches");
   image_import->add_option("FILE", image_file, "an archive `image export` wrote")->required();
-  image_import->add_flag("--system", system_cache,
-                         std::string("into the system-wide cache, ") + alfs::kSystemImageRoot +
-                             " (as root, not through sudo)");
+  image_import->add_flag(
+      "--system", system_cache,
+      std::string("into the system-wide cache, ") + alfs::kSystemImageRoot + " (as root, not through sudo)");
   image_import->callback([&] { rc = alfs::cli::image_import_command(image_file, system_cache); });
   auto* image_remove = image->add_subcommand("remove", "Remove an image from the cache");
   image_remove->alias("rm");

@@ -1,6 +1,7 @@
 #include "image/guest_image.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -11,12 +12,14 @@
 #include <optional>
 #include <sstream>
 
+#include "common/deadline.h"
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
 #include "config/config.h"
 #include "host/user_files.h"
+#include "image/build_progress.h"
 
 namespace alfs {
 
@@ -208,6 +211,54 @@ constexpr const char* kRootZfsCache = "/var/cache/anylinuxfs/zfs-modules";
 
 using BuiltFiles = std::vector<std::pair<std::string, UniqueFd>>;  // name, open for reading
 
+// Runs the build script with its output shown through BuildProgress; throws Error naming
+// the step where it failed (and on a terminal, where its lines were rewritten, the last
+// ones).
+void run_build_script(SpawnOptions opts, std::chrono::minutes limit, int progress_fd) {
+  Pipe output = make_pipe();
+  opts.stdout_fd = opts.stderr_fd = output.write.get();
+  Process build = spawn(opts);
+  output.write.reset();
+  bool terminal = ::isatty(progress_fd) == 1;
+  BuildProgress progress(progress_fd, terminal);
+  Deadline deadline(limit);
+  std::optional<ExitStatus> status;
+  // Until the script has exited and its output is read (a process it left behind may hold
+  // the pipe open: its exit ends the wait, not the pipe's end).
+  for (bool open = true; open && !status;) {
+    if (deadline.expired()) {
+      progress.finish();
+      build.terminate(std::chrono::seconds(5));
+      throw Error("building the guest image timed out after " + std::to_string(limit.count()) + " minutes" +
+                  (progress.step().empty() ? "" : ", at " + progress.step()));
+    }
+    pollfd ready{output.read.get(), POLLIN, 0};
+    if (::poll(&ready, 1, std::min(deadline.remaining_ms(), 1000)) > 0) {
+      char buf[4096];
+      ssize_t n = ::read(output.read.get(), buf, sizeof buf);
+      if (n > 0) progress.feed(std::string_view(buf, static_cast<size_t>(n)));
+      if (n == 0 || (n < 0 && errno != EINTR)) open = false;
+      continue;
+    }
+    status = build.poll();
+  }
+  // What it wrote just before it exited (bounded: a process it left may write on).
+  pollfd ready{output.read.get(), POLLIN, 0};
+  for (int chunk = 0; chunk < 256 && ::poll(&ready, 1, 0) > 0; ++chunk) {
+    char buf[4096];
+    ssize_t n = ::read(output.read.get(), buf, sizeof buf);
+    if (n <= 0) break;
+    progress.feed(std::string_view(buf, static_cast<size_t>(n)));
+  }
+  if (!status) status = build.wait_for(std::chrono::milliseconds(deadline.remaining_ms()));
+  if (!status) status = build.terminate(std::chrono::seconds(5));
+  progress.finish();
+  if (status->code() == 0) return;
+  std::string where = progress.step().empty() ? "" : " at " + progress.step();
+  throw Error("building the guest image failed" + where + " (" + status->describe() + ")" +
+              (terminal ? "; its last lines:\n" + progress.tail() : "; its output is above"));
+}
+
 // Runs the build script as root in a new directory of root's (in the user's home they
 // could swap a path under it) and returns its output files open; the directory is gone.
 BuiltFiles build_image(const ImageInputs& inputs, const std::string& zfs_cache, int progress_fd) {
@@ -224,17 +275,7 @@ BuiltFiles build_image(const ImageInputs& inputs, const std::string& zfs_cache, 
   for (const auto& package : inputs.extra_packages) extra += (extra.empty() ? "" : ",") + package;
   opts.extra_env = {"ALFS_EXTRA_PACKAGES=" + extra, "ALFS_CA_BUNDLE=" + ca_bundle,
                     std::string("ALFS_WITH_ZFS=") + (inputs.zfs ? "1" : "0"), "ALFS_ZFS_CACHE=" + zfs_cache};
-  opts.stdout_fd = progress_fd;
-  opts.stderr_fd = progress_fd;
-  Process build = spawn(opts);
-  const std::chrono::minutes limit(inputs.zfs ? 90 : 20);
-  auto status = build.wait_for(limit);
-  if (!status) {
-    build.terminate(std::chrono::seconds(5));
-    throw Error("building the guest image timed out after " + std::to_string(limit.count()) + " minutes");
-  }
-  if (status->code() != 0)
-    throw Error("building the guest image failed (" + status->describe() + "); its output is above");
+  run_build_script(std::move(opts), std::chrono::minutes(inputs.zfs ? 90 : 20), progress_fd);
   BuiltFiles files;
   for (const auto& entry : fs::directory_iterator(out)) {
     if (entry.is_regular_file()) files.emplace_back(entry.path().filename(), open_file(entry.path(), O_RDONLY));

@@ -127,6 +127,38 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
   EXPECT_TRUE(fs::exists(zfs.dir + "/rootfs.img"));
 }
 
+TEST_F(GuestImageTest, AFailedBuildNamesItsStepAndLeavesNothing) {
+  if (::geteuid() != 0) GTEST_SKIP() << "building an image needs root";
+  Paths paths;
+  paths.owner_uid = ::getuid();
+  paths.owner_gid = ::getgid();
+  paths.home = (dir / "home").string();
+  paths.data_dir = paths.home + "/.anylinuxfs";
+  paths.image_root = (dir / "images").string();
+  paths.share_dir = (dir / "share").string();
+  fs::create_directories(paths.share_dir);
+  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
+  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
+                    "mkdir -p \"$1\" && : > \"$1/kernel\"\n"
+                    "echo '[1/2] fetching'; echo 'I: downloading'; echo '[2/2] packing'\n"
+                    "echo 'mkfs.ext4: No space left on device' >&2; exit 3\n");
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  TempDir out_dir("alfs-image-test");
+  UniqueFd out = open_file(out_dir.file("out"), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  try {
+    ensure_guest_image(paths, false, out.get());
+    FAIL() << "the build succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "building the guest image failed at [2/2] packing (exit code 3); its output is above");
+  }
+  EXPECT_NE(read_file(out_dir.file("out")).find("[1/2] fetching\nI: downloading\n[2/2] packing\nmkfs.ext4: No space"),
+            std::string::npos)
+      << "not a terminal: every line as it came";
+  for (const auto& entry : fs::directory_iterator(paths.image_root))
+    EXPECT_FALSE(entry.is_directory()) << entry.path() << " was left";
+}
+
 // Under sudo, with the cache in the user's home: root builds in a directory of its own,
 // the files in the cache are the user's, and the CA bundle is read as the user.
 TEST_F(GuestImageTest, UnderSudoTheUsersCacheGetsTheUsersFiles) {

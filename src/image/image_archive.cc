@@ -36,8 +36,7 @@ std::string trimmed(std::string text) {
 // Runs tar on `stdin_fd` with its output to `stdout_fd` (-1: captured and returned); throws
 // with its own message when it fails. tar never opens the user's files itself: they are
 // opened here, with the user's file credentials under sudo (host/user_files.h).
-std::string run_tar(const std::vector<std::string>& args, const std::string& what, int stdin_fd,
-                    int stdout_fd = -1) {
+std::string run_tar(const std::vector<std::string>& args, const std::string& what, int stdin_fd, int stdout_fd = -1) {
   TempDir scratch("alfs-tar");
   UniqueFd err = open_file(scratch.file("err"), O_RDWR | O_CREAT | O_EXCL, 0600);
   UniqueFd out;

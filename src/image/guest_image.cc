@@ -85,8 +85,10 @@ constexpr const char* kRootZfsCache = "/var/cache/anylinuxfs/zfs-modules";
 
 using BuiltFiles = std::vector<std::pair<std::string, UniqueFd>>;  // name, open for reading
 
-// Runs the build script as root in a new directory of root's (in the user's home they
-// could swap a path under it) and returns its output files open; the directory is gone.
+// Runs the build script and returns its output files open; the directory is gone. Under
+// sudo it runs as root in a new directory of root's (in the user's home they could swap
+// a path under it); a user without root runs it as themselves, and the script builds in
+// a user namespace of theirs.
 BuiltFiles build_image(const ImageInputs& inputs, const std::string& zfs_cache, int progress_fd) {
   AsRoot root;
   TempDir work("alfs-image-build");
@@ -148,10 +150,6 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   AsRoot cache_is_roots(paths.image_root_is_roots);
   if (!rebuild) {
     if (auto image = find_image(paths.image_root, key)) return *image;
-  }
-  if (::geteuid() != 0) {
-    throw Error("the guest image is not built yet (" + paths.image_root + "/" + key +
-                "): building it needs root, run `sudo anylinuxfs init` once");
   }
   make_dirs(paths.image_root, 0755);
   // One build at a time; a second mount waits for the first build and reuses it.

@@ -1,6 +1,7 @@
 #include "image/guest_image.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -92,7 +93,6 @@ TEST_F(GuestImageTest, AnIncompleteImageIsNotFound) {
 // ensure_guest_image with a fake build script that makes empty image files: which
 // images a build keeps beside itself.
 TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
-  if (::geteuid() != 0) GTEST_SKIP() << "building an image needs root";
   Paths paths;
   paths.owner_uid = ::getuid();
   paths.owner_gid = ::getgid();
@@ -127,10 +127,53 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
   EXPECT_TRUE(fs::exists(zfs.dir + "/rootfs.img"));
 }
 
+// A user without root (nobody here, when the test runs as root) builds too, as
+// themselves, into their own cache; the ZFS modules are kept there as well.
+TEST_F(GuestImageTest, AUserWithoutRootBuildsIntoTheirOwnCache) {
+  passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  uid_t user = ::geteuid() == 0 ? nobody->pw_uid : ::geteuid();
+  gid_t group = ::geteuid() == 0 ? nobody->pw_gid : ::getegid();
+  ::chmod(dir.c_str(), 0755);
+  Paths paths;
+  paths.owner_uid = user;
+  paths.owner_gid = group;
+  paths.home = (dir / "home").string();
+  paths.data_dir = paths.home + "/.anylinuxfs";
+  paths.image_root = paths.data_dir + "/image";
+  paths.share_dir = (dir / "share").string();
+  fs::create_directories(paths.data_dir);
+  fs::create_directories(paths.share_dir);
+  for (const auto& d : {paths.home, paths.data_dir}) ASSERT_EQ(::chown(d.c_str(), user, group), 0);
+  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
+  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
+                    "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+                    "echo \"$ALFS_ZFS_CACHE\" > \"$1/zfs-cache\"\n");
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  UniqueFd null = open_file("/dev/null", O_WRONLY);
+  EXPECT_EQ(test_sudo::exit_code_of(
+                [&] {
+                  using test_sudo::check;
+                  if (::geteuid() == 0)
+                    check(::setgroups(0, nullptr) == 0 && ::setgid(group) == 0 && ::setuid(user) == 0, "became nobody");
+                  GuestImage image = ensure_guest_image(paths, false, null.get());
+                  check(image.dir.starts_with(paths.image_root + "/"), "the image is in the user's cache");
+                  for (const auto& entry : fs::directory_iterator(image.dir)) {
+                    struct stat st {};
+                    check(::lstat(entry.path().c_str(), &st) == 0 && st.st_uid == user,
+                          entry.path().string() + " is the user's");
+                  }
+                  check(read_file(image.dir + "/zfs-cache") == paths.image_root + "/zfs-modules\n",
+                        "the ZFS module cache is the user's");
+                },
+                false),
+            0);
+}
+
 // Under sudo, with the cache in the user's home: root builds in a directory of its own,
 // the files in the cache are the user's, and the CA bundle is read as the user.
 TEST_F(GuestImageTest, UnderSudoTheUsersCacheGetsTheUsersFiles) {
-  if (::geteuid() != 0) GTEST_SKIP() << "building an image needs root";
+  if (::geteuid() != 0) GTEST_SKIP() << "acting for another user needs root";
   passwd* nobody = ::getpwnam("nobody");
   ASSERT_NE(nobody, nullptr);
   ::chmod(dir.c_str(), 0755);

@@ -151,6 +151,13 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   if (!rebuild) {
     if (auto image = find_image(paths.image_root, key)) return *image;
   }
+  // Without root a build runs as the user, so it must go to a cache they may write: a
+  // shared one ($ALFS_IMAGE_DIR) is filled by its owner.
+  if (fs::exists(paths.image_root) && ::access(paths.image_root.c_str(), W_OK) != 0) {
+    throw Error("the guest image is not built yet in " + paths.image_root +
+                ", which you may not write: build it there as its owner (`sudo anylinuxfs init`)" +
+                (paths.image_root_is_roots ? ", or unset ALFS_IMAGE_DIR to build your own" : ""));
+  }
   make_dirs(paths.image_root, 0755);
   // One build at a time; a second mount waits for the first build and reuses it.
   UniqueFd lock = open_file(paths.image_root + "/.build.lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0644);

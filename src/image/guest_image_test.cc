@@ -37,6 +37,13 @@ struct ScopedSystemConfig {
   std::optional<std::string> saved;
 };
 
+// In a test_sudo child run as root: becomes nobody, a user without root.
+void become_nobody_if_root(const passwd& nobody) {
+  if (::geteuid() == 0)
+    test_sudo::check(::setgroups(0, nullptr) == 0 && ::setgid(nobody.pw_gid) == 0 && ::setuid(nobody.pw_uid) == 0,
+                     "became nobody");
+}
+
 class GuestImageTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -154,8 +161,7 @@ TEST_F(GuestImageTest, AUserWithoutRootBuildsIntoTheirOwnCache) {
   EXPECT_EQ(test_sudo::exit_code_of(
                 [&] {
                   using test_sudo::check;
-                  if (::geteuid() == 0)
-                    check(::setgroups(0, nullptr) == 0 && ::setgid(group) == 0 && ::setuid(user) == 0, "became nobody");
+                  become_nobody_if_root(*nobody);
                   GuestImage image = ensure_guest_image(paths, false, null.get());
                   check(image.dir.starts_with(paths.image_root + "/"), "the image is in the user's cache");
                   for (const auto& entry : fs::directory_iterator(image.dir)) {
@@ -168,6 +174,44 @@ TEST_F(GuestImageTest, AUserWithoutRootBuildsIntoTheirOwnCache) {
                 },
                 false),
             0);
+}
+
+// A user without root cannot build into a shared cache that is not theirs: the error
+// says who can, and how to build their own.
+TEST_F(GuestImageTest, AUserWithoutRootIsToldWhoFillsASharedCache) {
+  passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  ::chmod(dir.c_str(), 0755);
+  Paths paths;
+  paths.home = (dir / "home").string();
+  paths.data_dir = paths.home + "/.anylinuxfs";
+  paths.image_root = (dir / "shared").string();
+  paths.image_root_is_roots = true;
+  paths.share_dir = (dir / "share").string();
+  fs::create_directories(paths.data_dir);
+  fs::create_directories(paths.share_dir);
+  fs::create_directories(paths.image_root);
+  ::chmod(paths.image_root.c_str(), 0555);  // also not writable when the test runs as a user
+  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
+  write_file_atomic(paths.share_dir + "/build-guest-image.sh", "exit 1\n");
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  UniqueFd null = open_file("/dev/null", O_WRONLY);
+  EXPECT_EQ(test_sudo::exit_code_of(
+                [&] {
+                  become_nobody_if_root(*nobody);
+                  try {
+                    ensure_guest_image(paths, false, null.get());
+                    test_sudo::check(false, "built into a cache that is not the user's");
+                  } catch (const Error& e) {
+                    std::string what = e.what();
+                    test_sudo::check(what.find("sudo anylinuxfs init") != std::string::npos &&
+                                         what.find("unset ALFS_IMAGE_DIR") != std::string::npos,
+                                     what);
+                  }
+                },
+                false),
+            0);
+  ::chmod(paths.image_root.c_str(), 0755);
 }
 
 // Under sudo, with the cache in the user's home: root builds in a directory of its own,

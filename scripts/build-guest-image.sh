@@ -17,6 +17,9 @@
 # /etc/subuid and /etc/subgid ranges are ids 1..65535 (as podman does), so the files
 # get the same owners as in a root build; its outputs are the user's.
 set -eu
+# mkfs.ext4, chroot and depmod live in /usr/sbin, which Debian leaves out of a user's PATH.
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
 out=$1 pkglist=$2
 mirror=${ALFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The full (not cloud) flavour: it has every filesystem driver (f2fs, hfsplus, ...);

@@ -49,8 +49,9 @@ if [ "$(id -u)" != 0 ]; then
       "allow (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone): enable them or build as root" >&2
     exit 1
   }
-  # --pid: mmdebstrap mounts a proc of its own. --kill-child: a killed build still
-  # cleans up, as only root of that namespace can remove the files it made. The one
+  # --pid: mmdebstrap mounts a proc of its own. --kill-child: when unshare is killed,
+  # the build inside is told to stop and cleans up (after its current step, as a root
+  # build does): only root of that namespace can remove the files it made. The one
   # difference from a root build: /dev in the root stays empty (no mknod in a user
   # namespace), which stage 1 covers with a devtmpfs anyway.
   exec unshare --map-root-user --map-auto --mount --pid --fork --kill-child=TERM -- sh "$0" "$@"

@@ -154,7 +154,7 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   // Without root a build runs as the user, so it must go to a cache they may write: a
   // shared one ($ALFS_IMAGE_DIR) is filled by its owner.
   if (fs::exists(paths.image_root) && ::access(paths.image_root.c_str(), W_OK) != 0) {
-    throw Error("the guest image is not built yet in " + paths.image_root +
+    throw Error("cannot build the guest image in " + paths.image_root +
                 ", which you may not write: build it there as its owner (`sudo anylinuxfs init`)" +
                 (paths.image_root_is_roots ? ", or unset ALFS_IMAGE_DIR to build your own" : ""));
   }

@@ -259,8 +259,10 @@ void run_build_script(SpawnOptions opts, std::chrono::minutes limit, int progres
               (terminal ? "; its last lines:\n" + progress.tail() : "; its output is above"));
 }
 
-// Runs the build script as root in a new directory of root's (in the user's home they
-// could swap a path under it) and returns its output files open; the directory is gone.
+// Runs the build script and returns its output files open; the directory is gone. Under
+// sudo it runs as root in a new directory of root's (in the user's home they could swap
+// a path under it); a user without root runs it as themselves, and the script builds in
+// a user namespace of theirs.
 BuiltFiles build_image(const ImageInputs& inputs, const std::string& zfs_cache, int progress_fd) {
   AsRoot root;
   TempDir work("alfs-image-build");
@@ -313,10 +315,12 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   if (!rebuild) {
     if (auto image = current_image(paths, inputs)) return *image;
   }
-  if (::geteuid() != 0) {
-    throw Error("the guest image is not built yet (" + paths.image_root + "/" + key +
-                "): building it needs root, run `sudo anylinuxfs image build` once, or `anylinuxfs image import FILE` "
-                "an image exported elsewhere");
+  // Without root a build runs as the user, so it must go to a cache they may write: a
+  // shared one ($ALFS_IMAGE_DIR) is filled by its owner.
+  if (fs::exists(paths.image_root) && ::access(paths.image_root.c_str(), W_OK) != 0) {
+    throw Error("cannot build the guest image in " + paths.image_root +
+                ", which you may not write: build it there as its owner (`sudo anylinuxfs image build`)" +
+                (paths.image_root_is_roots ? ", or unset ALFS_IMAGE_DIR to build your own" : ""));
   }
   make_dirs(paths.image_root, 0755);
   // One build at a time; a second mount waits for the first build and reuses it.

@@ -85,7 +85,8 @@ void remove_image(const std::string& image_root, const std::string& key);
 // The build's progress goes to `progress_fd`. A failed build leaves nothing that a
 // later mount would use. Under sudo the build runs as root in a directory of root's, and
 // the finished files are copied into the cache with its owner's credentials (the user's
-// in their home; root's in $ALFS_IMAGE_DIR). Throws Error.
+// in their home; root's in $ALFS_IMAGE_DIR). A user without root builds as themselves
+// into their own cache (the script uses a user namespace). Throws Error.
 GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd);
 
 }  // namespace alfs

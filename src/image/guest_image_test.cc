@@ -46,6 +46,23 @@ void become_nobody_if_root(const passwd& nobody) {
 
 class GuestImageTest : public ::testing::Test {
  protected:
+  // An installation whose build script is `script`, for a user `owner` whose home (and
+  // ~/.anylinuxfs) is theirs; the image cache is `image_root` ("": ~/.anylinuxfs/image).
+  Paths fake_install(const std::string& script, uid_t uid, gid_t gid, const std::string& image_root = "") {
+    Paths paths;
+    paths.owner_uid = uid;
+    paths.owner_gid = gid;
+    paths.home = (dir / "home").string();
+    paths.data_dir = paths.home + "/.anylinuxfs";
+    paths.image_root = image_root.empty() ? paths.data_dir + "/image" : image_root;
+    paths.share_dir = (dir / "share").string();
+    fs::create_directories(paths.data_dir);
+    fs::create_directories(paths.share_dir);
+    for (const auto& d : {paths.home, paths.data_dir}) EXPECT_EQ(::chown(d.c_str(), uid, gid), 0);
+    write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
+    write_file_atomic(paths.share_dir + "/build-guest-image.sh", script);
+    return paths;
+  }
   void SetUp() override {
     inputs = {(dir / "build.sh").string(), (dir / "packages.txt").string()};
     write_file_atomic(inputs.build_script, "script");
@@ -100,19 +117,10 @@ TEST_F(GuestImageTest, AnIncompleteImageIsNotFound) {
 // ensure_guest_image with a fake build script that makes empty image files: which
 // images a build keeps beside itself.
 TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
-  Paths paths;
-  paths.owner_uid = ::getuid();
-  paths.owner_gid = ::getgid();
-  paths.home = (dir / "home").string();
-  paths.data_dir = paths.home + "/.anylinuxfs";
-  paths.image_root = (dir / "images").string();
-  paths.share_dir = (dir / "share").string();
-  fs::create_directories(paths.data_dir);
-  fs::create_directories(paths.share_dir);
-  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
-  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
-                    "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
-                    "echo \"$ALFS_WITH_ZFS\" > \"$1/zfs\"\n");
+  Paths paths = fake_install(
+      "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+      "echo \"$ALFS_WITH_ZFS\" > \"$1/zfs\"\n",
+      ::getuid(), ::getgid(), (dir / "images").string());
   ScopedSystemConfig no_system((dir / "no-system.toml").string());
   // An image of an older build (no variant file: the default) and the ZFS module cache.
   fs::create_directories(paths.image_root + "/0000000000000000");
@@ -136,19 +144,11 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
 
 TEST_F(GuestImageTest, AFailedBuildNamesItsStepAndLeavesNothing) {
   if (::geteuid() != 0) GTEST_SKIP() << "building an image needs root";
-  Paths paths;
-  paths.owner_uid = ::getuid();
-  paths.owner_gid = ::getgid();
-  paths.home = (dir / "home").string();
-  paths.data_dir = paths.home + "/.anylinuxfs";
-  paths.image_root = (dir / "images").string();
-  paths.share_dir = (dir / "share").string();
-  fs::create_directories(paths.share_dir);
-  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
-  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
-                    "mkdir -p \"$1\" && : > \"$1/kernel\"\n"
-                    "echo '[1/2] fetching'; echo 'I: downloading'; echo '[2/2] packing'\n"
-                    "echo 'mkfs.ext4: No space left on device' >&2; exit 3\n");
+  Paths paths = fake_install(
+      "mkdir -p \"$1\" && : > \"$1/kernel\"\n"
+      "echo '[1/2] fetching'; echo 'I: downloading'; echo '[2/2] packing'\n"
+      "echo 'mkfs.ext4: No space left on device' >&2; exit 3\n",
+      ::getuid(), ::getgid(), (dir / "images").string());
   ScopedSystemConfig no_system((dir / "no-system.toml").string());
   TempDir out_dir("alfs-image-test");
   UniqueFd out = open_file(out_dir.file("out"), O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -174,20 +174,10 @@ TEST_F(GuestImageTest, AUserWithoutRootBuildsIntoTheirOwnCache) {
   uid_t user = ::geteuid() == 0 ? nobody->pw_uid : ::geteuid();
   gid_t group = ::geteuid() == 0 ? nobody->pw_gid : ::getegid();
   ::chmod(dir.c_str(), 0755);
-  Paths paths;
-  paths.owner_uid = user;
-  paths.owner_gid = group;
-  paths.home = (dir / "home").string();
-  paths.data_dir = paths.home + "/.anylinuxfs";
-  paths.image_root = paths.data_dir + "/image";
-  paths.share_dir = (dir / "share").string();
-  fs::create_directories(paths.data_dir);
-  fs::create_directories(paths.share_dir);
-  for (const auto& d : {paths.home, paths.data_dir}) ASSERT_EQ(::chown(d.c_str(), user, group), 0);
-  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
-  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
-                    "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
-                    "echo \"$ALFS_ZFS_CACHE\" > \"$1/zfs-cache\"\n");
+  Paths paths = fake_install(
+      "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+      "echo \"$ALFS_ZFS_CACHE\" > \"$1/zfs-cache\"\n",
+      user, group);
   ScopedSystemConfig no_system((dir / "no-system.toml").string());
   UniqueFd null = open_file("/dev/null", O_WRONLY);
   EXPECT_EQ(test_sudo::exit_code_of(
@@ -214,18 +204,10 @@ TEST_F(GuestImageTest, AUserWithoutRootIsToldWhoFillsASharedCache) {
   passwd* nobody = ::getpwnam("nobody");
   ASSERT_NE(nobody, nullptr);
   ::chmod(dir.c_str(), 0755);
-  Paths paths;
-  paths.home = (dir / "home").string();
-  paths.data_dir = paths.home + "/.anylinuxfs";
-  paths.image_root = (dir / "shared").string();
+  Paths paths = fake_install("exit 1\n", ::getuid(), ::getgid(), (dir / "shared").string());
   paths.image_root_is_roots = true;
-  paths.share_dir = (dir / "share").string();
-  fs::create_directories(paths.data_dir);
-  fs::create_directories(paths.share_dir);
   fs::create_directories(paths.image_root);
   ::chmod(paths.image_root.c_str(), 0555);  // also not writable when the test runs as a user
-  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
-  write_file_atomic(paths.share_dir + "/build-guest-image.sh", "exit 1\n");
   ScopedSystemConfig no_system((dir / "no-system.toml").string());
   UniqueFd null = open_file("/dev/null", O_WRONLY);
   EXPECT_EQ(test_sudo::exit_code_of(
@@ -253,21 +235,11 @@ TEST_F(GuestImageTest, UnderSudoTheUsersCacheGetsTheUsersFiles) {
   passwd* nobody = ::getpwnam("nobody");
   ASSERT_NE(nobody, nullptr);
   ::chmod(dir.c_str(), 0755);
-  Paths paths;
-  paths.owner_uid = nobody->pw_uid;
-  paths.owner_gid = nobody->pw_gid;
-  paths.home = (dir / "home").string();
-  paths.data_dir = paths.home + "/.anylinuxfs";
-  paths.image_root = paths.data_dir + "/image";
-  paths.share_dir = (dir / "share").string();
-  fs::create_directories(paths.data_dir);
-  fs::create_directories(paths.share_dir);
-  for (const auto& d : {paths.home, paths.data_dir}) ASSERT_EQ(::chown(d.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
-  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
-  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
-                    "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
-                    "cp \"$ALFS_CA_BUNDLE\" \"$1/ca\"; echo \"$ALFS_CA_BUNDLE\" > \"$1/ca-path\"\n"
-                    "echo \"$ALFS_ZFS_CACHE\" > \"$1/zfs-cache\"\n");
+  Paths paths = fake_install(
+      "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+      "cp \"$ALFS_CA_BUNDLE\" \"$1/ca\"; echo \"$ALFS_CA_BUNDLE\" > \"$1/ca-path\"\n"
+      "echo \"$ALFS_ZFS_CACHE\" > \"$1/zfs-cache\"\n",
+      nobody->pw_uid, nobody->pw_gid);
   std::string ca = paths.data_dir + "/ca-certificates.crt";
   write_file_atomic(ca, "-----BEGIN CERTIFICATE-----\n");
   ASSERT_EQ(::chown(ca.c_str(), nobody->pw_uid, nobody->pw_gid), 0);

@@ -12,8 +12,14 @@
 #   ALFS_WITH_ZFS=1      the ZFS variant: OpenZFS from bookworm-backports contrib, its
 #                        modules built by zfs-dkms for the image's kernel (about 8 minutes,
 #                        once per kernel and ZFS version: kept in ALFS_ZFS_CACHE)
-# Runs as root (mmdebstrap directory output keeps ownership only in root mode).
+# Runs as root: mmdebstrap directory output keeps ownership only in root mode. Run by
+# another user, it runs itself again as root of a new user namespace where the user's
+# /etc/subuid and /etc/subgid ranges are ids 1..65535 (as podman does), so the files
+# get the same owners as in a root build; its outputs are the user's.
 set -eu
+# mkfs.ext4, chroot and depmod live in /usr/sbin, which Debian leaves out of a user's PATH.
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
 out=$1 pkglist=$2
 mirror=${ALFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The full (not cloud) flavour: it has every filesystem driver (f2fs, hfsplus, ...);
@@ -22,7 +28,34 @@ kernel_pkg=${ALFS_KERNEL_PACKAGE:-linux-image-amd64}
 # The label stage 1 looks for; unusual enough not to collide with a user's disk.
 root_label=alfs-guest-root
 
-[ "$(id -u)" = 0 ] || { echo "building the guest image needs root (mmdebstrap)" >&2; exit 1; }
+if [ "$(id -u)" != 0 ]; then
+  user=$(id -un) uid=$(id -u)
+  # Debian's packages own files as ids up to 65534 (nogroup): the user's first range
+  # (the one unshare maps) must reach that far.
+  for f in /etc/subuid /etc/subgid; do
+    count=$(awk -F: -v u="$user" -v i="$uid" '$1 == u || $1 == i { print $3; exit }' "$f" 2>/dev/null)
+    [ "${count:-0}" -ge 65536 ] || {
+      echo "building the guest image without root needs 65536 subordinate ids for $user in $f" \
+        "(has ${count:-none}): ask an administrator to run \`usermod --add-subuids 100000-165535" \
+        "--add-subgids 100000-165535 $user\` (a range no other user has), or build as root" >&2
+      exit 1
+    }
+  done
+  for tool in newuidmap newgidmap; do
+    command -v "$tool" >/dev/null || { echo "missing $tool (package uidmap): run scripts/install-deps.sh" >&2; exit 1; }
+  done
+  unshare --user --map-root-user true 2>/dev/null || {
+    echo "building the guest image without root needs user namespaces, which this kernel does not" \
+      "allow (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone): enable them or build as root" >&2
+    exit 1
+  }
+  # --pid: mmdebstrap mounts a proc of its own. --kill-child: when unshare is killed,
+  # the build inside is told to stop and cleans up (after its current step, as a root
+  # build does): only root of that namespace can remove the files it made. The one
+  # difference from a root build: /dev in the root stays empty (no mknod in a user
+  # namespace), which stage 1 covers with a devtmpfs anyway.
+  exec unshare --map-root-user --map-auto --mount --pid --fork --kill-child=TERM -- sh "$0" "$@"
+fi
 for tool in mmdebstrap mkfs.ext4 cpio xz; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 1; }
 done
@@ -80,7 +113,7 @@ fi
 
 echo "[1/4] debootstrapping Debian bookworm (minbase + $(echo "$pkgs" | tr ',' '\n' | wc -l) packages + $kernel_pkg from backports)"
 # INITRD=No: the kernel boots without an initramfs (root is ext4 on virtio, both built in).
-INITRD=No mmdebstrap --variant=minbase --mode=root --quiet \
+INITRD=No mmdebstrap --variant=minbase --mode=root \
   --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
@@ -232,6 +265,10 @@ size_kib=$((size_kib + size_kib / 5 + 16384))
 mkfs.ext4 -q -F -L "$root_label" -O ^has_journal -d "$root" "$work/rootfs.img" "${size_kib}k"
 
 {
+  # What the CLI relies on (src/image/guest_image.h, kImageFormat): 2 = the agent comes
+  # in a second initrd archive and is installed on /opt/anylinuxfs by stage 1.
+  echo "format 2"
+  echo "arch $(uname -m)"  # the build is native: the host's architecture is the guest's
   echo "kernel $kver"
   echo "packages $pkgs"
   echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -6,9 +6,9 @@
 set -eu
 packages="cmake g++ make pkg-config
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libblkid-dev
-  libfuse3-dev libnfs-dev libgtest-dev libgmock-dev
+  libfuse3-dev libnfs-dev libgtest-dev libgmock-dev libssl-dev
   clang libclang-rt-14-dev clang-format
-  qemu-system-x86 qemu-utils fuse3 mmdebstrap cpio xz-utils zstd
+  qemu-system-x86 qemu-utils fuse3 mmdebstrap uidmap cpio xz-utils zstd
   e2fsprogs dosfstools btrfs-progs xfsprogs fdisk util-linux ca-certificates bc tmux jq libnfs-utils iproute2 openssl"
 # linux-image-amd64: supermin builds libguestfs's appliance from a kernel in /boot,
 # which a container or microVM host may not have. libguestfs-xfs: xfsprogs inside the

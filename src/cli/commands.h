@@ -26,7 +26,12 @@ int unmount_command(const std::string& target, bool wait);
 int stop_command(const std::string& target, bool force);
 int log_command(bool follow);
 int dmesg_command();
-int init_command(std::optional<bool> with_zfs);
+// `image` (cli/image_command.cc); `system`: the system-wide cache (--system).
+int image_build_command(std::optional<bool> with_zfs, bool system);  // also `init`
+int image_list_command(bool json);
+int image_export_command(const std::string& file, const std::string& name);  // name "": the image in use
+int image_import_command(const std::string& file, bool system);
+int image_remove_command(const std::string& name, bool system);
 int shell_command(const std::string& command, const std::vector<std::string>& disks);
 int vm_exec_command(const std::string& target, const std::vector<std::string>& argv);
 int vm_attach_command(const std::string& target);

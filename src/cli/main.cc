@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/printable.h"
 #include "config/config.h"
+#include "config/paths.h"
 #include "host/user_files.h"
 
 namespace {
@@ -106,15 +107,47 @@ int main(int argc, char** argv) {
   stop_cmd->add_flag("-f,--force", force, "kill the VM without a clean unmount");
   stop_cmd->callback([&] { rc = alfs::cli::stop_command(target, force); });
 
-  bool with_zfs = false, without_zfs = false;
-  auto* init = app.add_subcommand("init", "(Re)build the guest image");
-  auto* zfs_on = init->add_flag("--with-zfs", with_zfs, "the variant with OpenZFS (kept in the config: [guest] zfs)");
-  init->add_flag("--without-zfs", without_zfs, "the default image again")->excludes(zfs_on);
-  init->callback([&] {
-    std::optional<bool> zfs;
-    if (with_zfs || without_zfs) zfs = with_zfs;
-    rc = alfs::cli::init_command(zfs);
-  });
+  // `image build`, and `init`, its familiar name.
+  bool with_zfs = false, without_zfs = false, system_cache = false;
+  auto add_build = [&](CLI::App* parent, const std::string& name, const std::string& about) {
+    auto* build = parent->add_subcommand(name, about);
+    auto* zfs_on =
+        build->add_flag("--with-zfs", with_zfs, "the variant with OpenZFS (kept in the config: [guest] zfs)");
+    build->add_flag("--without-zfs", without_zfs, "the default image again")->excludes(zfs_on);
+    build->add_flag(
+        "--system", system_cache,
+        std::string("into the system-wide cache, ") + alfs::kSystemImageRoot + " (as root, not through sudo)");
+    build->callback([&] {
+      std::optional<bool> zfs;
+      if (with_zfs || without_zfs) zfs = with_zfs;
+      rc = alfs::cli::image_build_command(zfs, system_cache);
+    });
+  };
+  add_build(&app, "init", "(Re)build the guest image (the same as `image build`)");
+  auto* image = app.add_subcommand("image", "The guest image: list, build, export, import, remove");
+  image->require_subcommand(1);
+  bool image_json = false;
+  auto* image_list = image->add_subcommand("list", "The images in your cache and the system-wide one");
+  image_list->add_flag("--json", image_json, "print a JSON document (docs/image-list-json.md)");
+  image_list->callback([&] { rc = alfs::cli::image_list_command(image_json); });
+  add_build(image, "build", "(Re)build the guest image from Debian packages");
+  std::string image_file, image_name;
+  auto* image_export = image->add_subcommand("export", "Write an image to one file (tar, zstd, SHA-256 per member)");
+  image_export->add_option("FILE", image_file, "the archive to write (e.g. anylinuxfs-image.tar.zst)")->required();
+  image_export->add_option("NAME", image_name, "the image (see `image list`; default: the one a mount boots now)");
+  image_export->callback([&] { rc = alfs::cli::image_export_command(image_file, image_name); });
+  auto* image_import =
+      image->add_subcommand("import", "Add an exported image to the cache, once every checksum matches");
+  image_import->add_option("FILE", image_file, "an archive `image export` wrote")->required();
+  image_import->add_flag(
+      "--system", system_cache,
+      std::string("into the system-wide cache, ") + alfs::kSystemImageRoot + " (as root, not through sudo)");
+  image_import->callback([&] { rc = alfs::cli::image_import_command(image_file, system_cache); });
+  auto* image_remove = image->add_subcommand("remove", "Remove an image from the cache");
+  image_remove->alias("rm");
+  image_remove->add_option("NAME", image_name, "the image (see `image list`)")->required();
+  image_remove->add_flag("--system", system_cache, "from the system-wide cache (as root, not through sudo)");
+  image_remove->callback([&] { rc = alfs::cli::image_remove_command(image_name, system_cache); });
 
   std::string shell_cmd;
   std::vector<std::string> shell_disks;

@@ -57,6 +57,7 @@ Paths resolve_paths() {
   p.data_dir = p.home + "/.anylinuxfs";
   p.image_root = env_or("ALFS_IMAGE_DIR", p.data_dir + "/image");
   p.image_root_is_roots = p.image_root != p.data_dir + "/image";
+  if (!p.image_root_is_roots) p.system_image_root = kSystemImageRoot;
   p.instances_dir = p.data_dir + "/instances";
   p.logs_dir = p.data_dir + "/logs";
   std::error_code ec;

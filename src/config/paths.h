@@ -23,11 +23,16 @@ struct Paths {
   // $ALFS_IMAGE_DIR is set: the cache is where the administrator put it (sudo passes the
   // variable only when its policy keeps it), and root works in it as root, not as the user.
   bool image_root_is_roots = false;
+  // The system-wide cache, root's (`image build --system`): a mount falls back to it
+  // when image_root has no image. Empty when $ALFS_IMAGE_DIR names the cache.
+  std::string system_image_root;
   std::string instances_dir;  // one directory per running instance
   std::string logs_dir;       // host and console logs of the current and last runs
   std::string agent_binary;   // anylinuxfs-agent, installed to libexec/anylinuxfs/
   std::string share_dir;      // build-guest-image.sh and guest-packages.txt
 };
+
+inline constexpr const char* kSystemImageRoot = "/var/cache/anylinuxfs/image";
 
 // From the environment ($HOME, $SUDO_USER, $ALFS_IMAGE_DIR) and /proc/self/exe.
 Paths resolve_paths();

@@ -1,6 +1,7 @@
 #include "image/guest_image.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -9,13 +10,16 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 
+#include "common/deadline.h"
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
 #include "config/config.h"
 #include "host/user_files.h"
+#include "image/build_progress.h"
 
 namespace alfs {
 
@@ -79,14 +83,186 @@ std::optional<GuestImage> find_image(const std::string& image_root, const std::s
 
 namespace {
 
+// A manifest.txt line "<name> <value>"; empty when there is none.
+std::string manifest_value(const std::string& dir, const std::string& name) {
+  std::error_code ec;
+  if (!fs::is_regular_file(dir + "/manifest.txt", ec)) return "";
+  std::istringstream lines(read_file(dir + "/manifest.txt"));
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(name + " ", 0) == 0) return line.substr(name.size() + 1);
+  return "";
+}
+
+std::string variant_of(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_regular_file(dir + "/variant", ec)) return "default";
+  std::string v = read_file(dir + "/variant");
+  while (!v.empty() && v.back() == '\n') v.pop_back();
+  return v;
+}
+
+// The image directories of the cache (a manifest.txt: not the ZFS module cache, not a
+// build or import in progress).
+std::vector<fs::path> image_dirs(const std::string& image_root) {
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(image_root, ec)) {
+    std::string name = entry.path().filename();
+    if (name.starts_with('.') || name.ends_with(".partial") || !entry.is_directory()) continue;
+    if (fs::is_regular_file(entry.path() / "manifest.txt")) dirs.push_back(entry.path());
+  }
+  return dirs;
+}
+
+}  // namespace
+
+int guest_image_format(const std::string& dir) {
+  std::string value = manifest_value(dir, "format");
+  if (value.empty()) return 1;
+  try {
+    return std::stoi(value);
+  } catch (const std::exception&) {
+    return 0;  // unreadable: no format this CLI boots
+  }
+}
+
+std::optional<GuestImage> usable_image(const std::string& image_root, const std::string& key, bool zfs) {
+  if (auto image = find_image(image_root, key)) return image;
+  std::optional<GuestImage> newest;
+  fs::file_time_type newest_time;
+  for (const auto& dir : image_dirs(image_root)) {
+    if (!fs::is_regular_file(dir / "imported") || variant_of(dir) != (zfs ? "zfs" : "default") ||
+        guest_image_format(dir) != kImageFormat)
+      continue;
+    auto image = find_image(image_root, dir.filename());
+    auto time = fs::last_write_time(dir / "imported");
+    if (image && (!newest || time > newest_time)) newest = image, newest_time = time;
+  }
+  return newest;
+}
+
+namespace {
+
+// Root's alone: root owns it, it is no symlink, and neither group nor others may write it.
+bool roots_alone(const fs::path& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && st.st_uid == 0 && !S_ISLNK(st.st_mode) && (st.st_mode & 022) == 0;
+}
+
+}  // namespace
+
+std::optional<GuestImage> trusted_system_image(const std::string& system_root, const std::string& key, bool zfs) {
+  if (system_root.empty()) return std::nullopt;
+  auto image = usable_image(system_root, key, zfs);
+  if (!image) return std::nullopt;
+  for (const fs::path& p : {fs::path(system_root).parent_path(), fs::path(system_root), fs::path(image->dir),
+                            fs::path(image->kernel), fs::path(image->initrd), fs::path(image->rootfs)})
+    if (!roots_alone(p)) return std::nullopt;
+  return image;
+}
+
+std::optional<GuestImage> current_image(const Paths& paths, const ImageInputs& inputs) {
+  std::string key = image_key(inputs);
+  if (auto image = usable_image(paths.image_root, key, inputs.zfs)) return image;
+  return trusted_system_image(paths.system_image_root, key, inputs.zfs);
+}
+
+std::vector<ImageEntry> list_images(const Paths& paths) {
+  auto current = current_image(paths, image_inputs(paths));
+  std::vector<ImageEntry> entries;
+  for (const std::string& root : {paths.image_root, paths.system_image_root}) {
+    if (root.empty()) continue;
+    std::vector<ImageEntry> of_root;
+    for (const auto& dir : image_dirs(root)) {
+      ImageEntry e;
+      e.cache = root;
+      e.key = dir.filename();
+      e.variant = variant_of(dir);
+      e.arch = manifest_value(dir, "arch");
+      e.kernel = manifest_value(dir, "kernel");
+      e.built = manifest_value(dir, "built");
+      e.format = guest_image_format(dir);
+      e.imported = fs::is_regular_file(dir / "imported");
+      e.in_use = current && current->dir == dir.string();
+      for (const auto& f : fs::directory_iterator(dir))
+        if (f.is_regular_file()) e.size_bytes += f.file_size();
+      of_root.push_back(std::move(e));
+    }
+    std::sort(of_root.begin(), of_root.end(), [](const auto& a, const auto& b) { return a.built > b.built; });
+    entries.insert(entries.end(), of_root.begin(), of_root.end());
+  }
+  return entries;
+}
+
+void remove_image(const std::string& image_root, const std::string& key) {
+  for (const auto& dir : image_dirs(image_root)) {
+    if (dir.filename() != key) continue;
+    fs::remove_all(dir);
+    return;
+  }
+  throw Error("no image " + key + " in " + image_root + " (see `anylinuxfs image list`)");
+}
+
+namespace {
+
 // Where the compiled ZFS modules are kept when the image cache is the user's: the build
 // (root's) writes there, so not in the user's home.
 constexpr const char* kRootZfsCache = "/var/cache/anylinuxfs/zfs-modules";
 
 using BuiltFiles = std::vector<std::pair<std::string, UniqueFd>>;  // name, open for reading
 
-// Runs the build script as root in a new directory of root's (in the user's home they
-// could swap a path under it) and returns its output files open; the directory is gone.
+// Runs the build script with its output shown through BuildProgress; throws Error naming
+// the step where it failed (and on a terminal, where its lines were rewritten, the last
+// ones).
+void run_build_script(SpawnOptions opts, std::chrono::minutes limit, int progress_fd) {
+  Pipe output = make_pipe();
+  opts.stdout_fd = opts.stderr_fd = output.write.get();
+  Process build = spawn(opts);
+  output.write.reset();
+  bool terminal = ::isatty(progress_fd) == 1;
+  BuildProgress progress(progress_fd, terminal);
+  Deadline deadline(limit);
+  std::optional<ExitStatus> status;
+  // Until the script has exited and its output is read (a process it left behind may hold
+  // the pipe open: its exit ends the wait, not the pipe's end).
+  for (bool open = true; open && !status;) {
+    if (deadline.expired()) {
+      progress.finish();
+      build.terminate(std::chrono::seconds(5));
+      throw Error("building the guest image timed out after " + std::to_string(limit.count()) + " minutes" +
+                  (progress.step().empty() ? "" : ", at " + progress.step()));
+    }
+    pollfd ready{output.read.get(), POLLIN, 0};
+    if (::poll(&ready, 1, std::min(deadline.remaining_ms(), 1000)) > 0) {
+      char buf[4096];
+      ssize_t n = ::read(output.read.get(), buf, sizeof buf);
+      if (n > 0) progress.feed(std::string_view(buf, static_cast<size_t>(n)));
+      if (n == 0 || (n < 0 && errno != EINTR)) open = false;
+      continue;
+    }
+    status = build.poll();
+  }
+  // What it wrote just before it exited (bounded: a process it left may write on).
+  pollfd ready{output.read.get(), POLLIN, 0};
+  for (int chunk = 0; chunk < 256 && ::poll(&ready, 1, 0) > 0; ++chunk) {
+    char buf[4096];
+    ssize_t n = ::read(output.read.get(), buf, sizeof buf);
+    if (n <= 0) break;
+    progress.feed(std::string_view(buf, static_cast<size_t>(n)));
+  }
+  if (!status) status = build.wait_for(std::chrono::milliseconds(deadline.remaining_ms()));
+  if (!status) status = build.terminate(std::chrono::seconds(5));
+  progress.finish();
+  if (status->code() == 0) return;
+  std::string where = progress.step().empty() ? "" : " at " + progress.step();
+  throw Error("building the guest image failed" + where + " (" + status->describe() + ")" +
+              (terminal ? "; its last lines:\n" + progress.tail() : "; its output is above"));
+}
+
+// Runs the build script and returns its output files open; the directory is gone. Under
+// sudo it runs as root in a new directory of root's (in the user's home they could swap
+// a path under it); a user without root runs it as themselves, and the script builds in
+// a user namespace of theirs.
 BuiltFiles build_image(const ImageInputs& inputs, const std::string& zfs_cache, int progress_fd) {
   AsRoot root;
   TempDir work("alfs-image-build");
@@ -101,17 +277,7 @@ BuiltFiles build_image(const ImageInputs& inputs, const std::string& zfs_cache, 
   for (const auto& package : inputs.extra_packages) extra += (extra.empty() ? "" : ",") + package;
   opts.extra_env = {"ALFS_EXTRA_PACKAGES=" + extra, "ALFS_CA_BUNDLE=" + ca_bundle,
                     std::string("ALFS_WITH_ZFS=") + (inputs.zfs ? "1" : "0"), "ALFS_ZFS_CACHE=" + zfs_cache};
-  opts.stdout_fd = progress_fd;
-  opts.stderr_fd = progress_fd;
-  Process build = spawn(opts);
-  const std::chrono::minutes limit(inputs.zfs ? 90 : 20);
-  auto status = build.wait_for(limit);
-  if (!status) {
-    build.terminate(std::chrono::seconds(5));
-    throw Error("building the guest image timed out after " + std::to_string(limit.count()) + " minutes");
-  }
-  if (status->code() != 0)
-    throw Error("building the guest image failed (" + status->describe() + "); its output is above");
+  run_build_script(std::move(opts), std::chrono::minutes(inputs.zfs ? 90 : 20), progress_fd);
   BuiltFiles files;
   for (const auto& entry : fs::directory_iterator(out)) {
     if (entry.is_regular_file()) files.emplace_back(entry.path().filename(), open_file(entry.path(), O_RDONLY));
@@ -147,18 +313,21 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   // sudo), or root's where $ALFS_IMAGE_DIR names it.
   AsRoot cache_is_roots(paths.image_root_is_roots);
   if (!rebuild) {
-    if (auto image = find_image(paths.image_root, key)) return *image;
+    if (auto image = current_image(paths, inputs)) return *image;
   }
-  if (::geteuid() != 0) {
-    throw Error("the guest image is not built yet (" + paths.image_root + "/" + key +
-                "): building it needs root, run `sudo anylinuxfs init` once");
+  // Without root a build runs as the user, so it must go to a cache they may write: a
+  // shared one ($ALFS_IMAGE_DIR) is filled by its owner.
+  if (fs::exists(paths.image_root) && ::access(paths.image_root.c_str(), W_OK) != 0) {
+    throw Error("cannot build the guest image in " + paths.image_root +
+                ", which you may not write: build it there as its owner (`sudo anylinuxfs image build`)" +
+                (paths.image_root_is_roots ? ", or unset ALFS_IMAGE_DIR to build your own" : ""));
   }
   make_dirs(paths.image_root, 0755);
   // One build at a time; a second mount waits for the first build and reuses it.
   UniqueFd lock = open_file(paths.image_root + "/.build.lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
   if (::flock(lock.get(), LOCK_EX) != 0) throw SystemError("cannot lock " + paths.image_root);
   if (!rebuild) {
-    if (auto image = find_image(paths.image_root, key)) return *image;
+    if (auto image = usable_image(paths.image_root, key, inputs.zfs)) return *image;
   }
 
   std::string staging = paths.image_root + "/" + key + ".partial";
@@ -176,6 +345,7 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd)
   for (const auto& entry : fs::directory_iterator(paths.image_root)) {
     if (!entry.is_directory() || entry.path().filename() == key) continue;
     if (!fs::is_regular_file(entry.path() / "manifest.txt")) continue;  // not an image (the ZFS module cache)
+    if (fs::exists(entry.path() / "imported")) continue;                // the user's own, kept until `image remove`
     std::string other =
         fs::is_regular_file(entry.path() / "variant") ? read_file((entry.path() / "variant").string()) : "default\n";
     if (other == variant + "\n") fs::remove_all(entry.path());

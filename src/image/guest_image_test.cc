@@ -1,6 +1,7 @@
 #include "image/guest_image.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -36,8 +37,32 @@ struct ScopedSystemConfig {
   std::optional<std::string> saved;
 };
 
+// In a test_sudo child run as root: becomes nobody, a user without root.
+void become_nobody_if_root(const passwd& nobody) {
+  if (::geteuid() == 0)
+    test_sudo::check(::setgroups(0, nullptr) == 0 && ::setgid(nobody.pw_gid) == 0 && ::setuid(nobody.pw_uid) == 0,
+                     "became nobody");
+}
+
 class GuestImageTest : public ::testing::Test {
  protected:
+  // An installation whose build script is `script`, for a user `owner` whose home (and
+  // ~/.anylinuxfs) is theirs; the image cache is `image_root` ("": ~/.anylinuxfs/image).
+  Paths fake_install(const std::string& script, uid_t uid, gid_t gid, const std::string& image_root = "") {
+    Paths paths;
+    paths.owner_uid = uid;
+    paths.owner_gid = gid;
+    paths.home = (dir / "home").string();
+    paths.data_dir = paths.home + "/.anylinuxfs";
+    paths.image_root = image_root.empty() ? paths.data_dir + "/image" : image_root;
+    paths.share_dir = (dir / "share").string();
+    fs::create_directories(paths.data_dir);
+    fs::create_directories(paths.share_dir);
+    for (const auto& d : {paths.home, paths.data_dir}) EXPECT_EQ(::chown(d.c_str(), uid, gid), 0);
+    write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
+    write_file_atomic(paths.share_dir + "/build-guest-image.sh", script);
+    return paths;
+  }
   void SetUp() override {
     inputs = {(dir / "build.sh").string(), (dir / "packages.txt").string()};
     write_file_atomic(inputs.build_script, "script");
@@ -92,20 +117,10 @@ TEST_F(GuestImageTest, AnIncompleteImageIsNotFound) {
 // ensure_guest_image with a fake build script that makes empty image files: which
 // images a build keeps beside itself.
 TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
-  if (::geteuid() != 0) GTEST_SKIP() << "building an image needs root";
-  Paths paths;
-  paths.owner_uid = ::getuid();
-  paths.owner_gid = ::getgid();
-  paths.home = (dir / "home").string();
-  paths.data_dir = paths.home + "/.anylinuxfs";
-  paths.image_root = (dir / "images").string();
-  paths.share_dir = (dir / "share").string();
-  fs::create_directories(paths.data_dir);
-  fs::create_directories(paths.share_dir);
-  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
-  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
-                    "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
-                    "echo \"$ALFS_WITH_ZFS\" > \"$1/zfs\"\n");
+  Paths paths = fake_install(
+      "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+      "echo \"$ALFS_WITH_ZFS\" > \"$1/zfs\"\n",
+      ::getuid(), ::getgid(), (dir / "images").string());
   ScopedSystemConfig no_system((dir / "no-system.toml").string());
   // An image of an older build (no variant file: the default) and the ZFS module cache.
   fs::create_directories(paths.image_root + "/0000000000000000");
@@ -127,28 +142,104 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
   EXPECT_TRUE(fs::exists(zfs.dir + "/rootfs.img"));
 }
 
-// Under sudo, with the cache in the user's home: root builds in a directory of its own,
-// the files in the cache are the user's, and the CA bundle is read as the user.
-TEST_F(GuestImageTest, UnderSudoTheUsersCacheGetsTheUsersFiles) {
+TEST_F(GuestImageTest, AFailedBuildNamesItsStepAndLeavesNothing) {
   if (::geteuid() != 0) GTEST_SKIP() << "building an image needs root";
+  Paths paths = fake_install(
+      "mkdir -p \"$1\" && : > \"$1/kernel\"\n"
+      "echo '[1/2] fetching'; echo 'I: downloading'; echo '[2/2] packing'\n"
+      "echo 'mkfs.ext4: No space left on device' >&2; exit 3\n",
+      ::getuid(), ::getgid(), (dir / "images").string());
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  TempDir out_dir("alfs-image-test");
+  UniqueFd out = open_file(out_dir.file("out"), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  try {
+    ensure_guest_image(paths, false, out.get());
+    FAIL() << "the build succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "building the guest image failed at [2/2] packing (exit code 3); its output is above");
+  }
+  EXPECT_NE(read_file(out_dir.file("out")).find("[1/2] fetching\nI: downloading\n[2/2] packing\nmkfs.ext4: No space"),
+            std::string::npos)
+      << "not a terminal: every line as it came";
+  for (const auto& entry : fs::directory_iterator(paths.image_root))
+    EXPECT_FALSE(entry.is_directory()) << entry.path() << " was left";
+}
+
+// A user without root (nobody here, when the test runs as root) builds too, as
+// themselves, into their own cache; the ZFS modules are kept there as well.
+TEST_F(GuestImageTest, AUserWithoutRootBuildsIntoTheirOwnCache) {
+  passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  uid_t user = ::geteuid() == 0 ? nobody->pw_uid : ::geteuid();
+  gid_t group = ::geteuid() == 0 ? nobody->pw_gid : ::getegid();
+  ::chmod(dir.c_str(), 0755);
+  Paths paths = fake_install(
+      "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+      "echo \"$ALFS_ZFS_CACHE\" > \"$1/zfs-cache\"\n",
+      user, group);
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  UniqueFd null = open_file("/dev/null", O_WRONLY);
+  EXPECT_EQ(test_sudo::exit_code_of(
+                [&] {
+                  using test_sudo::check;
+                  become_nobody_if_root(*nobody);
+                  GuestImage image = ensure_guest_image(paths, false, null.get());
+                  check(image.dir.starts_with(paths.image_root + "/"), "the image is in the user's cache");
+                  for (const auto& entry : fs::directory_iterator(image.dir)) {
+                    struct stat st {};
+                    check(::lstat(entry.path().c_str(), &st) == 0 && st.st_uid == user,
+                          entry.path().string() + " is the user's");
+                  }
+                  check(read_file(image.dir + "/zfs-cache") == paths.image_root + "/zfs-modules\n",
+                        "the ZFS module cache is the user's");
+                },
+                false),
+            0);
+}
+
+// A user without root cannot build into a shared cache that is not theirs: the error
+// says who can, and how to build their own.
+TEST_F(GuestImageTest, AUserWithoutRootIsToldWhoFillsASharedCache) {
   passwd* nobody = ::getpwnam("nobody");
   ASSERT_NE(nobody, nullptr);
   ::chmod(dir.c_str(), 0755);
-  Paths paths;
-  paths.owner_uid = nobody->pw_uid;
-  paths.owner_gid = nobody->pw_gid;
-  paths.home = (dir / "home").string();
-  paths.data_dir = paths.home + "/.anylinuxfs";
-  paths.image_root = paths.data_dir + "/image";
-  paths.share_dir = (dir / "share").string();
-  fs::create_directories(paths.data_dir);
-  fs::create_directories(paths.share_dir);
-  for (const auto& d : {paths.home, paths.data_dir}) ASSERT_EQ(::chown(d.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
-  write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
-  write_file_atomic(paths.share_dir + "/build-guest-image.sh",
-                    "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
-                    "cp \"$ALFS_CA_BUNDLE\" \"$1/ca\"; echo \"$ALFS_CA_BUNDLE\" > \"$1/ca-path\"\n"
-                    "echo \"$ALFS_ZFS_CACHE\" > \"$1/zfs-cache\"\n");
+  Paths paths = fake_install("exit 1\n", ::getuid(), ::getgid(), (dir / "shared").string());
+  paths.image_root_is_roots = true;
+  fs::create_directories(paths.image_root);
+  ::chmod(paths.image_root.c_str(), 0555);  // also not writable when the test runs as a user
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  UniqueFd null = open_file("/dev/null", O_WRONLY);
+  EXPECT_EQ(test_sudo::exit_code_of(
+                [&] {
+                  become_nobody_if_root(*nobody);
+                  try {
+                    ensure_guest_image(paths, false, null.get());
+                    test_sudo::check(false, "built into a cache that is not the user's");
+                  } catch (const Error& e) {
+                    std::string what = e.what();
+                    test_sudo::check(what.find("sudo anylinuxfs image build") != std::string::npos &&
+                                         what.find("unset ALFS_IMAGE_DIR") != std::string::npos,
+                                     what);
+                  }
+                },
+                false),
+            0);
+  ::chmod(paths.image_root.c_str(), 0755);
+}
+
+// Under sudo, with the cache in the user's home: root builds in a directory of its own,
+// the files in the cache are the user's, and the CA bundle is read as the user.
+TEST_F(GuestImageTest, UnderSudoTheUsersCacheGetsTheUsersFiles) {
+  if (::geteuid() != 0) GTEST_SKIP() << "acting for another user needs root";
+  passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  ::chmod(dir.c_str(), 0755);
+  Paths paths = fake_install(
+      "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
+      "cp \"$ALFS_CA_BUNDLE\" \"$1/ca\"; echo \"$ALFS_CA_BUNDLE\" > \"$1/ca-path\"\n"
+      "echo \"$ALFS_ZFS_CACHE\" > \"$1/zfs-cache\"\n",
+      nobody->pw_uid, nobody->pw_gid);
   std::string ca = paths.data_dir + "/ca-certificates.crt";
   write_file_atomic(ca, "-----BEGIN CERTIFICATE-----\n");
   ASSERT_EQ(::chown(ca.c_str(), nobody->pw_uid, nobody->pw_gid), 0);

@@ -30,10 +30,10 @@ expect_contains() {  # haystack needle what
   case "$1" in *"$2"*) pass "$3" ;; *) fail "$3: '$2' not in: $1" ;; esac
 }
 
-# Runs a command that must fail; sets $out (stdout+stderr) and $rc.
+# Runs a command that must fail within $RUN_TIMEOUT seconds (120); sets $out (stdout+stderr) and $rc.
 run_failing() {
   set +e
-  out=$(timeout 120 "$@" 2>&1)
+  out=$(timeout "${RUN_TIMEOUT:-120}" "$@" 2>&1)
   rc=$?
   set -e
   [ $rc -ne 0 ] || fail "expected failure of: $* (output: $out)"

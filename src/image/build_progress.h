@@ -1,0 +1,40 @@
+// What an image build shows while it runs. On a terminal: one line, rewritten in place,
+// with the build's step ("[2/4] preparing the root for the agent") and what it does now
+// (mmdebstrap's "I: downloading packages with apt..."); otherwise every line as it comes,
+// for logs. It remembers the step and the last lines, so a failed build can say where it
+// failed and why.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <string_view>
+
+namespace alfs {
+
+class BuildProgress {
+ public:
+  BuildProgress(int out_fd, bool terminal) : out_fd_(out_fd), terminal_(terminal) {}
+
+  // The build's output (stdout and stderr together), in chunks as they arrive.
+  void feed(std::string_view chunk);
+  // Ends the build's output: a partial last line is shown, the updating line ended.
+  void finish();
+
+  const std::string& step() const { return step_; }  // the last "[n/N] ..." line; "" before
+  std::string tail() const;                          // the last kTailLines lines, one per line
+
+  static constexpr size_t kTailLines = 15;
+
+ private:
+  void line(std::string text);
+  void show(const std::string& text);
+
+  int out_fd_;
+  bool terminal_;
+  std::string partial_;
+  std::string step_;
+  std::deque<std::string> tail_;
+  bool line_open_ = false;  // a terminal line is being rewritten
+};
+
+}  // namespace alfs

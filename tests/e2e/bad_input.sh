@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bad input, table-driven: each case gets a clear message (the expected words), a
-# non-zero exit within 60 s, and leaves no VM, instance, FUSE mount, disk lock or
-# runtime directory behind.
+# non-zero exit within 60 s (2 for a usage error, README: Exit codes), and leaves no VM,
+# instance, FUSE mount, disk lock or runtime directory behind.
 . "$(dirname "$0")/lib.sh"
 user=alfs-e2e
 id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"

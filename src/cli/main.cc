@@ -11,6 +11,10 @@
 
 namespace {
 
+constexpr int kExitSuccess = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
 // The subcommand of `app` that `name` names (or an alias of it); nullptr: none.
 const CLI::App* subcommand_named(const CLI::App& app, const std::string& name) {
   auto named = app.get_subcommands([&](const CLI::App* sub) { return sub->check_name(name); });
@@ -214,6 +218,15 @@ int main(int argc, char** argv) {
   help->add_option("COMMAND", help_command, "a command, and a subcommand of it (`help vm exec`)");
   help->callback([&] { print_help(app, help_command); });
 
+  // After the commands: a footer set earlier would be inherited by each of them.
+  app.footer(
+      "Exit status: 0 success, 1 failure, 2 usage error. `vm exec` and `shell -c` exit with\n"
+      "the guest command's status instead (128+N: killed by signal N); an error of anylinuxfs\n"
+      "itself, usage errors included, is a line on stderr starting with `anylinuxfs:`.");
+  // Our prefix on usage errors too: it tells them from a guest command's own output.
+  app.failure_message(
+      [](const CLI::App* app, const CLI::Error& e) { return "anylinuxfs: " + CLI::FailureMessage::simple(app, e); });
+
   std::vector<std::string> args = with_default_command(app, argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
   try {
@@ -221,14 +234,16 @@ int main(int argc, char** argv) {
     alfs::adopt_invoking_user_files();
     app.parse(args);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 has an exit code per kind of usage error (105-109); ours are 0 for --help and
+    // --version, 2 for any usage error, as Linux tools do.
+    return app.exit(e) == static_cast<int>(CLI::ExitCodes::Success) ? kExitSuccess : kExitUsage;
   } catch (const alfs::Error& e) {
     // Errors may quote the guest or a disk (a guest tool's message, a label).
     std::fprintf(stderr, "anylinuxfs: %s\n", alfs::printable(e.what(), true).c_str());
-    return 1;
+    return kExitFailure;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "anylinuxfs: unexpected error: %s\n", alfs::printable(e.what(), true).c_str());
-    return 1;
+    return kExitFailure;
   }
   return rc;
 }

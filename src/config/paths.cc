@@ -47,7 +47,7 @@ void resolve_owner(Paths& p) {
 }
 
 std::string beside_binary(const fs::path& exe_dir, const std::string& relative) {
-  return (exe_dir.parent_path() / relative).lexically_normal().string();
+  return (exe_dir / relative).lexically_normal().string();
 }
 }  // namespace
 
@@ -63,9 +63,10 @@ Paths resolve_paths() {
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (ec) throw Error("cannot find the anylinuxfs binary: /proc/self/exe: " + ec.message());
-  // bin/anylinuxfs -> libexec/anylinuxfs/anylinuxfs-agent, share/anylinuxfs/ (same in the build tree)
-  p.agent_binary = env_or("ALFS_AGENT", beside_binary(exe.parent_path(), "libexec/anylinuxfs/anylinuxfs-agent"));
-  p.share_dir = env_or("ALFS_SHARE_DIR", beside_binary(exe.parent_path(), "share/anylinuxfs"));
+  // The install's layout (by default bin/anylinuxfs -> ../libexec/anylinuxfs/anylinuxfs-agent,
+  // ../share/anylinuxfs/), which the build tree mirrors.
+  p.agent_binary = env_or("ALFS_AGENT", beside_binary(exe.parent_path(), ALFS_LIBEXEC_FROM_BIN "/anylinuxfs-agent"));
+  p.share_dir = env_or("ALFS_SHARE_DIR", beside_binary(exe.parent_path(), ALFS_DATA_FROM_BIN));
   return p;
 }
 

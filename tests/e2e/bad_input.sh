@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bad input, table-driven: each case gets a clear message (the expected words), a
-# non-zero exit within 60 s, and leaves no VM, instance, FUSE mount, disk lock or
-# runtime directory behind.
+# non-zero exit within 60 s (2 for a usage error, README: Exit codes), and leaves no VM,
+# instance, FUSE mount, disk lock or runtime directory behind.
 . "$(dirname "$0")/lib.sh"
 user=alfs-e2e
 id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
@@ -50,9 +50,16 @@ leftovers() {
   return 0
 }
 with_config() { cp "$1" "$HOME/.anylinuxfs/config.toml"; }
+# A usage error: exit status 2 (README: Exit codes), said on a line of ours.
+expect_usage_error() {
+  expect_failure "$@"
+  expect_eq 2 "$rc" "$1: exit status 2"
+  expect_contains "$out" "anylinuxfs: " "$1: our prefix"
+}
 
 # The disk: paths and contents.
 expect_failure "missing path" "cannot open $work/missing.img: No such file or directory" "$ALFS" "$work/missing.img" "$work/mnt"
+expect_eq 1 "$rc" "missing path: exit status 1"
 expect_failure "directory" "is a directory" "$ALFS" "$work/full" "$work/mnt"
 expect_failure "empty file" "is empty" "$ALFS" "$work/empty.img" "$work/mnt"
 expect_failure "random bytes" "no filesystem found" "$ALFS" "$work/random.img" "$work/mnt"
@@ -87,9 +94,17 @@ expect_failure "mount point under a missing directory" "does not exist" "$ALFS" 
 expect_failure "mount point not writable" "cannot be created in $work/rootonly" \
   runuser -u "$user" -- env HOME="$work/home-$user" ALFS_IMAGE_DIR="${ALFS_IMAGE_DIR:-}" "$ALFS" "$work/userdisk.img" "$work/rootonly/mp"
 # Options, config, actions.
-expect_failure "unknown option" "--nosuch" "$ALFS" --nosuch "$work/disk.img" "$work/mnt"
-expect_failure "bad -p value" "-p" "$ALFS" -p x "$work/disk.img" "$work/mnt"
-expect_failure "bad -b address" "not-an-address" "$ALFS" -b not-an-address "$work/disk.img" "$work/mnt"
+expect_usage_error "unknown option" "--nosuch" "$ALFS" --nosuch "$work/disk.img" "$work/mnt"
+expect_usage_error "bad -p value" "-p" "$ALFS" -p x "$work/disk.img" "$work/mnt"
+expect_usage_error "bad -b address" "not-an-address" "$ALFS" -b not-an-address "$work/disk.img" "$work/mnt"
+expect_usage_error "option without its value" "--options: 1 required TEXT missing" "$ALFS" "$work/disk.img" "$work/mnt" -o
+expect_usage_error "unknown vm subcommand" "A subcommand is required" "$ALFS" vm nosuch
+expect_usage_error "vm exec without its -t value" "--target" "$ALFS" vm exec -t
+expect_usage_error "help of an unknown command" "unknown command 'nosuch'" "$ALFS" help nosuch
+out=$("$ALFS" help) || fail "help: exit status $?"
+expect_contains "$out" "Exit status: 0 success, 1 failure, 2 usage error" "help: exit status 0, the codes listed"
+"$ALFS" mount --help >/dev/null || fail "mount --help: exit status $?"
+"$ALFS" --version >/dev/null || fail "--version: exit status $?"
 expect_failure "-b address not on this host" "no free port on 192.0.2.1" "$ALFS" -b 192.0.2.1 "$work/disk.img" "$work/mnt"
 with_config "$work/syntax.toml"
 expect_failure "config with a syntax error" "config.toml:2" "$ALFS" "$work/disk.img" "$work/mnt"
@@ -103,10 +118,14 @@ mkdir "$work/mnt2"
 run_failing "$ALFS" "$work/disk.img" "$work/mnt2"
 expect_contains "$out" "is in use by another anylinuxfs instance (mounted at $work/mnt)" "disk already in use"
 cases=$((cases + 1))
+# vm exec passes the command's status through: a 2 of the guest's has no line of ours.
+run_failing "$ALFS" vm exec -t "$work/mnt" sh -c 'echo from the guest >&2; exit 2'
+expect_eq "2 from the guest" "$rc $out" "vm exec: the guest command's status and output only"
 "$ALFS" unmount -w "$work/mnt" >/dev/null
 leftovers "disk already in use"
 expect_failure "unmount of nothing" "no anylinuxfs instance is mounted at or from" "$ALFS" unmount "$work/mnt"
 expect_failure "vm exec without an instance" "no anylinuxfs instance is running" "$ALFS" vm exec true
+expect_eq 1 "$rc" "vm exec without an instance: exit status 1"
 mkdir -p "$work/image"
 # A copy of the current image (the one the last mount booted: the cache may also hold
 # the ZFS variant) with a damaged kernel.

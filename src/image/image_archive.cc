@@ -16,6 +16,7 @@
 #include "common/fd.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
+#include "host/user_files.h"
 #include "image/guest_image.h"
 
 namespace alfs {
@@ -43,7 +44,10 @@ std::string run_tar(const std::vector<std::string>& args, const std::string& wha
   if (stdout_fd < 0) stdout_fd = (out = open_file(scratch.file("out"), O_RDWR | O_CREAT | O_EXCL, 0600)).get();
   std::vector<std::string> argv{"tar", "--zstd"};
   argv.insert(argv.end(), args.begin(), args.end());
-  Process tar = spawn({.argv = argv, .stdin_fd = stdin_fd, .stdout_fd = stdout_fd, .stderr_fd = err.get()});
+  // Under sudo tar runs as the user: an export's member paths are in the user's cache,
+  // and root must not follow a link they swap in once the sums are taken.
+  Process tar =
+      spawn({.argv = argv, .stdin_fd = stdin_fd, .stdout_fd = stdout_fd, .stderr_fd = err.get(), .user = acting_for()});
   auto status = tar.wait_for(kTarTimeout);
   if (!status) {
     tar.terminate(5s);

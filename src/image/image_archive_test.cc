@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "common/fd.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
+#include "host/test_sudo.h"
 #include "image/guest_image.h"
 
 namespace alfs {
@@ -144,6 +146,30 @@ TEST_F(ImageArchiveTest, TheSystemCacheServesOnlyAnImageThatIsRootsAlone) {
   fs::rename(system + "/" + kKey + "/initrd.img", tmp.file("initrd.img"));
   fs::create_symlink(tmp.file("initrd.img"), system + "/" + kKey + "/initrd.img");
   EXPECT_FALSE(trusted_system_image(system, "ffffffffffffffff", false)) << "a symlink";
+}
+
+// Under sudo, tar reads the user's image as the user: root must not follow a link the user
+// swaps into their cache between the sums and the archive. (A tar on PATH that records
+// who runs it, then runs the real one.)
+TEST_F(ImageArchiveTest, UnderSudoTarRunsAsTheUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "acting for another user needs root";
+  passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  fs::create_directories(tmp.file("bin"));
+  write_file_atomic(tmp.file("bin/tar"), "#!/bin/sh\nid -u > " + tmp.file("tar-uid") + "\nexec /bin/tar \"$@\"\n",
+                    0755);
+  write_file_atomic(tmp.file("tar-uid"), "", 0666);
+  for (const auto& p : fs::recursive_directory_iterator(tmp.path()))
+    ASSERT_EQ(::chown(p.path().c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  ::chmod(tmp.path().c_str(), 0755);
+  ::chown(tmp.path().c_str(), nobody->pw_uid, nobody->pw_gid);
+  EXPECT_EQ(test_sudo::exit_code_of([&] {
+              ::setenv("PATH", (tmp.file("bin") + ":/usr/bin:/bin").c_str(), 1);
+              export_image(image, archive);
+              test_sudo::check(read_file(tmp.file("tar-uid")) == std::to_string(nobody->pw_uid) + "\n",
+                               "tar ran as " + read_file(tmp.file("tar-uid")));
+            }),
+            0);
 }
 
 }  // namespace

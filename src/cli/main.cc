@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
     rc = alfs::cli::actions_command();
   });
 
-  auto* pkg = app.add_subcommand("pkg", "Extra Debian packages in the guest image, kept across `init`");
+  auto* pkg = app.add_subcommand("pkg", "Extra Debian packages in the guest image, kept across image builds");
   pkg->alias("apk");
   pkg->require_subcommand(1);
   std::vector<std::string> packages;

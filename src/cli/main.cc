@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/version.h"
 #include "common/error.h"
 #include "common/printable.h"
 #include "config/config.h"
@@ -47,7 +48,8 @@ void print_help(const CLI::App& app, const std::vector<std::string>& command) {
 
 int main(int argc, char** argv) {
   CLI::App app{"anylinuxfs: mount any Linux-supported filesystem through a microVM"};
-  app.set_version_flag("--version", std::string("anylinuxfs ") + ALFS_VERSION);
+  app.set_version_flag(
+      "--version", [] { return alfs::cli::version_text(); }, "the version, and the guest image and QEMU a mount uses");
   app.require_subcommand(1);
   int rc = 0;
 

@@ -89,10 +89,14 @@ std::string QemuBackend::network_clients() const { return protocol::kGuestNetwor
 
 std::string QemuBackend::describe(const VmSpec& spec) const { return join_argv(command_line(spec, read_host_facts())); }
 
+std::string qemu_binary(const HostFacts& host) {
+  return host.arch == HostArch::kArm64 ? "qemu-system-aarch64" : "qemu-system-x86_64";
+}
+
 std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const HostFacts& host) {
   // virt has virtio-mmio transports as microvm does, so the devices below are the same.
   bool arm64 = host.arch == HostArch::kArm64;
-  std::vector<std::string> a = {arm64 ? "qemu-system-aarch64" : "qemu-system-x86_64", "-name", spec.name, "-M",
+  std::vector<std::string> a = {qemu_binary(host), "-name", spec.name, "-M",
                                 arm64 ? "virt" : "microvm,x-option-roms=off"};
   if (spec.accel == Accel::kTcg) {
     // The 6.12 x86 kernel double-faults on cmpxchg16b under TCG. Without ERMS and FSRM

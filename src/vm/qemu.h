@@ -24,6 +24,9 @@ HostFacts read_host_facts();
 // The OS and architecture of uname's sysname and machine ("Darwin", "arm64").
 HostFacts host_facts_from_uname(std::string_view sysname, std::string_view machine);
 
+// The QEMU that boots this host's guest ("qemu-system-x86_64", "qemu-system-aarch64").
+std::string qemu_binary(const HostFacts& host);
+
 class QemuBackend : public VmBackend {
  public:
   std::string name() const override { return "qemu"; }

@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
   mount_cmd->add_flag("--ignore-permissions", mount.ignore_permissions,
                       "let the invoking user write anywhere on the filesystem (acts as root in the guest)");
   mount_cmd->add_option("-a,--action", mount.action, "a custom action of the config (see `anylinuxfs actions`)");
-  mount_cmd->add_flag("-v,--verbose", mount.verbose, "show progress, and log at the debug level (vm.log_level)");
+  mount_cmd->add_flag("-v,--verbose", mount.verbose,
+                      "each step on a line of its own, and log at the debug level (vm.log_level)");
   mount_cmd->add_flag("-r,--remount", mount.remount, "unmount the disk where the host itself has mounted it first");
   mount_cmd->add_option("--backend", mount.backend, "VM backend: qemu, krun or auto (default: the config's vm.backend)")
       ->check(CLI::IsMember(std::vector<std::string>(alfs::kVmBackends.begin(), alfs::kVmBackends.end())));

@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "common/printable.h"
 #include "common/process.h"
+#include "common/status_line.h"
 #include "config/config.h"
 #include "config/paths.h"
 #include "disk/disk_ident.h"
@@ -49,7 +50,11 @@ namespace {
 constexpr auto kReadyTimeout = 600s;
 
 // Reads the supervisor's reports until "ready" or "error"; returns the error text, if any.
+// Its progress shows on a terminal as one line, rewritten and gone once ready; with -v as
+// a line per step, terminal or not.
 std::optional<std::string> wait_for_ready(const UniqueFd& report, bool verbose) {
+  bool terminal = ::isatty(STDERR_FILENO) == 1;
+  StatusLine status(STDERR_FILENO, terminal && !verbose);
   Deadline deadline(kReadyTimeout);
   std::string buffer;
   for (;;) {
@@ -61,9 +66,9 @@ std::optional<std::string> wait_for_ready(const UniqueFd& report, bool verbose) 
       if (line.rfind(kReportReady, 0) == 0) return std::nullopt;
       if (line.rfind(kReportError, 0) == 0) return printable(line.substr(std::strlen(kReportError)));
       if (line.rfind(kReportWarning, 0) == 0)
-        std::fprintf(stderr, "anylinuxfs: warning: %s\n", printable(line.substr(std::strlen(kReportWarning))).c_str());
-      if (verbose && line.rfind(kReportProgress, 0) == 0)
-        std::fprintf(stderr, "anylinuxfs: %s\n", printable(line.substr(std::strlen(kReportProgress))).c_str());
+        status.print("anylinuxfs: warning: " + printable(line.substr(std::strlen(kReportWarning))));
+      if ((verbose || terminal) && line.rfind(kReportProgress, 0) == 0)
+        status.update("anylinuxfs: " + printable(line.substr(std::strlen(kReportProgress))));
     }
     pollfd pfd{report.get(), POLLIN, 0};
     int r = ::poll(&pfd, 1, deadline.remaining_ms());

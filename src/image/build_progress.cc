@@ -1,16 +1,10 @@
 #include "image/build_progress.h"
 
-#include "common/fd.h"
+#include <utility>
+
 #include "common/printable.h"
 
 namespace alfs {
-
-namespace {
-
-// The terminal line's width: wider text would wrap and the next \r rewrite only its end.
-constexpr size_t kColumns = 79;
-
-}  // namespace
 
 void BuildProgress::feed(std::string_view chunk) {
   partial_ += chunk;
@@ -23,8 +17,7 @@ void BuildProgress::feed(std::string_view chunk) {
 
 void BuildProgress::finish() {
   if (!partial_.empty()) line(std::exchange(partial_, ""));
-  if (line_open_) write_all(out_fd_, "\n");
-  line_open_ = false;
+  status_.keep();
 }
 
 std::string BuildProgress::tail() const {
@@ -40,26 +33,10 @@ void BuildProgress::line(std::string text) {
   if (tail_.size() > kTailLines) tail_.pop_front();
   if (text.starts_with("[") && text.find("] ") != std::string::npos && text.find('/') < text.find("] ")) {
     step_ = text;
-    // Each step stays on the screen; what it does is rewritten under it.
-    if (terminal_) {
-      if (line_open_) write_all(out_fd_, "\r\033[K");
-      write_all(out_fd_, text + "\n");
-      line_open_ = false;
-      return;
-    }
-  }
-  show(text);
-}
-
-void BuildProgress::show(const std::string& text) {
-  if (!terminal_) {
-    write_all(out_fd_, text + "\n");
+    status_.print(text);  // each step stays on the screen; what it does is rewritten under it
     return;
   }
-  std::string shown = "  " + text;
-  if (shown.size() > kColumns) shown = shown.substr(0, kColumns - 3) + "...";
-  write_all(out_fd_, "\r\033[K" + shown);
-  line_open_ = true;
+  status_.update(status_.terminal() ? "  " + text : text);
 }
 
 }  // namespace alfs

@@ -9,11 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/status_line.h"
+
 namespace alfs {
 
 class BuildProgress {
  public:
-  BuildProgress(int out_fd, bool terminal) : out_fd_(out_fd), terminal_(terminal) {}
+  BuildProgress(int out_fd, bool terminal) : status_(out_fd, terminal) {}
 
   // The build's output (stdout and stderr together), in chunks as they arrive.
   void feed(std::string_view chunk);
@@ -27,14 +29,11 @@ class BuildProgress {
 
  private:
   void line(std::string text);
-  void show(const std::string& text);
 
-  int out_fd_;
-  bool terminal_;
+  StatusLine status_;
   std::string partial_;
   std::string step_;
   std::deque<std::string> tail_;
-  bool line_open_ = false;  // a terminal line is being rewritten
 };
 
 }  // namespace alfs

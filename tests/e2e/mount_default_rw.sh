@@ -6,8 +6,12 @@ mkdir "$work/seed"; echo "seeded before mount" > "$work/seed/hello.txt"
 make_ext4 "$work/disk.img" alfs-e2e-rw 128M "$work/seed"
 mp=/mnt/alfs-e2e-rw
 
-out=$("$ALFS" "$work/disk.img")
-expect_contains "$out" "mounted at $mp" "mount reports where"
+# On a terminal (script(1) gives it one), the steps show on one line rewritten in place,
+# cleared before the "mounted at" line.
+out=$(script -qec "$(printf '%q %q' "$ALFS" "$work/disk.img")" /dev/null)
+expect_contains "$out" $'\r\033[Kanylinuxfs: starting the VM (' "the first step on the terminal's line"
+expect_contains "$out" $'\r\033[Kanylinuxfs: presenting the export at '"$mp" "a later step rewrites it"
+expect_contains "$out" $'\r\033[K'"$work/disk.img mounted at $mp" "mount reports where, on a cleared line"
 expect_eq "seeded before mount" "$(cat "$mp/hello.txt")" "pre-seeded file readable"
 expect_contains "$("$ALFS" status)" "$work/disk.img on $mp (ext4, rw, vm pid " "status line"
 

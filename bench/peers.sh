@@ -191,6 +191,11 @@ copy_tree() { # WAY
   as_user "$1" timeout --foreground "$t_meta" cp -r "$source_tree/copy" "$work/mnt-$1/copy" &&
     as_user "$1" timeout --foreground "$t_meta" sync
 }
+copy_out() { # WAY: the created files, copied out of the mount into /dev/shm
+  local out=$source_tree/out-$1
+  rm -rf "$out" && mkdir "$out" && { [ "$(as_user "$1" id -u)" = 0 ] || chown "$owner" "$out"; } &&
+    as_user "$1" timeout --foreground "$t_meta" cp -r "$work/mnt-$1/create" "$out/"
+}
 remove_tree() { # WAY
   as_user "$1" timeout --foreground "$t_meta" rm -r "$work/mnt-$1/copy" && as_user "$1" timeout --foreground "$t_meta" sync
 }
@@ -228,6 +233,9 @@ round() { # WAY
   as_user "$way" timeout --foreground "$t_io" cmp -s "$payload" "$m/seq" || die "$way: the file read back differs from the one written"
   expect_count "$way" "small files after remount" "$(as_user "$way" timeout --foreground "$t_meta" find "$m/small" -type f | wc -l)" "$small_files"
   expect_count "$way" "created files after remount" "$(as_user "$way" timeout --foreground "$t_meta" find "$m/create" -type f | wc -l)" "$create_files"
+  timed "$way" "cp -r out" copy_out "$way"; record "$way" copy_out "$(per_sec "$create_files" "$elapsed")"
+  expect_count "$way" "files copied out" "$(find "$source_tree/out-$way/create" -type f -size 1k | wc -l)" "$create_files"
+  rm -rf "$source_tree/out-$way"
   as_user "$way" test ! -e "$m/copy" || die "$way: the removed tree is back after the remount"
   [ "$way" = ours ] && memory_of_ours "$m"
   timed "$way" "removing the files" as_user "$way" timeout --foreground "$t_meta" rm -rf "$m/seq" "$m/small" "$m/create"
@@ -343,6 +351,7 @@ jq -R -n --arg fs "$fs" --argjson rounds "$rounds" --argjson size "$size" \
        {name: "create", label: "create+sync", unit: "files/s", better: "higher"},
        {name: "copy", label: "cp -r+sync", unit: "files/s", better: "higher"},
        {name: "remove", label: "rm -r+sync", unit: "files/s", better: "higher"},
+       {name: "copy_out", label: "cp -r out", unit: "files/s", better: "higher"},
        {name: "ls_lR", label: "ls -lR", unit: "s", better: "lower"},
        {name: "supervisor_rss", label: "supervisor RSS", unit: "MiB", better: "lower"},
        {name: "guest_mem", label: "guest mem used", unit: "MiB", better: "lower"}

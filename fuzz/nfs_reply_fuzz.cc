@@ -75,7 +75,7 @@ void read(nfs_context* nfs) {
   nfsfh* fh = nullptr;
   if (nfs_open(nfs, "/file", O_RDONLY, &fh) != 0) return;
   {
-    nfs::NfsReads reads(nfs, fh, kTimeout);
+    nfs::NfsReads reads(nfs, nfs::handle_of(fh), kTimeout);
     constexpr size_t kAsked = 64 * 1024;
     bool done = false;
     std::string got;
@@ -93,9 +93,11 @@ void read(nfs_context* nfs) {
 }
 
 void list(nfs_context* nfs) {
+  nfs::FileHandle root;
+  if (nfs::open_handle(nfs, "/", root) != 0) return;
   std::vector<nfs::DirEntry> entries;
   // A server that never ends a listing is cut off at the bound; a low one keeps each input short.
-  if (nfs::list_directory(nfs, "/", kTimeout, entries, 256) != 0) return;
+  if (nfs::list_directory(nfs, root, "/", kTimeout, entries, 256) != 0) return;
   for (const auto& e : entries) FUZZ_CHECK(nfs::usable_name(e.name), e.name);
 }
 

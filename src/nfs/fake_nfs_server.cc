@@ -40,6 +40,7 @@ namespace {
 char kRootFh[] = "root";
 char kFileFh[] = "file";
 char kLinkFh[] = "link";
+char kNewFh[] = "new";
 
 nfs_fh3 handle(char* fh) { return nfs_fh3{{static_cast<u_int>(std::strlen(fh)), fh}}; }
 std::string handle_of(const nfs_fh3& fh) { return std::string(fh.data.data_val, fh.data.data_len); }
@@ -50,8 +51,14 @@ fattr3 attributes(const std::string& fh, const FakeNfsServer::State& s) {
   a.mode = fh == "root" ? 0755 : 0644;
   a.nlink = 1;
   a.size = fh == "file" ? s.file.size() : fh == "link" ? s.link_target.size() : 4096;
-  a.fileid = fh == "root" ? 1 : fh == "file" ? 2 : 3;
+  a.fileid = fh == "root" ? 1 : fh == "file" ? 2 : fh == "link" ? 3 : 4;
   return a;
+}
+
+// The handle of the export's entry a call names, or none.
+char* existing(const diropargs3& where) {
+  const std::string name = where.name != nullptr ? where.name : "";
+  return name == "file" ? kFileFh : name == "link" ? kLinkFh : nullptr;
 }
 
 post_op_attr with(const fattr3& a) {
@@ -110,9 +117,7 @@ std::optional<std::string> nfs_reply(FakeNfsServer::State& s, uint32_t proc, std
       return out;
     }
     case NFS3_LOOKUP: {
-      auto a = args.take(zdr_LOOKUP3args);
-      std::string name = a.what.name ? a.what.name : "";
-      char* fh = name == "file" ? kFileFh : name == "link" ? kLinkFh : nullptr;
+      char* fh = existing(args.take(zdr_LOOKUP3args).what);
       LOOKUP3res res{};
       if (fh == nullptr) {
         res.status = NFS3ERR_NOENT;
@@ -121,6 +126,33 @@ std::optional<std::string> nfs_reply(FakeNfsServer::State& s, uint32_t proc, std
         res.LOOKUP3res_u.resok.obj_attributes = with(attributes(fh, s));
       }
       encode(out, res, zdr_LOOKUP3res);
+      return out;
+    }
+    case NFS3_CREATE: {
+      // A new file "new" (the name asked is not kept); GUARDED fails on "file" and "link".
+      auto a = args.take(zdr_CREATE3args);
+      CREATE3res res{};
+      if (existing(a.where) != nullptr) {
+        res.status = NFS3ERR_EXIST;
+      } else {
+        res.CREATE3res_u.resok.obj.handle_follows = 1;
+        res.CREATE3res_u.resok.obj.post_op_fh3_u.handle = handle(kNewFh);
+        fattr3 attrs = attributes(kNewFh, s);
+        attrs.mode = a.how.createhow3_u.g_obj_attributes.mode.set_mode3_u.mode;
+        res.CREATE3res_u.resok.obj_attributes = with(attrs);
+      }
+      encode(out, res, zdr_CREATE3res);
+      return out;
+    }
+    case NFS3_REMOVE: {
+      REMOVE3res res{};
+      if (existing(args.take(zdr_REMOVE3args).object) == nullptr) res.status = NFS3ERR_NOENT;
+      encode(out, res, zdr_REMOVE3res);
+      return out;
+    }
+    case NFS3_SETATTR: {
+      SETATTR3res res{};
+      encode(out, res, zdr_SETATTR3res);
       return out;
     }
     case NFS3_ACCESS: {

@@ -1,8 +1,8 @@
 // For the bridge's tests and fuzzer: an NFSv3 and MOUNT server on loopback (both programs
 // on one port), in a thread of its own, with libnfs's own XDR coding (its server side
 // leaks and leaves arguments unaligned). Its export holds a file "file" and a symlink
-// "link"; a test may have the replies to one procedure made of bytes of its own (a
-// hostile guest's) or changed before they are sent.
+// "link" (which REMOVE accepts and keeps); CREATE of any other name makes a file "new"; a test may have the replies to
+// one procedure made of bytes of its own (a hostile guest's) or changed before they are sent.
 #pragma once
 
 #include <atomic>

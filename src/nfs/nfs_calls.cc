@@ -48,6 +48,16 @@ uint32_t wire_value(const Enum& field) {
 // To the instance log (the supervisor's stderr).
 void log_refused(const std::string& what) { std::fprintf(stderr, "nfs: %s\n", what.c_str()); }
 
+bool usable_handle(std::string_view fh) { return !fh.empty() && fh.size() <= NFS3_FHSIZE; }
+
+// A handle as the XDR encoder takes it (which only reads it).
+nfs_fh3 wire(const FileHandle& fh) {
+  nfs_fh3 out{};
+  out.data.data_len = static_cast<u_int>(fh.size());
+  out.data.data_val = const_cast<char*>(fh.data());
+  return out;
+}
+
 // Services the context, as libnfs's synchronous calls do, until `finished()`; false when
 // the context failed. libnfs fails a call after its own timeout; this deadline only guards
 // against a context that stopped making progress.
@@ -99,11 +109,9 @@ int NfsReads::start(uint64_t offset, size_t size, std::function<void(int, const 
 }
 
 int NfsReads::send(Call& call) {
-  const auto* fh = reinterpret_cast<const LibnfsFh*>(nfs_get_fh(fh_));
-  if (fh == nullptr || fh->len <= 0 || fh->len > NFS3_FHSIZE) return -EIO;
+  if (!usable_handle(fh_)) return -EIO;
   READ3args args{};
-  args.file.data.data_len = static_cast<u_int>(fh->len);
-  args.file.data.data_val = fh->val;
+  args.file = wire(fh_);
   args.offset = call.offset + call.gathered.size();
   args.count = call.asked - static_cast<uint32_t>(call.gathered.size());
   return rpc_nfs3_read_async(nfs_get_rpc_context(nfs_), &NfsReads::on_reply, &args, &call) == 0 ? 0 : -ENOMEM;
@@ -187,34 +195,48 @@ struct PendingCall {
   }
 };
 
-const LibnfsFh* handle_of(nfsfh* fh) {
-  const auto* h = reinterpret_cast<const LibnfsFh*>(nfs_get_fh(fh));
-  return h != nullptr && h->len > 0 && h->len <= NFS3_FHSIZE ? h : nullptr;
+// One NFS procedure: `send` (an rpc_nfs3_*_async of libnfs) with `args`; `take` reads the
+// reply. 0 or -errno of the RPC itself.
+template <typename Args>
+int call_rpc(nfs_context* nfs, std::chrono::milliseconds timeout, int (*send)(rpc_context*, rpc_cb, Args*, void*),
+             Args& args, std::function<void(void*)> take) {
+  PendingCall call;
+  call.take = std::move(take);
+  return call.run(nfs, timeout, [&] { return send(nfs_get_rpc_context(nfs), &PendingCall::on_reply, &args, &call); });
 }
 
 }  // namespace
 
+FileHandle handle_of(nfsfh* fh) {
+  const auto* h = reinterpret_cast<const LibnfsFh*>(nfs_get_fh(fh));
+  if (h == nullptr || h->len <= 0 || h->len > NFS3_FHSIZE) return {};
+  return FileHandle(h->val, static_cast<size_t>(h->len));
+}
+
+int open_handle(nfs_context* nfs, const char* path, FileHandle& out) {
+  nfsfh* fh = nullptr;
+  if (int r = nfs_open(nfs, path, O_RDONLY, &fh); r < 0) return r;
+  out = handle_of(fh);
+  nfs_close(nfs, fh);
+  return out.empty() ? -EIO : 0;
+}
+
 int NfsWrites::write(uint64_t offset, const char* data, size_t size) {
-  const LibnfsFh* fh = handle_of(fh_);
-  if (fh == nullptr) return -EIO;
+  if (!usable_handle(fh_)) return -EIO;
   if (size > INT32_MAX) return -EINVAL;
   const uint64_t max = std::max<uint64_t>(nfs_get_writemax(nfs_), 4096);
   size_t written = 0;
   while (written < size) {
     WRITE3args args{};
-    args.file.data.data_len = static_cast<u_int>(fh->len);
-    args.file.data.data_val = fh->val;
+    args.file = wire(fh_);
     args.offset = offset + written;
     args.count = static_cast<count3>(std::min<uint64_t>(size - written, max));
     args.stable = file_sync_ ? FILE_SYNC : UNSTABLE;
     args.data.data_len = args.count;
     args.data.data_val = const_cast<char*>(data + written);  // XDR encodes it only
     CheckedWrite reply;
-    PendingCall call;
-    call.take = [&](void* r) { reply = check_write_reply(*static_cast<const WRITE3res*>(r), args.count); };
-    if (int r = call.run(
-            nfs_, timeout_,
-            [&] { return rpc_nfs3_write_async(nfs_get_rpc_context(nfs_), &PendingCall::on_reply, &args, &call); });
+    if (int r = call_rpc(nfs_, timeout_, rpc_nfs3_write_async, args,
+                         [&](void* r) { reply = check_write_reply(*static_cast<const WRITE3res*>(r), args.count); });
         r < 0)
       return r;
     if (reply.result < 0) {
@@ -229,19 +251,14 @@ int NfsWrites::write(uint64_t offset, const char* data, size_t size) {
 }
 
 int NfsWrites::commit() {
-  const LibnfsFh* fh = handle_of(fh_);
-  if (fh == nullptr) return -EIO;
+  if (!usable_handle(fh_)) return -EIO;
   COMMIT3args args{};
-  args.file.data.data_len = static_cast<u_int>(fh->len);
-  args.file.data.data_val = fh->val;
+  args.file = wire(fh_);
   args.offset = 0;
   args.count = 0;  // the whole file
   int result = 0;
-  PendingCall call;
-  call.take = [&](void* r) { result = check_commit_reply(*static_cast<const COMMIT3res*>(r), verifier_); };
-  if (int r = call.run(
-          nfs_, timeout_,
-          [&] { return rpc_nfs3_commit_async(nfs_get_rpc_context(nfs_), &PendingCall::on_reply, &args, &call); });
+  if (int r = call_rpc(nfs_, timeout_, rpc_nfs3_commit_async, args,
+                       [&](void* r) { result = check_commit_reply(*static_cast<const COMMIT3res*>(r), verifier_); });
       r < 0)
     return r;
   return result;
@@ -252,8 +269,10 @@ bool usable_name(std::string_view name) {
 }
 
 bool entry_stat(const post_op_attr& attributes, struct stat& st) {
-  if (!attributes.attributes_follow) return false;
-  const fattr3& a = attributes.post_op_attr_u.attributes;
+  return attributes.attributes_follow && entry_stat(attributes.post_op_attr_u.attributes, st);
+}
+
+bool entry_stat(const fattr3& a, struct stat& st) {
   mode_t type = 0;
   switch (wire_value(a.type)) {
     case NF3REG:
@@ -306,10 +325,9 @@ class Listing {
       : nfs_(nfs), out_(out), max_entries_(max_entries) {}
 
   // 0, or -errno with `problem` set when the server misbehaved.
-  int run(const LibnfsFh& dir, std::chrono::milliseconds timeout) {
+  int run(const FileHandle& dir, std::chrono::milliseconds timeout) {
     READDIRPLUS3args args{};
-    args.dir.data.data_len = static_cast<u_int>(dir.len);
-    args.dir.data.data_val = dir.val;
+    args.dir = wire(dir);
     args.dircount = 16 * 1024;
     args.maxcount = 64 * 1024;
     for (;;) {
@@ -384,21 +402,156 @@ class Listing {
 
 }  // namespace
 
-int list_directory(nfs_context* nfs, const char* path, std::chrono::milliseconds timeout, std::vector<DirEntry>& out,
-                   size_t max_entries) {
-  // The directory's handle: libnfs opens a directory as it opens a file.
-  nfsfh* dir = nullptr;
-  if (int r = nfs_open(nfs, path, O_RDONLY, &dir); r < 0) return fuse_error(r);
+int list_directory(nfs_context* nfs, const FileHandle& dir, std::string_view path, std::chrono::milliseconds timeout,
+                   std::vector<DirEntry>& out, size_t max_entries) {
   out.clear();
-  const auto* fh = reinterpret_cast<const LibnfsFh*>(nfs_get_fh(dir));
   Listing listing(nfs, out, max_entries);
-  int r = fh != nullptr && fh->len > 0 && fh->len <= NFS3_FHSIZE ? listing.run(*fh, timeout) : -EIO;
-  nfs_close(nfs, dir);
-  if (!listing.problem().empty()) log_refused("refused the listing of " + std::string(path) + ": " + listing.problem());
+  int r = usable_handle(dir) ? listing.run(dir, timeout) : -EIO;
+  const std::string where(path);
+  if (!listing.problem().empty()) log_refused("refused the listing of " + where + ": " + listing.problem());
   if (listing.refused() > 0)
-    log_refused("left out " + std::to_string(listing.refused()) + " entries of " + path +
+    log_refused("left out " + std::to_string(listing.refused()) + " entries of " + where +
                 " whose names no directory can hold (empty, with '/', or too long)");
   return r < 0 ? fuse_error(r) : 0;
+}
+
+namespace {
+
+// A reply's status: 0, or -errno.
+template <typename Enum>
+int status_errno(const Enum& status) {
+  const uint32_t v = wire_value(status);
+  return v == NFS3_OK ? 0 : nfsstat3_to_errno(static_cast<int>(v));
+}
+
+// A handle a reply carries: the server's, when NFSv3 allows it.
+int take_handle(const nfs_fh3& fh, const char* call, FileHandle& out) {
+  if (fh.data.data_len == 0 || fh.data.data_len > NFS3_FHSIZE || fh.data.data_val == nullptr) {
+    log_refused("refused a " + std::string(call) + " reply with a handle of " + std::to_string(fh.data.data_len) +
+                " bytes");
+    return -EIO;
+  }
+  out.assign(fh.data.data_val, fh.data.data_len);
+  return 0;
+}
+
+diropargs3 where(const FileHandle& dir, const std::string& name) {
+  diropargs3 out{};
+  out.dir = wire(dir);
+  out.name = const_cast<char*>(name.c_str());
+  return out;
+}
+
+}  // namespace
+
+int NfsHandleCalls::lookup(const FileHandle& dir, const std::string& name, Found& out) {
+  if (!usable_handle(dir)) return -EIO;
+  LOOKUP3args args{};
+  args.what = where(dir, name);
+  int result = 0;
+  if (int r = call_rpc(nfs_, timeout_, rpc_nfs3_lookup_async, args,
+                       [&](void* r) {
+                         const auto& reply = *static_cast<const LOOKUP3res*>(r);
+                         if ((result = status_errno(reply.status)) != 0) return;
+                         const LOOKUP3resok& ok = reply.LOOKUP3res_u.resok;
+                         result = take_handle(ok.object, "LOOKUP", out.handle);
+                         out.has_attrs = entry_stat(ok.obj_attributes, out.st);
+                       });
+      r < 0)
+    return r;
+  return result;
+}
+
+int NfsHandleCalls::getattr(const FileHandle& fh, struct stat& out) {
+  if (!usable_handle(fh)) return -EIO;
+  GETATTR3args args{};
+  args.object = wire(fh);
+  int result = 0;
+  if (int r = call_rpc(nfs_, timeout_, rpc_nfs3_getattr_async, args,
+                       [&](void* r) {
+                         const auto& reply = *static_cast<const GETATTR3res*>(r);
+                         if ((result = status_errno(reply.status)) != 0) return;
+                         if (!entry_stat(reply.GETATTR3res_u.resok.obj_attributes, out)) {
+                           log_refused("refused a GETATTR reply of no file type");
+                           result = -EIO;
+                         }
+                       });
+      r < 0)
+    return r;
+  return result;
+}
+
+int NfsHandleCalls::create(const FileHandle& dir, const std::string& name, mode_t mode, Found& out) {
+  if (!usable_handle(dir)) return -EIO;
+  CREATE3args args{};
+  args.where = where(dir, name);
+  args.how.mode = GUARDED;
+  sattr3& attrs = args.how.createhow3_u.g_obj_attributes;
+  attrs.mode.set_it = 1;
+  attrs.mode.set_mode3_u.mode = mode & 07777;
+  int result = 0;
+  bool has_handle = false;
+  if (int r = call_rpc(nfs_, timeout_, rpc_nfs3_create_async, args,
+                       [&](void* r) {
+                         const auto& reply = *static_cast<const CREATE3res*>(r);
+                         if ((result = status_errno(reply.status)) != 0) return;
+                         const CREATE3resok& ok = reply.CREATE3res_u.resok;
+                         if (ok.obj.handle_follows) {
+                           has_handle = true;
+                           result = take_handle(ok.obj.post_op_fh3_u.handle, "CREATE", out.handle);
+                         }
+                         out.has_attrs = entry_stat(ok.obj_attributes, out.st);
+                       });
+      r < 0)
+    return r;
+  // NFSv3 lets a server leave the new file's handle out of the reply; Linux's nfsd does not.
+  if (result == 0 && !has_handle) return lookup(dir, name, out);
+  return result;
+}
+
+int NfsHandleCalls::remove(const FileHandle& dir, const std::string& name) {
+  if (!usable_handle(dir)) return -EIO;
+  REMOVE3args args{};
+  args.object = where(dir, name);
+  int result = 0;
+  if (int r = call_rpc(nfs_, timeout_, rpc_nfs3_remove_async, args,
+                       [&](void* r) { result = status_errno(static_cast<const REMOVE3res*>(r)->status); });
+      r < 0)
+    return r;
+  return result;
+}
+
+int NfsHandleCalls::check_open_access(const FileHandle& fh, int flags) {
+  if (!usable_handle(fh)) return -EIO;
+  ACCESS3args args{};
+  args.object = wire(fh);
+  const int mode = flags & O_ACCMODE;
+  if (mode == O_RDONLY || mode == O_RDWR) args.access |= ACCESS3_READ;
+  if (mode == O_WRONLY || mode == O_RDWR) args.access |= ACCESS3_MODIFY | ACCESS3_EXTEND;
+  int result = 0;
+  if (int r = call_rpc(nfs_, timeout_, rpc_nfs3_access_async, args,
+                       [&](void* r) {
+                         const auto& reply = *static_cast<const ACCESS3res*>(r);
+                         if ((result = status_errno(reply.status)) != 0) return;
+                         if ((reply.ACCESS3res_u.resok.access & args.access) != args.access) result = -EACCES;
+                       });
+      r < 0)
+    return r;
+  return result;
+}
+
+int NfsHandleCalls::truncate(const FileHandle& fh, uint64_t size) {
+  if (!usable_handle(fh)) return -EIO;
+  SETATTR3args args{};
+  args.object = wire(fh);
+  args.new_attributes.size.set_it = 1;
+  args.new_attributes.size.set_size3_u.size = size;
+  int result = 0;
+  if (int r = call_rpc(nfs_, timeout_, rpc_nfs3_setattr_async, args,
+                       [&](void* r) { result = status_errno(static_cast<const SETATTR3res*>(r)->status); });
+      r < 0)
+    return r;
+  return result;
 }
 
 }  // namespace alfs::nfs

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "nfs/dir_handles.h"
 #include "nfs/read_ahead.h"
 
 // libnfs types, declared here so that users need not include libnfs.
@@ -26,6 +27,7 @@ struct READ3res;
 struct WRITE3res;
 struct COMMIT3res;
 struct post_op_attr;
+struct fattr3;
 
 namespace alfs::nfs {
 
@@ -44,7 +46,8 @@ CheckedRead check_read_reply(const READ3res& reply, uint32_t asked);
 // reply that is not the end of the file is continued with a READ of the rest.
 class NfsReads : public AsyncReads {
  public:
-  NfsReads(nfs_context* nfs, nfsfh* fh, std::chrono::milliseconds timeout) : nfs_(nfs), fh_(fh), timeout_(timeout) {}
+  NfsReads(nfs_context* nfs, FileHandle fh, std::chrono::milliseconds timeout)
+      : nfs_(nfs), fh_(std::move(fh)), timeout_(timeout) {}
   int start(uint64_t offset, size_t size, std::function<void(int, const char*)> done) override;
   bool wait(const std::function<bool()>& finished) override;
 
@@ -53,7 +56,7 @@ class NfsReads : public AsyncReads {
   int send(Call& call);
   static void on_reply(::rpc_context* rpc, int status, void* data, void* private_data);
   nfs_context* nfs_;
-  nfsfh* fh_;
+  FileHandle fh_;
   std::chrono::milliseconds timeout_;
 };
 
@@ -82,8 +85,8 @@ int check_commit_reply(const COMMIT3res& reply, const std::optional<WriteVerifie
 class NfsWrites {
  public:
   // file_sync: each WRITE durable before its reply (a file opened O_SYNC or O_DSYNC).
-  NfsWrites(nfs_context* nfs, nfsfh* fh, std::chrono::milliseconds timeout, bool file_sync)
-      : nfs_(nfs), fh_(fh), timeout_(timeout), file_sync_(file_sync) {}
+  NfsWrites(nfs_context* nfs, FileHandle fh, std::chrono::milliseconds timeout, bool file_sync)
+      : nfs_(nfs), fh_(std::move(fh)), timeout_(timeout), file_sync_(file_sync) {}
   // All of `size` bytes at `offset` (WRITEs of at most the server's wtmax); the count or -errno.
   int write(uint64_t offset, const char* data, size_t size);
   // 0 or -errno.
@@ -91,7 +94,7 @@ class NfsWrites {
 
  private:
   nfs_context* nfs_;
-  nfsfh* fh_;
+  FileHandle fh_;
   std::chrono::milliseconds timeout_;
   bool file_sync_;
   std::optional<WriteVerifier> verifier_;  // of this handle's first WRITE
@@ -110,14 +113,50 @@ struct DirEntry {
 // An entry's attributes as READDIRPLUS brings them; false when it brought none (or of no
 // file type), and then only its name is usable.
 bool entry_stat(const post_op_attr& attributes, struct stat& out);
+bool entry_stat(const fattr3& attributes, struct stat& out);
 
 // The most entries a listing takes: each reply must bring one at least, so a server that
 // never says "the end" is stopped here, with EIO (memory: about 200 bytes an entry).
 inline constexpr size_t kMaxDirEntries = 1 << 20;
 
-// The entries of directory `path` (READDIRPLUS, each call within `timeout`), those with
-// unusable names left out (and logged); 0 or -errno for FUSE.
-int list_directory(nfs_context* nfs, const char* path, std::chrono::milliseconds timeout, std::vector<DirEntry>& out,
-                   size_t max_entries = kMaxDirEntries);
+// The entries of directory `dir` (READDIRPLUS, each call within `timeout`), those with
+// unusable names left out (and logged, naming the directory `path`); 0 or -errno for FUSE.
+int list_directory(nfs_context* nfs, const FileHandle& dir, std::string_view path, std::chrono::milliseconds timeout,
+                   std::vector<DirEntry>& out, size_t max_entries = kMaxDirEntries);
+
+// The handle libnfs holds for an open file; empty when it holds none NFSv3 allows.
+FileHandle handle_of(nfsfh* fh);
+// The handle of `path`, opened and closed through libnfs (the export's root at mount); 0 or -errno.
+int open_handle(nfs_context* nfs, const char* path, FileHandle& out);
+
+// A name looked up or made in a directory: its handle, and its attributes when the reply
+// brought them.
+struct Found {
+  FileHandle handle;
+  struct stat st {};
+  bool has_attrs = false;
+};
+
+// NFSv3 calls by handle, where libnfs's path calls would look every component of a path up
+// again; each within `timeout`, 0 or -errno as libnfs's own calls report (fuse_error). A
+// handle in a reply that NFSv3 does not allow (empty, over 64 bytes) is refused with EIO.
+class NfsHandleCalls {
+ public:
+  NfsHandleCalls(nfs_context* nfs, std::chrono::milliseconds timeout) : nfs_(nfs), timeout_(timeout) {}
+  int lookup(const FileHandle& dir, const std::string& name, Found& out);
+  int getattr(const FileHandle& fh, struct stat& out);
+  // CREATE GUARDED: -EEXIST when the name exists. `mode` is the new file's permission bits.
+  int create(const FileHandle& dir, const std::string& name, mode_t mode, Found& out);
+  int remove(const FileHandle& dir, const std::string& name);
+  // ACCESS for what open(2) `flags` ask (reading, writing): -EACCES when the server grants
+  // less, as libnfs's nfs_open does.
+  int check_open_access(const FileHandle& fh, int flags);
+  // SETATTR of the size alone.
+  int truncate(const FileHandle& fh, uint64_t size);
+
+ private:
+  nfs_context* nfs_;
+  std::chrono::milliseconds timeout_;
+};
 
 }  // namespace alfs::nfs

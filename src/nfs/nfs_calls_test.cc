@@ -47,12 +47,18 @@ class NfsCallsTest : public ::testing::Test {
     if (fh_) nfs_close(nfs_.get(), fh_);
   }
 
+  FileHandle root() {
+    FileHandle out;
+    EXPECT_EQ(open_handle(nfs_.get(), "/", out), 0);
+    return out;
+  }
+
   // One read of `size` bytes at `offset` of "file": the bytes, or the error as text.
   std::string read(uint64_t offset, size_t size) {
     if (!fh_) {
       EXPECT_EQ(nfs_open(nfs_.get(), "/file", O_RDONLY, &fh_), 0) << nfs_get_error(nfs_.get());
     }
-    NfsReads reads(nfs_.get(), fh_, 5s);
+    NfsReads reads(nfs_.get(), handle_of(fh_), 5s);
     bool done = false;
     std::string out;
     int r = reads.start(offset, size, [&](int result, const char* data) {
@@ -126,7 +132,7 @@ TEST_F(NfsCallsTest, AGarbledReadReplyIsAnError) {
 TEST_F(NfsCallsTest, EntriesWithNamesNoDirectoryHoldsAreLeftOut) {
   server_.set_entries({"ok", "a/b", "", std::string(256, 'n'), std::string(255, 'm'), "..", "été"});
   std::vector<DirEntry> entries;
-  ASSERT_EQ(list_directory(nfs_.get(), "/", 5s, entries), 0);
+  ASSERT_EQ(list_directory(nfs_.get(), root(), "/", 5s, entries), 0);
   std::vector<std::string> names;
   for (const auto& e : entries) names.push_back(e.name);
   std::sort(names.begin(), names.end());
@@ -144,7 +150,7 @@ TEST_F(NfsCallsTest, AListingThatNeverEndsIsCutOff) {
   server_.set_raw_reply(NFS3_READDIRPLUS, body);
   std::vector<DirEntry> entries;
   auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(list_directory(nfs_.get(), "/", 5s, entries, 1000), -EIO);
+  EXPECT_EQ(list_directory(nfs_.get(), root(), "/", 5s, entries, 1000), -EIO);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
   EXPECT_EQ(entries.size(), 1000u);
 }
@@ -153,7 +159,7 @@ TEST_F(NfsCallsTest, AnEmptyReplyThatIsNotTheEndIsAnError) {
   auto u32 = [](uint32_t v) { return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; };
   server_.set_raw_reply(NFS3_READDIRPLUS, u32(0) + u32(0) + std::string(8, '\0') + u32(0) + u32(0));
   std::vector<DirEntry> entries;
-  EXPECT_EQ(list_directory(nfs_.get(), "/", 5s, entries), -EIO);
+  EXPECT_EQ(list_directory(nfs_.get(), root(), "/", 5s, entries), -EIO);
 }
 
 // A file handle of 0x80000000 bytes overflows libnfs 4.0's bound check and crashes it
@@ -164,6 +170,79 @@ TEST_F(NfsCallsTest, AReplyLibnfsWouldCrashOnNeverReachesIt) {
   server_.set_raw_reply(NFS3_LOOKUP, u32(0) + u32(0x80000000) + "abcdefgh");
   nfs_stat_64 st{};
   EXPECT_LT(nfs_lstat64(nfs_.get(), "/file", &st), 0);
+}
+
+TEST_F(NfsCallsTest, LookupGivesTheHandleAndTheAttributes) {
+  NfsHandleCalls calls(nfs_.get(), 5s);
+  Found found;
+  ASSERT_EQ(calls.lookup(root(), "file", found), 0);
+  EXPECT_EQ(found.handle, "file");
+  ASSERT_TRUE(found.has_attrs);
+  EXPECT_EQ(found.st.st_ino, 2u);
+  EXPECT_TRUE(S_ISREG(found.st.st_mode));
+  EXPECT_EQ(calls.lookup(root(), "missing", found), -ENOENT);
+}
+
+TEST_F(NfsCallsTest, GetattrByHandle) {
+  NfsHandleCalls calls(nfs_.get(), 5s);
+  struct stat st {};
+  ASSERT_EQ(calls.getattr(root(), st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_ino, 1u);
+}
+
+TEST_F(NfsCallsTest, CreateIsGuardedAndBringsTheNewFile) {
+  NfsHandleCalls calls(nfs_.get(), 5s);
+  Found made;
+  ASSERT_EQ(calls.create(root(), "fresh", 0640, made), 0);
+  EXPECT_EQ(made.handle, "new");
+  ASSERT_TRUE(made.has_attrs);
+  EXPECT_EQ(made.st.st_mode, S_IFREG | 0640);
+  EXPECT_EQ(calls.create(root(), "file", 0644, made), -EEXIST);
+}
+
+TEST_F(NfsCallsTest, RemoveByParentHandle) {
+  NfsHandleCalls calls(nfs_.get(), 5s);
+  EXPECT_EQ(calls.remove(root(), "file"), 0);
+  EXPECT_EQ(calls.remove(root(), "missing"), -ENOENT);
+}
+
+TEST_F(NfsCallsTest, OpenAccessIsWhatTheServerGrants) {
+  NfsHandleCalls calls(nfs_.get(), 5s);
+  EXPECT_EQ(calls.check_open_access("file", O_RDWR), 0);
+  auto u32 = [](uint32_t v) { return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; };
+  // status OK, no attributes, READ granted alone.
+  server_.set_raw_reply(NFS3_ACCESS, u32(0) + u32(0) + u32(ACCESS3_READ));
+  EXPECT_EQ(calls.check_open_access("file", O_RDONLY), 0);
+  EXPECT_EQ(calls.check_open_access("file", O_WRONLY), -EACCES);
+  EXPECT_EQ(calls.check_open_access("file", O_RDWR), -EACCES);
+}
+
+TEST_F(NfsCallsTest, TruncateIsASetattrOfTheSize) {
+  NfsHandleCalls calls(nfs_.get(), 5s);
+  EXPECT_EQ(calls.truncate("file", 0), 0);
+  auto u32 = [](uint32_t v) { return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; };
+  // NFS3ERR_ROFS, no weak cache consistency data.
+  server_.set_raw_reply(NFS3_SETATTR, u32(NFS3ERR_ROFS) + u32(0) + u32(0));
+  EXPECT_EQ(calls.truncate("file", 0), -EROFS);
+}
+
+// A guest may send any handle: one NFSv3 does not allow is not kept for later calls.
+TEST_F(NfsCallsTest, AnEmptyHandleInALookupReplyIsRefused) {
+  const FileHandle dir = root();
+  auto u32 = [](uint32_t v) { return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; };
+  // status OK, a handle of 0 bytes, no object and no directory attributes.
+  server_.set_raw_reply(NFS3_LOOKUP, u32(0) + u32(0) + u32(0) + u32(0));
+  NfsHandleCalls calls(nfs_.get(), 5s);
+  Found found;
+  EXPECT_EQ(calls.lookup(dir, "file", found), -EIO);
+}
+
+TEST_F(NfsCallsTest, CallsWithAHandleNfsv3DoesNotAllowFailWithoutAsking) {
+  NfsHandleCalls calls(nfs_.get(), 5s);
+  struct stat st {};
+  EXPECT_EQ(calls.getattr("", st), -EIO);
+  EXPECT_EQ(calls.remove(std::string(65, 'h'), "file"), -EIO);
 }
 
 TEST(EntryStat, TypeComesFromTheNfsTypeNotTheModeBits) {

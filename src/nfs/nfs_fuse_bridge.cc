@@ -47,6 +47,9 @@ constexpr size_t kMaxAuthGroups = 16;
 // forever (its default); the count restarts once connected again, as it must since
 // nfsd closes idle connections.
 constexpr int kReconnectAttempts = 3;
+// How long the kernel keeps a name's entry and attributes, and the bridge a directory's
+// handle: a change made in the guest shows within this.
+constexpr auto kEntryTimeout = 1s;
 
 const char* error_text(nfs_context* nfs) {
   const char* text = nfs_get_error(nfs);
@@ -64,7 +67,10 @@ struct NfsUrlDeleter {
 
 // State of one open file: fi->fh points to it.
 struct OpenFile {
-  nfsfh* fh;
+  // `flags` as open(2) took them: O_SYNC and O_DSYNC make every write durable at once.
+  OpenFile(nfs_context* nfs, FileHandle fh, std::chrono::milliseconds timeout, int flags)
+      : handle(fh), writes(nfs, std::move(fh), timeout, (flags & O_DSYNC) != 0) {}
+  FileHandle handle;
   NfsWrites writes;
   // Written since the last COMMIT: close() commits like a kernel NFS client, so data
   // an application has closed survives the VM being killed.
@@ -72,6 +78,8 @@ struct OpenFile {
   // Made at the first read; gone (its reads completed) before the file is closed.
   std::unique_ptr<NfsReads> reads;
   std::unique_ptr<ReadAhead> ahead;
+  // CREATE's reply, for libfuse's getattr right after it.
+  std::optional<struct stat> created;
 };
 
 OpenFile& file_of(const fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
@@ -141,7 +149,11 @@ class Bridge final : public NfsFuseBridge {
  public:
   static std::unique_ptr<NfsFuseBridge> create(const NfsTarget& target, const FuseOptions& options) {
     NfsContextPtr nfs = connect(target);
-    std::unique_ptr<Bridge> bridge(new Bridge(std::move(nfs), options.mount_point, target.timeout_ms));
+    FileHandle root;
+    if (int r = open_handle(nfs.get(), "/", root); r < 0) {
+      throw Error("cannot open the root of NFS export " + target.export_path + ": " + std::strerror(-fuse_error(r)));
+    }
+    std::unique_ptr<Bridge> bridge(new Bridge(std::move(nfs), std::move(root), options.mount_point, target.timeout_ms));
     bridge->mount_fuse(options);
     return bridge;
   }
@@ -211,6 +223,9 @@ class Bridge final : public NfsFuseBridge {
 
   nfs_context* nfs() const { return nfs_.get(); }
   std::chrono::milliseconds timeout() const { return timeout_; }
+  NfsHandleCalls& calls() { return calls_; }
+  DirHandles& dirs() { return dirs_; }
+
   // Changes made through the mount, which read-ahead data must not outlive.
   ChangeLog& changes() { return changes_; }
 
@@ -227,9 +242,19 @@ class Bridge final : public NfsFuseBridge {
   }
 
  private:
-  Bridge(NfsContextPtr nfs, std::string mount_point, int timeout_ms)
+  Bridge(NfsContextPtr nfs, FileHandle root, std::string mount_point, int timeout_ms)
       : nfs_(std::move(nfs)),
         timeout_(timeout_ms),
+        calls_(nfs_.get(), timeout_),
+        dirs_(
+            std::move(root),
+            [this](const FileHandle& dir, const std::string& name, FileHandle& out) {
+              Found found;
+              const int r = calls_.lookup(dir, name, found);
+              out = std::move(found.handle);
+              return r;
+            },
+            kEntryTimeout),
         mount_point_(std::move(mount_point)),
         wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
     if (!wake_) throw SystemError("eventfd");
@@ -306,6 +331,8 @@ class Bridge final : public NfsFuseBridge {
 
   NfsContextPtr nfs_;
   std::chrono::milliseconds timeout_;
+  NfsHandleCalls calls_;
+  DirHandles dirs_;
   ChangeLog changes_;
   std::string mount_point_;
   UniqueFd wake_;                      // eventfd written by request_exit()
@@ -322,8 +349,8 @@ int status(int r) { return r < 0 ? fuse_error(r) : 0; }
 void* op_init(fuse_conn_info* conn, fuse_config* cfg) {
   // st_ino is the NFS fileid, so hard links look alike to du, find and tar.
   cfg->use_ino = 1;
-  cfg->entry_timeout = 1;
-  cfg->attr_timeout = 1;
+  cfg->entry_timeout = std::chrono::duration<double>(kEntryTimeout).count();
+  cfg->attr_timeout = std::chrono::duration<double>(kEntryTimeout).count();
   cfg->negative_timeout = 0;
   conn->max_write = kMaxWrite;
   return fuse_get_context()->private_data;
@@ -331,11 +358,31 @@ void* op_init(fuse_conn_info* conn, fuse_config* cfg) {
 
 int op_getattr(const char* path, struct stat* st, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
-  nfs_stat_64 s{};
-  const int r = fi != nullptr ? nfs_fstat64(b.nfs(), file_of(fi).fh, &s) : nfs_lstat64(b.nfs(), path, &s);
-  if (r < 0) return fuse_error(r);
-  *st = to_stat(s);
-  return 0;
+  if (fi != nullptr) {
+    OpenFile& file = file_of(fi);
+    if (file.created) {
+      *st = *file.created;
+      file.created.reset();
+      return 0;
+    }
+    return status(b.calls().getattr(file.handle, *st));
+  }
+  if (std::string_view(path) == "/") {
+    return status(b.dirs().in_dir("/", [&](const FileHandle& root) { return b.calls().getattr(root, *st); }));
+  }
+  // One LOOKUP in the parent, whose reply carries the attributes.
+  return status(b.dirs().in_parent(path, [&](const FileHandle& dir, const std::string& name) {
+    Found found;
+    int r = b.calls().lookup(dir, name, found);
+    if (r == 0) {
+      if (found.has_attrs) {
+        *st = found.st;
+      } else {
+        r = b.calls().getattr(found.handle, *st);
+      }
+    }
+    return r;
+  }));
 }
 
 int op_readlink(const char* path, char* buf, size_t size) {
@@ -365,11 +412,13 @@ int op_unlink(const char* path) {
   Bridge& b = Bridge::for_request();
   // fuse_destroy() unlinks the .fuse_hidden files of files unlinked while open.
   if (b.lost()) return -EIO;
-  return status(nfs_unlink(b.nfs(), path));
+  return status(b.dirs().in_parent(
+      path, [&](const FileHandle& dir, const std::string& name) { return b.calls().remove(dir, name); }));
 }
 
 int op_rmdir(const char* path) {
   Bridge& b = Bridge::for_request();
+  b.dirs().forget(path);
   return status(nfs_rmdir(b.nfs(), path));
 }
 
@@ -382,7 +431,13 @@ int op_rename(const char* from, const char* to, unsigned int flags) {
   if (flags != 0) return -EINVAL;  // NFSv3 has no RENAME_NOREPLACE/EXCHANGE; callers fall back
   Bridge& b = Bridge::for_request();
   b.changes().changed_all();
-  return status(nfs_rename(b.nfs(), from, to));
+  // Before and after: the directory handles under either name no longer hold.
+  b.dirs().forget(from);
+  b.dirs().forget(to);
+  const int r = nfs_rename(b.nfs(), from, to);
+  b.dirs().forget(from);
+  b.dirs().forget(to);
+  return status(r);
 }
 
 int op_link(const char* from, const char* to) {
@@ -391,54 +446,70 @@ int op_link(const char* from, const char* to) {
   return status(nfs_link(b.nfs(), from, to));
 }
 
-int op_chmod(const char* path, mode_t mode, fuse_file_info* fi) {
+int op_chmod(const char* path, mode_t mode, fuse_file_info*) {
   Bridge& b = Bridge::for_request();
-  const int m = static_cast<int>(mode & 07777);
-  return status(fi != nullptr ? nfs_fchmod(b.nfs(), file_of(fi).fh, m) : nfs_lchmod(b.nfs(), path, m));
+  // By path even for an open file: libfuse keeps its path valid (renaming it to
+  // .fuse_hidden* when it is unlinked).
+  return status(nfs_lchmod(b.nfs(), path, static_cast<int>(mode & 07777)));
 }
 
-int op_chown(const char* path, uid_t uid, gid_t gid, fuse_file_info* fi) {
+int op_chown(const char* path, uid_t uid, gid_t gid, fuse_file_info*) {
   Bridge& b = Bridge::for_request();
   // (uid_t)-1 / (gid_t)-1 mean "leave unchanged", which libnfs understands as -1.
-  const int u = static_cast<int>(uid);
-  const int g = static_cast<int>(gid);
-  return status(fi != nullptr ? nfs_fchown(b.nfs(), file_of(fi).fh, u, g) : nfs_lchown(b.nfs(), path, u, g));
+  // By path, as chmod.
+  return status(nfs_lchown(b.nfs(), path, static_cast<int>(uid), static_cast<int>(gid)));
 }
 
 int op_truncate(const char* path, off_t size, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   const auto length = static_cast<uint64_t>(size);
   b.changes().changed(path);
-  return status(fi != nullptr ? nfs_ftruncate(b.nfs(), file_of(fi).fh, length) : nfs_truncate(b.nfs(), path, length));
+  return status(fi != nullptr ? b.calls().truncate(file_of(fi).handle, length) : nfs_truncate(b.nfs(), path, length));
 }
 
-// Flags libnfs acts on; creation is the create operation's business. O_SYNC is
-// NfsWrites's (FILE_SYNC writes), as our writes do not go through libnfs.
-int open_flags(int fuse_flags) { return fuse_flags & (O_ACCMODE | O_TRUNC); }
+// What libnfs's nfs_open sends, by the parent's handle: LOOKUP, ACCESS for the flags (the
+// server's word, ACLs included), and SETATTR of the size for O_TRUNC.
+int open_existing(Bridge& b, const FileHandle& dir, const std::string& name, int flags, Found& found) {
+  int r = b.calls().lookup(dir, name, found);
+  if (r == 0) r = b.calls().check_open_access(found.handle, flags);
+  if (r == 0 && (flags & O_TRUNC)) r = b.calls().truncate(found.handle, 0);
+  return r;
+}
 
 int op_open(const char* path, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
-  nfsfh* fh = nullptr;
   if (fi->flags & O_TRUNC) b.changes().changed(path);
-  if (int r = nfs_open(b.nfs(), path, open_flags(fi->flags), &fh); r < 0) return fuse_error(r);
-  fi->fh =
-      reinterpret_cast<uint64_t>(new OpenFile{fh, NfsWrites(b.nfs(), fh, b.timeout(), (fi->flags & O_DSYNC) != 0)});
+  Found found;
+  if (int r = b.dirs().in_parent(path,
+                                 [&](const FileHandle& dir, const std::string& name) {
+                                   return open_existing(b, dir, name, fi->flags, found);
+                                 });
+      r < 0)
+    return fuse_error(r);
+  fi->fh = reinterpret_cast<uint64_t>(new OpenFile(b.nfs(), std::move(found.handle), b.timeout(), fi->flags));
   return 0;
 }
 
 int op_create(const char* path, mode_t mode, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
-  nfsfh* fh = nullptr;
-  const int flags = fi->flags & (O_EXCL | O_TRUNC);
-  if (flags & O_TRUNC) b.changes().changed(path);
-  // The kernel asks to create a name it found missing, so first as a new file (GUARDED):
-  // O_TRUNC would cost a SETATTR, which a sync export commits to the disk. Only a file
-  // made meanwhile by someone else takes the call as asked.
-  int r = nfs_create(b.nfs(), path, (flags & ~O_TRUNC) | O_EXCL, static_cast<int>(mode & 07777), &fh);
-  if (r == -EEXIST && !(flags & O_EXCL)) r = nfs_create(b.nfs(), path, flags, static_cast<int>(mode & 07777), &fh);
+  if (fi->flags & O_TRUNC) b.changes().changed(path);
+  // The kernel asks to create a name it found missing, so first as a new file (GUARDED,
+  // by the parent's handle): O_TRUNC would cost a SETATTR, which a sync export commits to
+  // the disk. Only a file made meanwhile by someone else is opened as asked.
+  Found found;
+  bool made = true;
+  int r = b.dirs().in_parent(path, [&](const FileHandle& dir, const std::string& name) {
+    int r = b.calls().create(dir, name, mode, found);
+    if (r == -EEXIST && !(fi->flags & O_EXCL)) {
+      made = false;
+      r = open_existing(b, dir, name, fi->flags, found);
+    }
+    return r;
+  });
   if (r < 0) return fuse_error(r);
-  fi->fh =
-      reinterpret_cast<uint64_t>(new OpenFile{fh, NfsWrites(b.nfs(), fh, b.timeout(), (fi->flags & O_DSYNC) != 0)});
+  auto file = std::make_unique<OpenFile>(b.nfs(), std::move(found.handle), b.timeout(), fi->flags);
+  if (made && found.has_attrs) file->created = found.st;
+  fi->fh = reinterpret_cast<uint64_t>(file.release());
   return 0;
 }
 
@@ -446,7 +517,7 @@ int op_read(const char* path, char* buf, size_t size, off_t offset, fuse_file_in
   Bridge& b = Bridge::for_request();
   OpenFile& file = file_of(fi);
   if (!file.ahead) {
-    file.reads = std::make_unique<NfsReads>(b.nfs(), file.fh, b.timeout());
+    file.reads = std::make_unique<NfsReads>(b.nfs(), file.handle, b.timeout());
     file.ahead = std::make_unique<ReadAhead>(*file.reads);
   }
   const int r = file.ahead->read(static_cast<uint64_t>(offset), size, buf, b.changes().generation(path));
@@ -496,12 +567,11 @@ int op_flush(const char*, fuse_file_info* fi) {
 }
 
 int op_release(const char*, fuse_file_info* fi) {
-  Bridge& b = Bridge::for_request();
+  Bridge::for_request();  // the caller's credentials for the COMMIT
   std::unique_ptr<OpenFile> file(&file_of(fi));
   // Writes through mmap can arrive after the last flush; release cannot report errors.
   if (file->dirty) commit(*file);
-  file->ahead.reset();  // waits for its reads: they refer to the handle
-  nfs_close(b.nfs(), file->fh);
+  file->ahead.reset();  // waits for its reads: they go through the context
   return 0;
 }
 
@@ -510,10 +580,16 @@ int op_fsync(const char*, int, fuse_file_info* fi) {
   return commit(file_of(fi));
 }
 
+// The entries of directory `path`, by its handle; 0 or -errno.
+int list(Bridge& b, const char* path, std::vector<DirEntry>& entries) {
+  return status(b.dirs().in_dir(
+      path, [&](const FileHandle& dir) { return list_directory(b.nfs(), dir, path, b.timeout(), entries); }));
+}
+
 int op_opendir(const char* path, fuse_file_info* fi) {
   Bridge& b = Bridge::for_request();
   auto listing = std::make_unique<DirListing>();
-  if (int r = list_directory(b.nfs(), path, b.timeout(), listing->entries); r < 0) return r;
+  if (int r = list(b, path, listing->entries); r < 0) return r;
   fi->fh = reinterpret_cast<uint64_t>(listing.release());
   return 0;
 }
@@ -523,7 +599,7 @@ int op_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t offset
   DirListing& listing = listing_of(fi);
   if (offset == 0 && listing.served) {
     Bridge& b = Bridge::for_request();
-    if (int r = list_directory(b.nfs(), path, b.timeout(), listing.entries); r < 0) return r;
+    if (int r = list(b, path, listing.entries); r < 0) return r;
   }
   listing.served = true;
   // Offsets are entry indexes + 1. With them, libfuse passes the READDIRPLUS

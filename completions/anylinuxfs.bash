@@ -1,7 +1,8 @@
 # bash completion for anylinuxfs. Commands, options and their fixed values are read from
 # the CLI's own --help, so they follow it; disk identifiers come from `list --json`,
 # mount points from `status --json`, images from `image list --json`, actions from
-# `actions`. (zsh uses this file too, through bashcompinit.)
+# `actions`. The zsh and fish completions run this file with bash (see its end), so the
+# three shells offer the same words.
 
 # The words of a --help section ("Subcommands" or "Options") of command path "$@".
 _anylinuxfs_help() {
@@ -92,3 +93,12 @@ _anylinuxfs() {
   esac
 }
 complete -F _anylinuxfs anylinuxfs
+
+# Run rather than sourced (`bash anylinuxfs.bash WORD...`, the last being the word under
+# completion, maybe empty): the candidates, one per line, for the other shells.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  COMP_WORDS=("$@")
+  COMP_CWORD=$(($# - 1))
+  _anylinuxfs
+  [[ ${#COMPREPLY[@]} -eq 0 ]] || printf '%s\n' "${COMPREPLY[@]}"
+fi

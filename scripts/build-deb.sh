@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds a Debian package of anylinuxfs from this tree: the CLI, the agent, the image
-# recipe, the man page, the bash completion and the example config, installed under /usr.
+# recipe, the man page, the completions, mount.anylinuxfs and the example config, under /usr.
 # Usage: scripts/build-deb.sh [--tree BUILD_DIR] [OUT_DIR]   (prints the .deb's path)
 #   OUT_DIR   where the package goes (default: build-deb/)
 #   --tree    package that build tree as it is (the tests' own), instead of building one

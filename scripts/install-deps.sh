@@ -8,7 +8,7 @@ packages="cmake g++ make pkg-config
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libblkid-dev
   libfuse3-dev libnfs-dev libgtest-dev libgmock-dev libssl-dev
   clang libclang-rt-14-dev clang-format
-  scdoc
+  scdoc zsh fish
   qemu-system-x86 qemu-utils fuse3 mmdebstrap uidmap cpio xz-utils zstd
   e2fsprogs dosfstools btrfs-progs xfsprogs fdisk util-linux ca-certificates bc tmux jq libnfs-utils iproute2 openssl"
 # linux-image-amd64: supermin builds libguestfs's appliance from a kernel in /boot,

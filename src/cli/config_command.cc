@@ -4,6 +4,7 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "cli/say.h"
 #include "cli/user_config.h"
 #include "common/error.h"
 #include "config/config.h"
@@ -25,15 +26,16 @@ int config_command(const ConfigArgs& args) {
     return 0;
   }
 
+  say().step("changing [vm] in " + paths.data_dir + "/config.toml, keeping its other lines");
   ConfigChange change = change_user_config(paths, "vm", wanted);
   std::map<std::string, std::string> old_values, new_values;
   for (const auto& [key, value] : config_values(before)) old_values[key] = value;
   for (const auto& [key, value] : config_values(change.after)) new_values[key] = value;
   for (const auto& [key, value] : wanted) {
     const std::string name = "vm." + key, &was = old_values[name], &now = new_values[name];
-    std::printf("%s = %s (%s)\n", name.c_str(), now.c_str(), was == now ? "unchanged" : ("was " + was).c_str());
+    say().done(name + " = " + now + " (" + (was == now ? "unchanged" : "was " + was) + ")");
   }
-  std::printf("saved in %s\n", change.file.c_str());
+  say().done("saved in " + change.file);
   return 0;
 }
 

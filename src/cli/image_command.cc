@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/say.h"
 #include "cli/user_config.h"
 #include "common/error.h"
 #include "common/fd.h"
@@ -50,8 +51,9 @@ int image_build_command(std::optional<bool> with_zfs, bool system) {
   if (with_zfs && *with_zfs != load_config(default_config_files(paths.home)).zfs)
     change = change_user_config(paths, "guest", {{"zfs", *with_zfs ? "true" : "false"}});
   try {
-    GuestImage image = ensure_guest_image(paths, /*rebuild=*/true, STDOUT_FILENO);
-    std::printf("guest image ready in %s\n", image.dir.c_str());
+    say().step("building the guest image into " + paths.image_root);
+    GuestImage image = ensure_guest_image(paths, /*rebuild=*/true, say().progress_fd(STDOUT_FILENO));
+    say().done("guest image ready in " + image.dir);
   } catch (const Error& e) {
     if (!change) throw;
     // A variant that cannot be built must not break every later mount.
@@ -104,8 +106,9 @@ int image_export_command(const std::string& file, const std::string& name) {
       if (!image && !root.empty()) image = find_image(root, name);
     if (!image) throw Error("no image " + name + " in the caches (see `anylinuxfs image list`)");
   }
+  say().step("writing " + image->dir + " to " + file + " (tar, zstd, SHA-256 per member)");
   export_image(image->dir, file);
-  std::printf("image %s exported to %s\n", image->key.c_str(), file.c_str());
+  say().done("image " + image->key + " exported to " + file);
   return 0;
 }
 
@@ -113,16 +116,18 @@ int image_import_command(const std::string& file, bool system) {
   Paths paths = image_paths(system);
   UniqueFd archive = open_file(file, O_RDONLY | O_NONBLOCK);  // the user's file, opened as the user
   AsRoot cache_is_roots(paths.image_root_is_roots);
+  say().step("checking every member of " + file + " against its SHA-256 before it enters " + paths.image_root);
   std::string key = import_image(archive.get(), file, paths.image_root);
-  std::printf("image %s imported into %s\n", key.c_str(), paths.image_root.c_str());
+  say().done("image " + key + " imported into " + paths.image_root);
   return 0;
 }
 
 int image_remove_command(const std::string& name, bool system) {
   Paths paths = image_paths(system);
   AsRoot cache_is_roots(paths.image_root_is_roots);
+  say().step("removing " + paths.image_root + "/" + name);
   remove_image(paths.image_root, name);
-  std::printf("image %s removed from %s\n", name.c_str(), paths.image_root.c_str());
+  say().done("image " + name + " removed from " + paths.image_root);
   return 0;
 }
 

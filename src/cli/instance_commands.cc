@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/say.h"
 #include "common/deadline.h"
 #include "common/error.h"
 #include "common/printable.h"
@@ -91,6 +92,7 @@ int unmount_command(const std::string& target, bool wait) {
   for (const auto& r : instances) {
     // Unmounting the FUSE mount is the signal: the supervisor then stops the guest cleanly.
     // A mount root presents for a sudo user its supervisor unmounts itself.
+    say().step("unmounting " + r.mount_point + ": its guest then unmounts the disk and powers off");
     if (presented_by_root(r)) {
       ::kill(r.supervisor_pid, SIGTERM);
     } else if (RunResult result = fuse_unmount(r.mount_point, /*lazy=*/false); !result.ok()) {
@@ -99,13 +101,16 @@ int unmount_command(const std::string& target, bool wait) {
       rc = 1;
       continue;
     }
+    if (wait)
+      say().step("waiting until the instance of " + r.mount_point + " (pid " + std::to_string(r.supervisor_pid) +
+                 ") is gone");
     if (wait && !wait_until_gone(r.supervisor_pid, r.supervisor_start, kShutdownTimeout)) {
       std::fprintf(stderr, "anylinuxfs: %s: the VM did not shut down within %lld s (see `anylinuxfs log`)\n",
                    r.mount_point.c_str(), static_cast<long long>(kShutdownTimeout.count()));
       rc = 1;
       continue;
     }
-    std::printf("unmounted %s\n", r.mount_point.c_str());
+    say().done("unmounted " + r.mount_point);
   }
   return rc;
 }
@@ -117,6 +122,7 @@ int stop_command(const std::string& target, bool force) {
   int rc = 0;
   for (const auto& r : instances) {
     if (!force) {
+      say().step("asking the instance of " + r.mount_point + " (pid " + std::to_string(r.supervisor_pid) + ") to stop");
       ::kill(r.supervisor_pid, SIGTERM);
       if (!wait_until_gone(r.supervisor_pid, r.supervisor_start, kShutdownTimeout)) {
         std::fprintf(stderr, "anylinuxfs: %s did not stop within %lld s; `anylinuxfs stop -f %s` kills it\n",
@@ -128,6 +134,7 @@ int stop_command(const std::string& target, bool force) {
       // No clean unmount in the guest: the filesystem is left as after a power cut.
       // The supervisor sees its VM die, reaps it and releases the mount point; if it
       // does not within 10 s it is killed too and its leftovers are cleaned here.
+      say().step("killing the VM of " + r.mount_point + " (pid " + std::to_string(r.vm_pid) + ")");
       if (is_instance_vm(r.vm_pid, r.vm_start, r.supervisor_pid)) ::kill(r.vm_pid, SIGKILL);
       if (!wait_until_gone(r.supervisor_pid, r.supervisor_start, 10s)) {
         ::kill(r.supervisor_pid, SIGKILL);
@@ -136,7 +143,7 @@ int stop_command(const std::string& target, bool force) {
       release_mount_point(r);
       registry.remove(r.id);
     }
-    std::printf("stopped %s\n", r.mount_point.c_str());
+    say().done("stopped " + r.mount_point);
   }
   return rc;
 }

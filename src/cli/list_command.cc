@@ -1,15 +1,20 @@
 // list: the host's disks (or the named ones) and the identifiers `mount` accepts.
 // Volume groups, RAID arrays and (with -d) what encrypted containers hold are only
 // visible to Linux's own tools: one short-lived VM sees those disks read-only.
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/platform.h"
+#include "cli/say.h"
 #include "cli/tool_vm.h"
 #include "common/error.h"
 #include "common/guest_reply.h"
 #include "common/printable.h"
+#include "common/status_line.h"
 #include "disk/disk_list.h"
 #include "disk/disk_list_format.h"
 #include "disk/guest_listing.h"
@@ -68,6 +73,16 @@ void inspect_in_guest(const ListArgs& args, std::vector<ListedDisk>& disks) {
   try {
     auto secrets = collect_secrets(drives, system_secret_sources("", false));
     for (size_t k = 0; k < secrets.size(); ++k) request.keys[k].secret = std::move(secrets[k]);
+    // The VM takes seconds (under TCG tens of them): on a terminal, say what list waits for.
+    std::string what = "starting a VM to look inside " + std::to_string(attached.size()) +
+                       (attached.size() == 1 ? " disk" : " disks") + " (volume groups, RAID, encryption)";
+    std::optional<StatusLine> status;
+    if (say().verbose()) {
+      say().step(what);
+    } else if (!say().quiet() && ::isatty(STDERR_FILENO)) {
+      status.emplace(STDERR_FILENO, true);
+      status->update("anylinuxfs: " + what);
+    }
     auto tool = ToolVm::boot("list", std::move(vm_disks));
     nlohmann::json message = protocol::to_json(request);
     protocol::wipe_secrets(request.keys);
@@ -77,6 +92,7 @@ void inspect_in_guest(const ListArgs& args, std::vector<ListedDisk>& disks) {
       throw Error("the guest did not answer within " + std::to_string(kInspectTimeout.count()) + " s");
     if (r.status == protocol::LineChannel::Status::kClosed)
       throw Error("the VM ended before answering (see `anylinuxfs dmesg`)");
+    status.reset();
     if (auto* error = std::get_if<protocol::GuestError>(&r.reply)) throw Error(error->message);
     auto* inspected = std::get_if<protocol::Inspected>(&r.reply);
     if (!inspected) throw protocol::unexpected(r.reply, "while inspecting");
@@ -106,8 +122,10 @@ int list_command(const ListArgs& args) {
   // Labels and names come off the disks and out of the guest (JSON escapes them itself).
   std::string out = args.json ? format_json(disks) : printable(format_table(disks), true);
   std::fputs(out.c_str(), stdout);
+  // A disk the user asked about that could not be read fails the command; one it found by
+  // itself (a device the user may not open, say) is only a row with its error.
   for (const ListedDisk& disk : disks) {
-    if (!disk.error.empty()) return 1;
+    if (!disk.error.empty() && (!args.disks.empty() || decrypt_requested(args, disk))) return 1;
   }
   return 0;
 }

@@ -1,8 +1,12 @@
 // anylinuxfs: mount any filesystem Linux supports, through a microVM and NFS.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <functional>
 
 #include "cli/commands.h"
+#include "cli/mount_helper.h"
+#include "cli/say.h"
 #include "cli/version.h"
 #include "common/error.h"
 #include "common/printable.h"
@@ -15,6 +19,31 @@ namespace {
 constexpr int kExitSuccess = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitMountFailed = 32;  // mount(8)'s "mount failure", which it passes on from a helper
+
+// Errors may quote the guest or a disk (a guest tool's message, a label).
+void print_error(const std::exception& e, bool ours) {
+  std::fprintf(stderr, "anylinuxfs: %s%s\n", ours ? "" : "unexpected error: ", alfs::printable(e.what(), true).c_str());
+}
+
+// Run by mount(8) as /sbin/mount.anylinuxfs, with mount(8)'s exit statuses.
+int mount_helper_main(int argc, char** argv) {
+  try {
+    alfs::adopt_invoking_user_files();
+    alfs::cli::HelperMount helper = alfs::cli::parse_mount_helper_args({argv + 1, argv + argc});
+    if (helper.fake) return kExitSuccess;
+    return alfs::cli::mount_command(helper.args) == kExitSuccess ? kExitSuccess : kExitMountFailed;
+  } catch (const alfs::cli::HelperUsageError& e) {
+    print_error(e, true);
+    return kExitFailure;
+  } catch (const alfs::Error& e) {
+    print_error(e, true);
+    return kExitMountFailed;
+  } catch (const std::exception& e) {
+    print_error(e, false);
+    return kExitMountFailed;
+  }
+}
 
 // The subcommand of `app` that `name` names (or an alias of it); nullptr: none.
 const CLI::App* subcommand_named(const CLI::App& app, const std::string& name) {
@@ -47,6 +76,8 @@ void print_help(const CLI::App& app, const std::vector<std::string>& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 0 && std::filesystem::path(argv[0]).filename() == alfs::cli::kMountHelperName)
+    return mount_helper_main(argc, argv);
   CLI::App app{"anylinuxfs: mount any Linux-supported filesystem through a microVM"};
   app.set_version_flag(
       "--version", [] { return alfs::cli::version_text(); }, "the version, and the guest image and QEMU a mount uses");
@@ -77,9 +108,16 @@ int main(int argc, char** argv) {
   mount_cmd->add_flag("--ignore-permissions", mount.ignore_permissions,
                       "let the invoking user write anywhere on the filesystem (acts as root in the guest)");
   mount_cmd->add_option("-a,--action", mount.action, "a custom action of the config (see `anylinuxfs actions`)");
-  mount_cmd->add_flag("-v,--verbose", mount.verbose,
-                      "each step on a line of its own, and log at the debug level (vm.log_level)");
+  auto* verbose_flag = mount_cmd->add_flag("-v,--verbose", mount.verbose,
+                                           "each step on a line of its own, and log at the debug level (vm.log_level)");
+  mount_cmd->add_flag("-q,--quiet", mount.quiet, "print nothing but warnings and errors")->excludes(verbose_flag);
   mount_cmd->add_flag("-r,--remount", mount.remount, "unmount the disk where the host itself has mounted it first");
+  mount_cmd->add_option("-n,--nfs-options", mount.nfs_options,
+                        "more options for the host's NFS client where it mounts (macOS; root with a kernel NFS "
+                        "client): caching, timeouts, sizes");
+  mount_cmd->add_option("--nfs-export-opts", mount.nfs_export_options,
+                        "more options for the guest's NFS export (no_wdelay, subtree_check, ...; none that widens "
+                        "access)");
   mount_cmd->add_option("--backend", mount.backend, "VM backend: qemu, krun or auto (default: the config's vm.backend)")
       ->check(CLI::IsMember(std::vector<std::string>(alfs::kVmBackends.begin(), alfs::kVmBackends.end())));
   mount_cmd->callback([&] {
@@ -221,6 +259,26 @@ int main(int argc, char** argv) {
   help->add_option("COMMAND", help_command, "a command, and a subcommand of it (`help vm exec`)");
   help->callback([&] { print_help(app, help_command); });
 
+  // -q and -v on every command (cli/say); mount has its own, which also shape its progress line.
+  const auto all = [](CLI::App*) { return true; };
+  std::function<void(CLI::App*)> add_verbosity = [&](CLI::App* parent) {
+    for (CLI::App* sub : parent->get_subcommands(all)) {
+      if (sub == mount_cmd || sub == help) continue;
+      if (!sub->get_subcommands(all).empty()) {
+        add_verbosity(sub);
+        continue;
+      }
+      auto* verbose = sub->add_flag_callback(
+          "-v,--verbose", [] { alfs::cli::say().set(alfs::cli::Verbosity::kVerbose); },
+          "say each step on standard error");
+      sub->add_flag_callback(
+             "-q,--quiet", [] { alfs::cli::say().set(alfs::cli::Verbosity::kQuiet); },
+             "print only errors, warnings and what was asked for (no progress, no \"done\" lines)")
+          ->excludes(verbose);
+    }
+  };
+  add_verbosity(&app);
+
   // After the commands: a footer set earlier would be inherited by each of them.
   app.footer(
       "Exit status: 0 success, 1 failure, 2 usage error. `vm exec` and `shell -c` exit with\n"
@@ -241,11 +299,10 @@ int main(int argc, char** argv) {
     // --version, 2 for any usage error, as Linux tools do.
     return app.exit(e) == static_cast<int>(CLI::ExitCodes::Success) ? kExitSuccess : kExitUsage;
   } catch (const alfs::Error& e) {
-    // Errors may quote the guest or a disk (a guest tool's message, a label).
-    std::fprintf(stderr, "anylinuxfs: %s\n", alfs::printable(e.what(), true).c_str());
+    print_error(e, true);
     return kExitFailure;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "anylinuxfs: unexpected error: %s\n", alfs::printable(e.what(), true).c_str());
+    print_error(e, false);
     return kExitFailure;
   }
   return rc;

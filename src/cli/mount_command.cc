@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/mount_plan.h"
 #include "cli/platform.h"
+#include "cli/say.h"
 #include "cli/tool_vm.h"
 #include "common/deadline.h"
 #include "common/error.h"
@@ -52,8 +53,8 @@ constexpr auto kReadyTimeout = 600s;
 // Reads the supervisor's reports until "ready" or "error"; returns the error text, if any.
 // Its progress shows on a terminal as one line, rewritten and gone once ready; with -v as
 // a line per step, terminal or not.
-std::optional<std::string> wait_for_ready(const UniqueFd& report, bool verbose) {
-  bool terminal = ::isatty(STDERR_FILENO) == 1;
+std::optional<std::string> wait_for_ready(const UniqueFd& report, bool verbose, bool quiet) {
+  bool terminal = !quiet && ::isatty(STDERR_FILENO) == 1;
   StatusLine status(STDERR_FILENO, terminal && !verbose);
   Deadline deadline(kReadyTimeout);
   std::string buffer;
@@ -126,6 +127,8 @@ MountHost this_host() {
 }
 
 int mount_command(const MountArgs& args) {
+  if (args.quiet) say().set(Verbosity::kQuiet);
+  if (args.verbose) say().set(Verbosity::kVerbose);
   MountHost host = this_host();
   const Paths& paths = host.paths;
   Config config = load_config(default_config_files(paths.home));
@@ -148,7 +151,13 @@ int mount_command(const MountArgs& args) {
   }
   if (!plan.default_mount_point) validate_mount_point(sup.record.mount_point);
 
-  GuestImage image = ensure_guest_image(paths, false, STDERR_FILENO);
+  // A pool needs OpenZFS, which the default image leaves out: this mount boots (and, the
+  // first time, builds) the ZFS variant, and says so.
+  if (plan.zfs_image && !config.zfs && !args.quiet)
+    std::fprintf(stderr, "anylinuxfs: %s holds a ZFS pool: booting the guest image with OpenZFS\n", disk.c_str());
+  GuestImage image = args.build_image
+                         ? ensure_guest_image(paths, false, say().progress_fd(STDERR_FILENO), plan.zfs_image)
+                         : built_guest_image(paths, plan.zfs_image);
 
   make_dirs(paths.logs_dir, 0700);
   make_dirs(paths.instances_dir, 0700);
@@ -189,7 +198,9 @@ int mount_command(const MountArgs& args) {
   sup.vm.rootfs = image.rootfs;
   sup.vm.root_label = image.root_label;
   sup.vm.accel = vm::accel_for(*backend, image.dir + "/kvm-verdict", [&] {
-    if (args.verbose) std::fprintf(stderr, "anylinuxfs: checking whether the guest boots under KVM\n");
+    // Up to half a minute, once per image: said, so the wait is not a mystery.
+    if (!args.quiet)
+      std::fprintf(stderr, "anylinuxfs: checking whether the guest boots under KVM (once; the answer is kept)\n");
     return vm::guest_boots_under_kvm(*backend, sup.vm, sup.instance_dir);
   });
   const Volume& volume = plan.volume;
@@ -214,11 +225,11 @@ int mount_command(const MountArgs& args) {
   unstarted.started = true;
   std::string mount_point = sup.record.mount_point;
   start_supervisor(std::move(sup), std::move(backend), report, std::move(log));
-  if (auto error = wait_for_ready(report.read, args.verbose)) {
+  if (auto error = wait_for_ready(report.read, args.verbose, args.quiet)) {
     std::fprintf(stderr, "anylinuxfs: cannot mount %s: %s\n", disk.c_str(), error->c_str());
     return 1;
   }
-  std::printf("%s mounted at %s\n", disk.c_str(), mount_point.c_str());
+  if (!args.quiet) std::printf("%s mounted at %s\n", disk.c_str(), mount_point.c_str());
   return 0;
 }
 

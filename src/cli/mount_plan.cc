@@ -7,6 +7,7 @@
 #include "common/ipv4_network.h"
 #include "common/log_level.h"
 #include "disk/mount_options.h"
+#include "nfs/nfs_options.h"
 
 namespace alfs::cli {
 
@@ -27,8 +28,11 @@ protocol::ActionScripts action_scripts(const Config& config, const std::string& 
                 "; see `anylinuxfs actions`)");
   }
   const CustomAction& a = it->second;
-  protocol::ActionScripts scripts{name,          a.before_mount,       a.after_mount, a.before_unmount,
-                                  a.environment, a.override_nfs_export};
+  if (!a.required_os.empty() && a.required_os != "linux")
+    throw Error("custom action '" + name + "' is for a " + a.required_os +
+                " guest (required_os); anylinuxfs boots a Linux guest");
+  protocol::ActionScripts scripts{name,          a.before_mount,        a.after_mount,       a.before_unmount,
+                                  a.environment, a.override_nfs_export, a.nfs_export_subdirs};
   for (const auto& variable : a.capture_environment)
     if (auto value = host.environment(variable)) scripts.environment.push_back(variable + "=" + *value);
   // Captured, they travel only in the mount request: not in the environment of our
@@ -129,6 +133,7 @@ MountPlan plan_mount(MountArgs args, const Config& config, const vm::VmBackend& 
   for (size_t i = 0; i < volume.probes.size(); ++i)
     if (is_encrypted_type(volume.probes[i].fstype)) plan.encrypted.push_back(i);
   // Which datasets of a pool are encrypted only the guest sees.
+  plan.zfs_image = std::ranges::any_of(volume.probes, [](const ProbeResult& p) { return p.fstype == "zfs_member"; });
   plan.zfs_secret = plan.encrypted.empty() && !volume.probes.empty() && volume.probes.front().fstype == "zfs_member";
   request.fstype = volume.fstype;
   request.options = guest_mount_options(args.options, volume.fstype, host.paths.owner_uid, host.paths.owner_gid);
@@ -153,6 +158,17 @@ MountPlan plan_mount(MountArgs args, const Config& config, const vm::VmBackend& 
     sup.allow_other = false;  // a user's FUSE mount may not (without user_allow_other)
   }
   sup.bind_address = args.bind_address;
+  // Checked here, before anything starts: a refused option is a usage mistake.
+  if (!args.nfs_options.empty()) {
+    bool nfs_client = host.presentation == PresentationKind::kMacosNfs ||
+                      (host.presentation == PresentationKind::kKernelNfs && host.is_root);
+    if (!nfs_client)
+      throw Error(
+          "-n: NFS client options apply where the host's own NFS client mounts (macOS; root on a Linux "
+          "kernel with NFS), and this mount is presented through FUSE");
+    sup.nfs_client_options = nfs::checked_client_options(args.nfs_options);
+  }
+  if (!args.nfs_export_options.empty()) request.export_options = nfs::checked_export_options(args.nfs_export_options);
   return plan;
 }
 

@@ -34,8 +34,12 @@ struct MountArgs {
   std::string bind_address = "127.0.0.1";  // -b: NFS reachable on this address (0.0.0.0: everywhere)
   std::vector<std::string> allow;          // --allow: who a -b share admits (replaces [share] allow)
   bool verbose = false;
-  bool remount = false;  // -r: unmount the host's own mounts of the disks first
-  std::string backend;   // --backend qemu|krun|auto; empty: the config's vm.backend
+  bool quiet = false;              // -q: no progress and no "mounted at" line; warnings and errors only
+  bool build_image = true;         // false (mount.anylinuxfs): no image yet is an error, not a build
+  bool remount = false;            // -r: unmount the host's own mounts of the disks first
+  std::string backend;             // --backend qemu|krun|auto; empty: the config's vm.backend
+  std::string nfs_options;         // -n: for the host's NFS client (kernel or macOS only)
+  std::string nfs_export_options;  // --nfs-export-opts: for the guest's export
 };
 
 // What the host says, asked before planning.
@@ -63,6 +67,7 @@ struct MountPlan {
   std::vector<std::string> captured_variables;  // taken into the action: out of our environment
   std::vector<size_t> encrypted;                // volume.probes indices that need a secret
   bool zfs_secret = false;                      // a ZFS pool: a secret goes along if one is given
+  bool zfs_image = false;                       // a ZFS pool member: the image variant with OpenZFS boots it
   // All but what performing the plan fills in: the id, logs and instance directory, the
   // image, the accelerator, the secrets, the disks' fds and locks.
   SupervisorPlan supervisor;

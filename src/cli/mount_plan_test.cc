@@ -130,6 +130,14 @@ TEST(MountPlan, AZfsPoolTakesASecretOnlyIfGiven) {
   EXPECT_TRUE(plan.encrypted.empty());
 }
 
+TEST(MountPlan, AZfsPoolBootsTheZfsImageWhateverTheConfigSays) {
+  Planner p;
+  p.volume = ext4_volume("zfs_member");
+  EXPECT_TRUE(p.plan({.disk = "disk.img"}).zfs_image);
+  p.volume = ext4_volume("ext4");
+  EXPECT_FALSE(p.plan({.disk = "disk.img"}).zfs_image);
+}
+
 TEST(MountPlan, NoDiskIsAnErrorUnlessAnActionExportsAPathOfItsOwn) {
   Planner p;
   EXPECT_EQ(error_of([&] { p.plan({}); }), "no disk given (see `anylinuxfs list`)");
@@ -146,6 +154,40 @@ TEST(MountPlan, NoDiskIsAnErrorUnlessAnActionExportsAPathOfItsOwn) {
   EXPECT_TRUE(plan.supervisor.vm.disks.empty());
   EXPECT_EQ(plan.supervisor.request.action.override_nfs_export, "/tmp");
   EXPECT_EQ(p.probes, 0);  // nothing to probe
+}
+
+TEST(MountPlan, NfsClientOptionsOnlyWhereAnNfsClientPresents) {
+  Planner p;
+  p.host.presentation = PresentationKind::kFuse;
+  EXPECT_EQ(error_of([&] { p.plan({.disk = "disk.img", .nfs_options = "hard"}); }),
+            "-n: NFS client options apply where the host's own NFS client mounts (macOS; root on a Linux kernel with "
+            "NFS), and this mount is presented through FUSE");
+  p.host.presentation = PresentationKind::kKernelNfs;
+  p.host.is_root = true;
+  EXPECT_EQ(p.plan({.disk = "disk.img", .nfs_options = "hard,timeo=600"}).supervisor.nfs_client_options,
+            "hard,timeo=600");
+  EXPECT_NE(error_of([&] { p.plan({.disk = "disk.img", .nfs_options = "suid"}); }).find("'suid' is not an option"),
+            std::string::npos);
+}
+
+TEST(MountPlan, NfsExportOptionsAreChecked) {
+  Planner p;
+  EXPECT_EQ(p.plan({.disk = "disk.img", .nfs_export_options = "no_wdelay"}).supervisor.request.export_options,
+            "no_wdelay");
+  EXPECT_NE(error_of([&] {
+              p.plan({.disk = "disk.img", .nfs_export_options = "no_wdelay,insecure"});
+            }).find("NFS export option: 'insecure' is not an option"),
+            std::string::npos);
+}
+
+TEST(MountPlan, AnActionGoesWithItsSubdirsAndOnlyToItsOs) {
+  Planner p;
+  p.config.custom_actions["nested"] = CustomAction{.nfs_export_subdirs = {"a", "b/c"}, .required_os = "linux"};
+  MountPlan plan = p.plan({.disk = "disk.img", .action = "nested"});
+  EXPECT_EQ(plan.supervisor.request.action.nfs_export_subdirs, (std::vector<std::string>{"a", "b/c"}));
+  p.config.custom_actions["bsd"] = CustomAction{.required_os = "freebsd"};
+  EXPECT_EQ(error_of([&] { p.plan({.disk = "disk.img", .action = "bsd"}); }),
+            "custom action 'bsd' is for a freebsd guest (required_os); anylinuxfs boots a Linux guest");
 }
 
 TEST(MountPlan, AnUnknownActionNamesTheDefinedOnes) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/say.h"
 #include "cli/user_config.h"
 #include "common/error.h"
 #include "config/config.h"
@@ -48,13 +49,14 @@ int pkg_command(const std::string& verb, const std::vector<std::string>& package
     }
   }
   if (wanted == config.custom_packages) {
-    std::printf("nothing to change\n");
+    say().done("nothing to change");
     return 0;
   }
   ConfigChange change = change_user_config(paths, "guest", {{"custom_packages", toml_array(wanted)}});
   try {
-    GuestImage image = ensure_guest_image(paths, /*rebuild=*/false, STDOUT_FILENO);
-    std::printf("guest image with %s ready in %s\n", toml_array(wanted).c_str(), image.dir.c_str());
+    say().step("[guest] custom_packages = " + toml_array(wanted) + " in " + change.file + "; building the guest image");
+    GuestImage image = ensure_guest_image(paths, /*rebuild=*/false, say().progress_fd(STDOUT_FILENO));
+    say().done("guest image with " + toml_array(wanted) + " ready in " + image.dir);
   } catch (const Error& e) {
     // A package Debian does not have must not break every later mount.
     undo_config_change(change);

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/guest_command.h"
+#include "cli/say.h"
 #include "cli/tool_vm.h"
 #include "common/error.h"
 #include "config/paths.h"
@@ -38,6 +39,9 @@ int shell_command(const std::string& command, const std::vector<std::string>& id
   }
   bool terminal = command.empty();
   if (terminal && !::isatty(STDIN_FILENO)) throw Error("an interactive shell needs a terminal; use -c <cmd>");
+  say().step("starting a VM" +
+             (idents.empty() ? std::string() : " with " + std::to_string(idents.size()) + " disk(s) as /dev/vda...") +
+             (command.empty() ? " for a shell" : " for: " + command));
   auto tool = ToolVm::boot("shell", std::move(disks), terminal);
   vm::BootedVm& vm = tool->vm();
   const char* term = std::getenv("TERM");

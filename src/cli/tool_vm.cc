@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "cli/say.h"
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/log_keeper.h"
@@ -36,7 +37,7 @@ void pass_disks_as_fds(std::vector<vm::DiskAttachment>& disks, std::vector<Uniqu
 std::unique_ptr<ToolVm> ToolVm::boot(const std::string& kind, std::vector<vm::DiskAttachment> disks, bool terminal) {
   Paths paths = resolve_paths();
   std::unique_ptr<vm::VmBackend> backend = vm::make_backend(load_config(default_config_files(paths.home)).backend);
-  GuestImage image = ensure_guest_image(paths, false, STDERR_FILENO);
+  GuestImage image = ensure_guest_image(paths, false, say().progress_fd(STDERR_FILENO));
   make_dirs(paths.logs_dir, 0700);
   std::string id = kind + "-" + std::to_string(::getpid());
   std::string log = log_file(paths, id);

@@ -171,13 +171,15 @@ json to_json(const MountRequest& r) {
                {"raid", r.raid},
                {"disk", r.disk},
                {"squash_to_root", r.squash_to_root},
+               {"export_options", r.export_options},
                {"action",
                 {{"name", r.action.name},
                  {"before_mount", r.action.before_mount},
                  {"after_mount", r.action.after_mount},
                  {"before_unmount", r.action.before_unmount},
                  {"environment", r.action.environment},
-                 {"override_nfs_export", r.action.override_nfs_export}}}};
+                 {"override_nfs_export", r.action.override_nfs_export},
+                 {"nfs_export_subdirs", r.action.nfs_export_subdirs}}}};
   message["keys"] = keys_to_json(r.keys);
   return message;
 }
@@ -196,6 +198,7 @@ MountRequest mount_request_from_json(const json& m) {
   r.raid = field<bool>(m, "raid", false);
   r.disk = field<std::string>(m, "disk", "");
   r.squash_to_root = field<bool>(m, "squash_to_root", false);
+  r.export_options = field<std::string>(m, "export_options", "");
   json action = field<json>(m, "action", json::object());
   if (!action.is_object()) throw ProtocolError("field \"action\" has the wrong type");
   r.action.name = field<std::string>(action, "name", "");
@@ -204,6 +207,7 @@ MountRequest mount_request_from_json(const json& m) {
   r.action.before_unmount = field<std::string>(action, "before_unmount", "");
   r.action.environment = field<std::vector<std::string>>(action, "environment", {});
   r.action.override_nfs_export = field<std::string>(action, "override_nfs_export", "");
+  r.action.nfs_export_subdirs = field<std::vector<std::string>>(action, "nfs_export_subdirs", {});
   if (r.volume_group.empty() != r.logical_volume.empty())
     throw ProtocolError("mount request names a volume group without a logical volume, or the reverse");
   if (r.devices.empty() && r.action.override_nfs_export.empty())

@@ -62,6 +62,7 @@ struct ActionScripts {
   std::string before_mount, after_mount, before_unmount;  // /bin/sh -c scripts; empty: none
   std::vector<std::string> environment;                   // NAME=value
   std::string override_nfs_export;                        // guest path exported instead of the mount
+  std::vector<std::string> nfs_export_subdirs;            // below the export, exported too (relative)
   friend bool operator==(const ActionScripts&, const ActionScripts&) = default;
 };
 
@@ -78,6 +79,7 @@ struct MountRequest {
   bool raid = false;            // mdadm: assemble `devices` into one array, mount it
   std::string disk;             // the identifier as the user gave it (ALFS_DISK for scripts)
   bool squash_to_root = false;  // --ignore-permissions: every client acts as root in the guest
+  std::string export_options;   // --nfs-export-opts, checked on the host (nfs/nfs_options.h)
   ActionScripts action;         // -a; without devices a "diskless" action exports its own path
   friend bool operator==(const MountRequest&, const MountRequest&) = default;
 };

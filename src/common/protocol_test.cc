@@ -17,7 +17,9 @@ TEST(Protocol, MountRequestRoundTrips) {
   r.logical_volume = "home";
   r.disk = "lvm:vg0:a.img:home";
   r.squash_to_root = true;
-  r.action = {"borg", "echo before", "echo after", "echo unmount", {"A=1", "B=two words"}, "/mnt/disk/repo"};
+  r.export_options = "no_wdelay";
+  r.action = {"borg",           "echo before", "echo after", "echo unmount", {"A=1", "B=two words"},
+              "/mnt/disk/repo", {"x", "y/z"}};
   nlohmann::json decoded = decode_line(encode_line(to_json(r)));
   EXPECT_EQ(message_type(decoded), "mount");
   EXPECT_EQ(mount_request_from_json(decoded), r);

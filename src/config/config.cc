@@ -33,6 +33,20 @@ bool is_assignment(std::string_view text) {
   return eq != std::string_view::npos && is_variable_name(text.substr(0, eq));
 }
 
+// A directory below the export, for nfs_export_subdirs: relative, and never leaving it.
+bool is_subdir(std::string_view path) {
+  if (path.empty() || path.front() == '/') return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view part = path.substr(start, slash - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = slash + 1;
+  }
+  return true;
+}
+
 // A package as apt-get takes it from us: a name, or name=version (policy 5.6.12's
 // characters, starting with a digit); never a path, which apt would install as a .deb.
 bool is_package_choice(std::string_view text) {
@@ -200,10 +214,16 @@ class FileReader {
         action.override_nfs_export = string(field, v);
         if (!action.override_nfs_export.starts_with('/'))
           throw bad(v, field + " must be an absolute path (got '" + action.override_nfs_export + "')");
+      } else if (k == "nfs_export_subdirs") {
+        action.nfs_export_subdirs = strings(field, v, "a relative path below the export", is_subdir);
+      } else if (k == "required_os") {
+        action.required_os = string(field, v);
+        if (action.required_os != "linux" && action.required_os != "freebsd")
+          throw bad(v, field + " must be \"linux\" or \"freebsd\" (got '" + action.required_os + "')");
       } else {
         throw Error(where(file_, k.source()) + "unknown key " + field +
                     " (known: description, before_mount, after_mount, before_unmount, environment, "
-                    "capture_environment, override_nfs_export)");
+                    "capture_environment, override_nfs_export, nfs_export_subdirs, required_os)");
       }
     }
     config_.custom_actions[std::string(key.str())] = std::move(action);

@@ -43,6 +43,10 @@ struct CustomAction {
   std::vector<std::string> environment;          // NAME=value, set for the scripts
   std::vector<std::string> capture_environment;  // names of host variables passed in
   std::string override_nfs_export;               // a guest path exported instead of the mount
+  // Directories below the export, exported too (nohide): filesystems the scripts mount
+  // there are seen through the mount, not hidden behind it.
+  std::vector<std::string> nfs_export_subdirs;
+  std::string required_os;  // "linux" or "freebsd" (the Rust tool's FreeBSD guest); empty: any
   friend bool operator==(const CustomAction&, const CustomAction&) = default;
 };
 

@@ -123,6 +123,8 @@ TEST_F(ConfigTest, ReadsCustomActions) {
                         "environment = [\"TARGET=/srv/x\", \"_EMPTY=\", \"A=b=c\"]\n"
                         "capture_environment = [\"HOME\", \"_x1\"]\n"
                         "override_nfs_export = \"/srv\"\n"
+                        "nfs_export_subdirs = [\"ROOT\", \"home/ann\"]\n"
+                        "required_os = \"linux\"\n"
                         "[custom_actions.minimal]\n"
                         "[vm]\nnum_vcpus = 3\n");
   Config c = load_config({f});
@@ -136,6 +138,8 @@ TEST_F(ConfigTest, ReadsCustomActions) {
   EXPECT_THAT(a.environment, ElementsAre("TARGET=/srv/x", "_EMPTY=", "A=b=c"));
   EXPECT_THAT(a.capture_environment, ElementsAre("HOME", "_x1"));
   EXPECT_EQ(a.override_nfs_export, "/srv");
+  EXPECT_THAT(a.nfs_export_subdirs, ElementsAre("ROOT", "home/ann"));
+  EXPECT_EQ(a.required_os, "linux");
   EXPECT_EQ(c.custom_actions.at("minimal"), CustomAction{});
 }
 
@@ -160,7 +164,8 @@ TEST_F(ConfigTest, CustomActionErrors) {
   EXPECT_EQ(error_of("[custom_actions.a]\n\nbefore_mout = \"x\"\n"),
             file +
                 ":3: unknown key custom_actions.a.before_mout (known: description, before_mount, after_mount, "
-                "before_unmount, environment, capture_environment, override_nfs_export)");
+                "before_unmount, environment, capture_environment, override_nfs_export, nfs_export_subdirs, "
+                "required_os)");
   EXPECT_EQ(error_of("[custom_actions.a]\ndescription = 1\n"),
             file + ":2: custom_actions.a.description must be a string");
   EXPECT_EQ(error_of("[custom_actions.a]\nbefore_unmount = [\"sync\"]\n"),
@@ -181,6 +186,13 @@ TEST_F(ConfigTest, CustomActionErrors) {
             file + ":2: custom_actions.a.override_nfs_export must be an absolute path (got 'srv')");
   EXPECT_EQ(error_of("[custom_actions.a]\noverride_nfs_export = true\n"),
             file + ":2: custom_actions.a.override_nfs_export must be a string");
+  for (const char* bad : {"/abs", "../up", "a/../b", "a//b", "", ".", "a/"}) {
+    EXPECT_EQ(error_of("[custom_actions.a]\nnfs_export_subdirs = [\"" + std::string(bad) + "\"]\n"),
+              file + ":2: element 1 of custom_actions.a.nfs_export_subdirs is not a relative path below the export: '" +
+                  bad + "'");
+  }
+  EXPECT_EQ(error_of("[custom_actions.a]\nrequired_os = \"macos\"\n"),
+            file + ":2: custom_actions.a.required_os must be \"linux\" or \"freebsd\" (got 'macos')");
 }
 
 // The example shipped for /etc/anylinuxfs.toml.

@@ -71,8 +71,11 @@ std::string Agent::export_options(const protocol::MountRequest& r, int fsid, boo
   // client is root in the guest, so the invoking user can write anywhere on a filesystem
   // whose files belong to others.
   std::string squash = r.squash_to_root ? "all_squash,anonuid=0,anongid=0" : shared ? "root_squash" : "no_root_squash";
+  // The user's (--nfs-export-opts) last, so they win: the host let through none that
+  // widens access.
   return std::string(r.read_only ? "ro" : "rw") + ",sync," + squash +
-         ",insecure,no_subtree_check,fsid=" + std::to_string(fsid);
+         ",insecure,no_subtree_check,fsid=" + std::to_string(fsid) +
+         (r.export_options.empty() ? "" : "," + r.export_options);
 }
 
 std::optional<GuestError> Agent::step(const std::string& name, const std::vector<std::string>& argv,
@@ -253,17 +256,19 @@ std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
     if (auto e = step(
             "nfs", {"exportfs", "-i", "-o", export_options(as_mounted, 1, shared), client + ":" + export_path_}, 10s))
       return e;
-    // A pool's other datasets are filesystems of their own: each needs its own fsid, and
+    // A pool's other datasets, and the directories an action names (where its scripts
+    // mount filesystems of their own), are exported too: each needs its own fsid, and
     // nohide lets an NFSv3 client step into it from the parent's directory.
-    if (export_path_ == zfs_.root()) {
-      int fsid = 2;
-      for (const auto& path : zfs_.nested())
-        if (auto e = step(
-                "nfs",
-                {"exportfs", "-i", "-o", export_options(as_mounted, fsid++, shared) + ",nohide", client + ":" + path},
-                10s))
-          return e;
-    }
+    std::vector<std::string> nested;
+    if (export_path_ == zfs_.root()) nested = zfs_.nested();
+    for (const auto& subdir : action_.nfs_export_subdirs) nested.push_back(export_path_ + "/" + subdir);
+    int fsid = 2;
+    for (const auto& path : nested)
+      if (auto e = step(
+              "nfs",
+              {"exportfs", "-i", "-o", export_options(as_mounted, fsid++, shared) + ",nohide", client + ":" + path},
+              10s))
+        return e;
   }
   runner_.start_daemon({"rpc.mountd", "-F", "-N", "4", "-p", std::to_string(protocol::kGuestMountdPort)});
   // NFSv3 only: the host client is v3 (libnfs' v4 writes are broken), and v3 needs

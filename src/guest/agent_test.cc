@@ -151,6 +151,37 @@ TEST(AgentWithFakeRunner, AnActionCanExportAnotherPath) {
             runner.calls.size());
 }
 
+TEST(AgentWithFakeRunner, TheUsersExportOptionsComeLast) {
+  FakeRunner runner;
+  protocol::MountRequest r = request();
+  r.export_options = "no_wdelay";
+  Agent agent(runner);
+  ASSERT_FALSE(agent.mount(r).has_value());
+  EXPECT_TRUE(contains(runner.calls,
+                       "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1,no_wdelay "
+                       "10.0.2.2:/mnt/disk"));
+}
+
+TEST(AgentWithFakeRunner, AnActionsSubdirsAreExportedBelowTheExport) {
+  FakeRunner runner;
+  protocol::MountRequest r = with_action();
+  r.action.nfs_export_subdirs = {"sub", "a/b"};
+  Agent agent(runner);
+  ASSERT_FALSE(agent.mount(r).has_value());
+  size_t parent = call_index(runner.calls,
+                             "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1 "
+                             "10.0.2.2:/mnt/disk");
+  size_t sub = call_index(runner.calls,
+                          "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=2,nohide "
+                          "10.0.2.2:/mnt/disk/sub");
+  size_t ab = call_index(runner.calls,
+                         "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=3,nohide "
+                         "10.0.2.2:/mnt/disk/a/b");
+  ASSERT_NE(ab, runner.calls.size());
+  EXPECT_LT(parent, sub);
+  EXPECT_LT(sub, ab);
+}
+
 TEST(AgentWithFakeRunner, ADisklessActionMountsNothingAndExportsItsPath) {
   FakeRunner runner;
   runner.outputs["findmnt -n -o FSTYPE -T /etc"] = "ext4\n";

@@ -37,10 +37,12 @@ std::vector<std::string> collect_secrets(const std::vector<std::string>& drives,
     if (auto given = given_secret(i + 1, sources)) {
       secrets.push_back(std::move(*given));
     } else if (sources.one_for_all) {
-      if (!shared_answer) shared_answer = sources.ask("Passphrase for all drives: ");
+      // The prompt ends as the Rust tool's does, which scripts wait for (expect): the
+      // drive is named on the line before.
+      if (!shared_answer) shared_answer = sources.ask("One passphrase for all drives.\nEnter passphrase: ");
       secrets.push_back(*shared_answer);
     } else {
-      secrets.push_back(sources.ask("Passphrase for " + drives[i] + ": "));
+      secrets.push_back(sources.ask("Passphrase for " + drives[i] + ".\nEnter passphrase: "));
     }
   }
   if (shared_answer) protocol::wipe(*shared_answer);

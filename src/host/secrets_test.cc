@@ -44,10 +44,11 @@ TEST(CollectSecretsWithFakeSources, PerDriveVariablesWinOverTheCommonOne) {
 TEST(CollectSecretsWithFakeSources, AsksPerDriveOrOnceForAll) {
   FakeSources f;
   EXPECT_EQ(collect_secrets({"a.img", "b.img"}, f.get()), (std::vector<std::string>{"typed1", "typed2"}));
-  EXPECT_EQ(f.prompts, (std::vector<std::string>{"Passphrase for a.img: ", "Passphrase for b.img: "}));
+  EXPECT_EQ(f.prompts, (std::vector<std::string>{"Passphrase for a.img.\nEnter passphrase: ",
+                                                 "Passphrase for b.img.\nEnter passphrase: "}));
   FakeSources once;
   EXPECT_EQ(collect_secrets({"a.img", "b.img"}, once.get(true)), (std::vector<std::string>{"typed1", "typed1"}));
-  EXPECT_EQ(once.prompts, std::vector<std::string>{"Passphrase for all drives: "});
+  EXPECT_EQ(once.prompts, std::vector<std::string>{"One passphrase for all drives.\nEnter passphrase: "});
 }
 
 TEST(CollectSecretsWithFakeSources, AKeyFileUnlocksEveryDriveByteForByte) {

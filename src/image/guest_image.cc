@@ -44,11 +44,11 @@ bool complete(const GuestImage& image) {
 
 }  // namespace
 
-ImageInputs image_inputs(const Paths& paths) {
+ImageInputs image_inputs(const Paths& paths, bool zfs) {
   ImageInputs inputs{paths.share_dir + "/build-guest-image.sh", paths.share_dir + "/guest-packages.txt"};
   Config config = load_config(default_config_files(paths.home));
   inputs.extra_packages = config.custom_packages;
-  inputs.zfs = config.zfs;
+  inputs.zfs = config.zfs || zfs;
   std::sort(inputs.extra_packages.begin(), inputs.extra_packages.end());
   if (std::string ca = paths.data_dir + "/ca-certificates.crt"; fs::is_regular_file(ca))
     inputs.ca_bundle = read_file(ca);
@@ -306,8 +306,17 @@ void install_files(const BuiltFiles& files, const std::string& dir) {
 
 }  // namespace
 
-GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd) {
-  ImageInputs inputs = image_inputs(paths);
+GuestImage built_guest_image(const Paths& paths, bool zfs) {
+  AsRoot cache_is_roots(paths.image_root_is_roots);
+  if (auto image = current_image(paths, image_inputs(paths, zfs))) return *image;
+  std::string where = paths.image_root + (paths.system_image_root.empty() ? "" : " or " + paths.system_image_root);
+  throw Error("no guest image in " + where +
+              " for this anylinuxfs, and this mount does not build one (it takes minutes): build it with "
+              "`anylinuxfs image build`, or as root with `anylinuxfs image build --system` for every user");
+}
+
+GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd, bool zfs) {
+  ImageInputs inputs = image_inputs(paths, zfs);
   std::string key = image_key(inputs);
   // The cache is worked on with its owner's credentials: the user's (the process's under
   // sudo), or root's where $ALFS_IMAGE_DIR names it.

@@ -41,7 +41,8 @@ struct ImageInputs {
 
 // The files beside the binary, and the user's packages and CA bundle (read with the
 // process's file credentials: the user's under sudo, user_files.h).
-ImageInputs image_inputs(const Paths& paths);
+// zfs: the variant with OpenZFS whatever the config says (a mount of a pool).
+ImageInputs image_inputs(const Paths& paths, bool zfs = false);
 
 // 16 hex digits over the inputs' contents; throws Error naming an unreadable input.
 std::string image_key(const ImageInputs& inputs);
@@ -87,6 +88,9 @@ void remove_image(const std::string& image_root, const std::string& key);
 // the finished files are copied into the cache with its owner's credentials (the user's
 // in their home; root's in $ALFS_IMAGE_DIR). A user without root builds as themselves
 // into their own cache (the script uses a user namespace). Throws Error.
-GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd);
+GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd, bool zfs = false);
+
+// The current image, never building one: throws Error saying how to build it when missing.
+GuestImage built_guest_image(const Paths& paths, bool zfs = false);
 
 }  // namespace alfs

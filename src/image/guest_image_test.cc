@@ -140,6 +140,9 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
   write_file_atomic(paths.data_dir + "/config.toml", "[guest]\nzfs = false\n");
   EXPECT_EQ(ensure_guest_image(paths, false, null.get()).dir, plain.dir);
   EXPECT_TRUE(fs::exists(zfs.dir + "/rootfs.img"));
+  // A mount of a pool asks for the ZFS variant whatever the config says.
+  EXPECT_EQ(ensure_guest_image(paths, false, null.get(), /*zfs=*/true).dir, zfs.dir);
+  EXPECT_EQ(built_guest_image(paths, /*zfs=*/true).dir, zfs.dir);
 }
 
 TEST_F(GuestImageTest, AFailedBuildNamesItsStepAndLeavesNothing) {

@@ -131,6 +131,7 @@ class Supervisor {
     target.nfs_port = plan_.record.nfs_port;
     target.mount_port = plan_.record.mountd_port;
     target.export_path = export_path_;
+    target.client_options = plan_.nfs_client_options;
     PresentationOptions options;
     options.mount_point = plan_.record.mount_point;
     options.fsname = "anylinuxfs:" + plan_.record.disk;

@@ -34,6 +34,7 @@ struct SupervisorPlan {
   protocol::MountRequest request;
   bool allow_other = false;
   std::string bind_address = "127.0.0.1";  // -b: where the NFS forwards listen
+  std::string nfs_client_options;          // -n: for the host's NFS client (checked)
   std::vector<UniqueFd> disk_locks;        // held for the instance's life (see instance/disk_lock.h)
   // Under sudo: the disks opened for the user (their fds go to QEMU), and the user the
   // instance runs as; root stays only in a process that cleans up after it.

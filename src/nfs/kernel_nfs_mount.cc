@@ -31,6 +31,8 @@ std::vector<std::string> kernel_nfs_mount_command(const NfsTarget& t, const std:
                         ",mountport=" + std::to_string(t.mount_port) +
                         ",nosuid,nodev,nolock,soft,timeo=" + std::to_string(timeo_deciseconds) + ",retrans=2";
   if (read_only) options += ",ro";
+  // Last, so they win; checked (nfs/nfs_options.h): none of them undoes the above's trust.
+  if (!t.client_options.empty()) options += "," + t.client_options;
   return {"mount", "-t", "nfs", "-o", options, t.host + ":" + t.export_path, mount_point};
 }
 

@@ -32,6 +32,14 @@ TEST(KernelNfsClient, MountCommandGoesStraightToTheForwardedPorts) {
   EXPECT_EQ(argv, expected);
 }
 
+TEST(KernelNfsClient, TheUsersOptionsComeLast) {
+  NfsTarget t;
+  t.client_options = "hard,timeo=600";
+  std::string options = kernel_nfs_mount_command(t, "/mnt/photos", false).at(4);
+  EXPECT_EQ(options.substr(options.size() - std::string(",retrans=2,hard,timeo=600").size()),
+            ",retrans=2,hard,timeo=600");
+}
+
 TEST(KernelNfsMountWithFakeMountCheck, RunReturnsWhenTheMountPointIsUnmounted) {
   std::atomic<int> checks{0};
   KernelNfsMount mount("/nonexistent-alfs-mp", [&] { return ++checks < 3; });

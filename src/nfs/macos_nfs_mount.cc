@@ -15,6 +15,8 @@ std::vector<std::string> macos_nfs_mount_command(const NfsTarget& t, const std::
   std::string options = "vers=3,tcp,port=" + std::to_string(t.nfs_port) + ",mountport=" + std::to_string(t.mount_port) +
                         ",nosuid,nodev,nolocks,soft,intr,timeo=" + std::to_string(timeo_deciseconds) + ",retrans=2";
   if (read_only) options += ",rdonly";
+  // Last, so they win; checked (nfs/nfs_options.h): none of them undoes the above's trust.
+  if (!t.client_options.empty()) options += "," + t.client_options;
   return {"/sbin/mount_nfs", "-o", options, t.host + ":" + t.export_path, mount_point};
 }
 

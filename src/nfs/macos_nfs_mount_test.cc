@@ -35,6 +35,14 @@ TEST(MacosNfsMount, ReadOnlyAddsRdonly) {
             "vers=3,tcp,port=40001,mountport=40002,nosuid,nodev,nolocks,soft,intr,timeo=300,retrans=2,rdonly");
 }
 
+TEST(MacosNfsMount, TheUsersOptionsComeLast) {
+  NfsTarget t = target();
+  t.client_options = "hard,rsize=65536";
+  EXPECT_EQ(macos_nfs_mount_command(t, "/Volumes/photos", true).at(2),
+            "vers=3,tcp,port=40001,mountport=40002,nosuid,nodev,nolocks,soft,intr,timeo=300,retrans=2,rdonly,"
+            "hard,rsize=65536");
+}
+
 TEST(MacosNfsMount, ABoundAddressAndAShortTimeout) {
   NfsTarget t = target();
   t.host = "192.168.1.20";

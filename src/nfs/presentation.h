@@ -8,10 +8,11 @@ namespace alfs::nfs {
 
 struct NfsTarget {
   std::string host = "127.0.0.1";
-  int nfs_port = 0;         // host port forwarded to the guest's nfsd (2049)
-  int mount_port = 0;       // host port forwarded to the guest's rpc.mountd
-  std::string export_path;  // e.g. "/mnt/disk"
-  int timeout_ms = 30000;   // every NFS call gives up after this (a dead guest never hangs us)
+  int nfs_port = 0;            // host port forwarded to the guest's nfsd (2049)
+  int mount_port = 0;          // host port forwarded to the guest's rpc.mountd
+  std::string export_path;     // e.g. "/mnt/disk"
+  int timeout_ms = 30000;      // every NFS call gives up after this (a dead guest never hangs us)
+  std::string client_options;  // mount -n: more options for the host's NFS client (nfs/nfs_options.h)
 };
 
 class Presentation {

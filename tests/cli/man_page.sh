@@ -2,24 +2,8 @@
 # The man page (docs/anylinuxfs.1.scd) names every command and option that the CLI's
 # --help lists, for every command and subcommand, so the two cannot drift apart; and
 # scdoc renders it.
-set -uo pipefail
-ALFS=${ALFS:?set ALFS to the anylinuxfs binary}
+. "$(dirname "$0")/lib.sh"
 page=$(dirname "$0")/../../docs/anylinuxfs.1.scd
-fails=0
-# The names of a --help section ("Subcommands" or "Options") of command path "$@".
-names() {
-  local section=$1
-  shift
-  "$ALFS" "$@" --help | awk -v s="$section:" '
-    $0 == s { on = 1; next }
-    /^[^ ]/ { on = 0 }
-    on && /^  [^ ]/ {
-      sub(/^  /, ""); split($0, col, /  +/)
-      if (s == "Options:") { sub(/ .*/, "", col[1]); n = split(col[1], names, ",") }  # -p,--prompt TEXT:{a,1}
-      else n = split(col[1], names, ", ")                                               # unmount, umount
-      for (i = 1; i <= n; i++) print names[i]
-    }'
-}
 # As a word of its own: not inside a longer option or name.
 in_page() { grep -qE -- "(^|[^a-z-])$1([^a-z-]|\$)" "$page"; }
 check() {  # path...

@@ -2,7 +2,8 @@
 # Custom actions: scripts before and after the mount and before the unmount, in order,
 # with the ALFS_* variables, the action's environment and captured host variables; their
 # output in the instance log; a failing script stops the mount with its words;
-# override_nfs_export; a diskless action; `actions` lists them.
+# override_nfs_export; nfs_export_subdirs (a filesystem the scripts mount below the export
+# is seen through the mount); required_os; a diskless action; `actions` lists them.
 . "$(dirname "$0")/lib.sh"
 export HOME=$work/home  # the user config of this test only
 mkdir -p "$HOME/.anylinuxfs" "$work/seed/inner" "$work/mnt"
@@ -26,13 +27,25 @@ before_mount = 'echo "no repository here" >&2; exit 3'
 [custom_actions.etc]
 description = "the guest's own /etc"
 override_nfs_export = "/etc"
+
+[custom_actions.nested]
+description = "a tmpfs below the mount"
+after_mount = 'mkdir -p "$ALFS_VM_MOUNT_POINT/scratch" && mount -t tmpfs -o size=1m scratch "$ALFS_VM_MOUNT_POINT/scratch" && echo in-tmpfs > "$ALFS_VM_MOUNT_POINT/scratch/t.txt"'
+before_unmount = 'umount "$ALFS_VM_MOUNT_POINT/scratch"'
+nfs_export_subdirs = ["scratch"]
+
+[custom_actions.bsd]
+description = "for the Rust tool's FreeBSD guest"
+required_os = "freebsd"
 TOML
 echo "inside the subdirectory" > "$work/seed/inner/file.txt"
 make_ext4 "$work/disk.img" alfs-e2e-act 64M "$work/seed"
 
-expect_eq "etc: the guest's own /etc
+expect_eq "bsd: for the Rust tool's FreeBSD guest
+etc: the guest's own /etc
 fails: refuses
 mark: leaves marks around the mount
+nested: a tmpfs below the mount
 sub: exports a subdirectory of the disk" "$("$ALFS" actions)" "actions lists names and descriptions"
 
 CAPTURED=from-host "$ALFS" -a mark "$work/disk.img" "$work/mnt" >/dev/null
@@ -49,6 +62,19 @@ fsck_clean "$work/disk.img"
 expect_eq "inside the subdirectory" "$(cat "$work/mnt/file.txt")" "override_nfs_export: the subdirectory is the mount"
 "$ALFS" unmount -w "$work/mnt" >/dev/null
 
+# Without its own export the tmpfs would be hidden: the disk's empty directory would show.
+"$ALFS" -a nested "$work/disk.img" "$work/mnt" >/dev/null
+expect_eq "in-tmpfs" "$(cat "$work/mnt/scratch/t.txt")" "nfs_export_subdirs: the script's tmpfs is seen through the mount"
+echo "on the disk" > "$work/mnt/disk.txt"
+"$ALFS" unmount -w "$work/mnt" >/dev/null
+expect_eq "on the disk" "$(image_cat "$work/disk.img" /disk.txt)" "the parent export still writes to the disk"
+expect_eq "" "$(image_cat "$work/disk.img" /scratch/t.txt)" "and the tmpfs's file never reached it"
+
+run_failing "$ALFS" -a bsd "$work/disk.img" "$work/mnt"
+expect_contains "$out" "custom action 'bsd' is for a freebsd guest (required_os); anylinuxfs boots a Linux guest" \
+  "an action for another guest OS is refused"
+no_instances_left
+
 run_failing "$ALFS" -a fails "$work/disk.img" "$work/mnt"
 expect_contains "$out" "before_mount" "a failing script names its step"
 expect_contains "$out" "no repository here" "and carries its words"
@@ -60,6 +86,6 @@ expect_contains "$("$ALFS" status)" "action:etc on $work/mnt" "status names the 
 "$ALFS" unmount -w "$work/mnt" >/dev/null
 
 run_failing "$ALFS" -a nope "$work/disk.img" "$work/mnt"
-expect_contains "$out" "unknown custom action 'nope' (defined: etc, fails, mark, sub" "an unknown action lists the defined ones"
+expect_contains "$out" "unknown custom action 'nope' (defined: bsd, etc, fails, mark, nested, sub" "an unknown action lists the defined ones"
 no_instances_left
 fsck_clean "$work/disk.img"

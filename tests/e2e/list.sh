@@ -99,5 +99,18 @@ expect_contains "$out" "$loop (disk image):
    #:                       TYPE NAME                    SIZE       IDENTIFIER
    0:                       ext4 whole                  +16.8 MB    $loop" "a loop device among the host's disks"
 expect_eq "$work/whole.img" "$("$ALFS" list --json "$loop" | jq -r '.disks[0].backing_file')" "its backing file"
+# A user may not open the loop device (root's, 0660): without named disks that is a row
+# with its error, not a failed list (as the Rust tool's); a disk the user names still fails.
+user=alfs-e2e
+id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
+[ -z "$(find "$loop" -perm -o=r)" ] || fail "$loop is readable by others: nothing to test"
+out=$(runuser -u "$user" -- "$ALFS" list 2>&1) || fail "list without arguments failed on a disk it found: $out"
+expect_contains "$out" "$loop (disk image):
+   error: cannot open $loop: Permission denied" "the unreadable disk is listed with its error, exit 0"
+set +e
+runuser -u "$user" -- "$ALFS" list "$loop" >/dev/null 2>&1
+rc=$?
+set -e
+expect_eq 1 "$rc" "the same disk named: exit 1"
 losetup -d "$loop"
 loop=""

@@ -46,8 +46,10 @@ no_instances_left
 session=alfs-e2e-luks-$$
 test_cleanup() { tmux kill-session -t "$session" 2>/dev/null || true; }
 tmux new-session -d -s "$session" -x 150 -y 20 "ALFS_IMAGE_DIR='${ALFS_IMAGE_DIR:-}' '$ALFS' '$work/luks2.img' '$work/mnt'; echo mount-exited-\$?; sleep 60"
-for _ in $(seq 120); do tmux capture-pane -p -t "$session" | grep -q "Passphrase for $work/luks2.img:" && break; sleep 0.25; done
-tmux capture-pane -p -t "$session" | grep -q "Passphrase for" || fail "no prompt"
+# The drive on one line, then the Rust tool's "Enter passphrase:" (what scripts expect).
+prompted() { tmux capture-pane -p -t "$session" | grep -A1 -x "Passphrase for $work/luks2.img\." | grep -qx "Enter passphrase: *"; }
+for _ in $(seq 120); do prompted && break; sleep 0.25; done
+prompted || fail "no prompt: $(tmux capture-pane -p -t "$session")"
 tmux send-keys -t "$session" "$pass" Enter
 for _ in $(seq 240); do tmux capture-pane -p -t "$session" | grep -q "mount-exited-" && break; sleep 0.25; done
 screen=$(tmux capture-pane -p -t "$session")

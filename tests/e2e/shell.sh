@@ -16,6 +16,12 @@ expect_contains "$(cat "$work/err")" "to-stderr" "stderr"
 expect_eq "made-in-guest" "$(blkid -o value -s LABEL "$work/b.img")" "second disk is /dev/vdb, formatted in the guest"
 expect_eq "" "$(blkid -o value -s TYPE "$work/a.img" || true)" "first disk untouched"
 
+# parted, as the Rust tool's test suite uses it to partition its disks.
+"$ALFS" shell -c 'parted -s /dev/vda mklabel gpt mkpart data ext4 1MiB 100% && mkfs.ext4 -q -L parted-p1 /dev/vda1' \
+  "$work/a.img" >/dev/null
+expect_eq "gpt" "$(blkid -o value -s PTTYPE "$work/a.img")" "parted in the guest writes a GPT"
+expect_contains "$("$ALFS" list "$work/a.img")" "parted-p1" "the partition it made is listed"
+
 mkdir "$work/mnt"
 "$ALFS" "$work/b.img" "$work/mnt" >/dev/null
 run_failing "$ALFS" shell -c true "$work/b.img"

@@ -3,7 +3,8 @@
 # dataset and a natively encrypted one mounts with every dataset under the mount point;
 # its passphrase comes from ALFS_PASSPHRASE or -k (none or a wrong one: a clear error); -o ro;
 # a mirror over two images; after unmount the pool imports cleanly and a scrub finds no
-# error. The default image says how to get ZFS. The images are named whole: the pool
+# error. Without `zfs = true` in the config a mount of a pool boots the ZFS variant by
+# itself, saying so. The images are named whole: the pool
 # member is their first partition, as on a disk given whole to ZFS.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$work/mnt" "$work/plain/.anylinuxfs" "$work/zfs/.anylinuxfs"
@@ -23,8 +24,11 @@ zfs_home "$ALFS" shell -c "for d in vda vdb vdc; do printf 'label: gpt\\n,,\\n' 
   zpool export tank && zpool export twin" "$work/pool.img" "$work/m1.img" "$work/m2.img" >"$work/make.out" 2>&1 ||
   { cat "$work/make.out"; fail "making the pools in the guest"; }
 
+# No ZFS in the config: the pool is seen on the host, and the ZFS variant boots (the
+# guest's reply about the encrypted dataset proves it was the ZFS guest that answered).
 HOME=$work/plain run_failing "$ALFS" "$work/pool.img" "$work/mnt"
-expect_contains "$out" "anylinuxfs init --with-zfs" "the default image says how to get ZFS"
+expect_contains "$out" "$work/pool.img holds a ZFS pool: booting the guest image with OpenZFS" "a pool switches to the ZFS image, saying so"
+expect_contains "$out" "dataset tank/secret is encrypted" "and the ZFS guest imports it"
 HOME=$work/plain no_instances_left
 
 zfs_home run_failing "$ALFS" "$work/pool.img" "$work/mnt"

@@ -1,4 +1,6 @@
 // anylinuxfs: mount any filesystem Linux supports, through a microVM and NFS.
+#include <sys/prctl.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -28,6 +30,9 @@ void print_error(const std::exception& e, bool ours) {
 
 // Run by mount(8) as /sbin/mount.anylinuxfs, with mount(8)'s exit statuses.
 int mount_helper_main(int argc, char** argv) {
+  // Our commands know an instance's supervisor by its process name (instance/record), and
+  // the supervisor is forked from this process: named as the CLI, not "mount.anylinuxf".
+  ::prctl(PR_SET_NAME, "anylinuxfs");
   try {
     alfs::adopt_invoking_user_files();
     alfs::cli::HelperMount helper = alfs::cli::parse_mount_helper_args({argv + 1, argv + argc});

@@ -332,8 +332,11 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd,
                 (paths.image_root_is_roots ? ", or unset ALFS_IMAGE_DIR to build your own" : ""));
   }
   make_dirs(paths.image_root, 0755);
-  // One build at a time; a second mount waits for the first build and reuses it.
-  UniqueFd lock = open_file(paths.image_root + "/.build.lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
+  // One build of a variant at a time: a second mount waits for the first build and
+  // reuses it. The variants build side by side (the tests build the ZFS one while the
+  // default one boots their VMs), each touching only its own directories.
+  std::string variant = inputs.zfs ? "zfs" : "default";
+  UniqueFd lock = open_file(paths.image_root + "/.build-" + variant + ".lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
   if (::flock(lock.get(), LOCK_EX) != 0) throw SystemError("cannot lock " + paths.image_root);
   if (!rebuild) {
     if (auto image = usable_image(paths.image_root, key, inputs.zfs)) return *image;
@@ -347,14 +350,14 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd,
   install_files(built, staging);
   // Publish atomically; older images of the same variant are of no further use (the
   // other variant's is kept: a user may switch back and forth).
-  std::string variant = inputs.zfs ? "zfs" : "default";
   write_file_atomic(staging + "/variant", variant + "\n");
   fs::remove_all(final_dir);
   fs::rename(staging, final_dir);
   for (const auto& entry : fs::directory_iterator(paths.image_root)) {
     if (!entry.is_directory() || entry.path().filename() == key) continue;
-    if (!fs::is_regular_file(entry.path() / "manifest.txt")) continue;  // not an image (the ZFS module cache)
-    if (fs::exists(entry.path() / "imported")) continue;                // the user's own, kept until `image remove`
+    if (entry.path().filename().string().ends_with(".partial")) continue;  // the other variant's build
+    if (!fs::is_regular_file(entry.path() / "manifest.txt")) continue;     // not an image (the ZFS module cache)
+    if (fs::exists(entry.path() / "imported")) continue;                   // the user's own, kept until `image remove`
     std::string other =
         fs::is_regular_file(entry.path() / "variant") ? read_file((entry.path() / "variant").string()) : "default\n";
     if (other == variant + "\n") fs::remove_all(entry.path());

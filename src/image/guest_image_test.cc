@@ -4,11 +4,14 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <optional>
 
 #include "common/error.h"
@@ -143,6 +146,29 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
   // A mount of a pool asks for the ZFS variant whatever the config says.
   EXPECT_EQ(ensure_guest_image(paths, false, null.get(), /*zfs=*/true).dir, zfs.dir);
   EXPECT_EQ(built_guest_image(paths, /*zfs=*/true).dir, zfs.dir);
+}
+
+// The two variants build side by side (the tests build the ZFS one while the default one
+// boots their VMs): a build of one neither waits for the other's lock nor removes the
+// other's unfinished directory.
+TEST_F(GuestImageTest, TheVariantsBuildSideBySide) {
+  Paths paths =
+      fake_install("mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n",
+                   ::getuid(), ::getgid(), (dir / "images").string());
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  fs::create_directories(paths.image_root + "/ffffffffffffffff.partial");
+  write_file_atomic(paths.image_root + "/ffffffffffffffff.partial/manifest.txt", "the ZFS build, unfinished");
+  UniqueFd null = open_file("/dev/null", O_WRONLY);
+  UniqueFd zfs_build = open_file(paths.image_root + "/.build-zfs.lock", O_RDWR | O_CREAT, 0644);
+  ASSERT_EQ(::flock(zfs_build.get(), LOCK_EX | LOCK_NB), 0);
+
+  auto plain = std::async(std::launch::async, [&] { return ensure_guest_image(paths, false, null.get()); });
+  const bool done = plain.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  ::flock(zfs_build.get(), LOCK_UN);  // lets a build that waited finish, so the test ends
+  ASSERT_TRUE(done) << "the default build waited for the ZFS build's lock";
+  EXPECT_TRUE(fs::exists(plain.get().dir + "/rootfs.img"));
+  EXPECT_TRUE(fs::exists(paths.image_root + "/ffffffffffffffff.partial/manifest.txt"))
+      << "the default build removed the ZFS build's directory";
 }
 
 TEST_F(GuestImageTest, AFailedBuildNamesItsStepAndLeavesNothing) {

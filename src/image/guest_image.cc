@@ -259,6 +259,30 @@ void run_build_script(SpawnOptions opts, std::chrono::minutes limit, int progres
               (terminal ? "; its last lines:\n" + progress.tail() : "; its output is above"));
 }
 
+// How long a build may take before it is stopped; a second process waits as long for it.
+std::chrono::minutes build_time_limit(bool zfs) { return std::chrono::minutes(zfs ? 90 : 20); }
+
+// Takes the variant's build lock: at once, or after another process's build of it, saying
+// so (a mount would otherwise sit silent for minutes).
+UniqueFd lock_build(const std::string& image_root, const std::string& variant, bool zfs, int progress_fd) {
+  std::string file = image_root + "/.build-" + variant + ".lock";
+  UniqueFd lock = open_file(file, O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
+  Deadline deadline(build_time_limit(zfs) + std::chrono::minutes(1));
+  for (bool said = false; ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0;) {
+    if (errno != EWOULDBLOCK) throw SystemError("cannot lock " + file);
+    if (deadline.expired())
+      throw Error("another anylinuxfs has been building the " + variant + " guest image in " + image_root +
+                  " for longer than a build may take: see which one holds " + file + " (fuser " + file + ")");
+    if (!said) {
+      write_all(progress_fd, "anylinuxfs: another anylinuxfs is building the " + variant + " guest image in " +
+                                 image_root + "; waiting for it\n");
+      said = true;
+    }
+    ::poll(nullptr, 0, 200);
+  }
+  return lock;
+}
+
 // Runs the build script and returns its output files open; the directory is gone. Under
 // sudo it runs as root in a new directory of root's (in the user's home they could swap
 // a path under it); a user without root runs it as themselves, and the script builds in
@@ -277,7 +301,7 @@ BuiltFiles build_image(const ImageInputs& inputs, const std::string& zfs_cache, 
   for (const auto& package : inputs.extra_packages) extra += (extra.empty() ? "" : ",") + package;
   opts.extra_env = {"ALFS_EXTRA_PACKAGES=" + extra, "ALFS_CA_BUNDLE=" + ca_bundle,
                     std::string("ALFS_WITH_ZFS=") + (inputs.zfs ? "1" : "0"), "ALFS_ZFS_CACHE=" + zfs_cache};
-  run_build_script(std::move(opts), std::chrono::minutes(inputs.zfs ? 90 : 20), progress_fd);
+  run_build_script(std::move(opts), build_time_limit(inputs.zfs), progress_fd);
   BuiltFiles files;
   for (const auto& entry : fs::directory_iterator(out)) {
     if (entry.is_regular_file()) files.emplace_back(entry.path().filename(), open_file(entry.path(), O_RDONLY));
@@ -336,8 +360,7 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd,
   // reuses it. The variants build side by side (the tests build the ZFS one while the
   // default one boots their VMs), each touching only its own directories.
   std::string variant = inputs.zfs ? "zfs" : "default";
-  UniqueFd lock = open_file(paths.image_root + "/.build-" + variant + ".lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
-  if (::flock(lock.get(), LOCK_EX) != 0) throw SystemError("cannot lock " + paths.image_root);
+  UniqueFd lock = lock_build(paths.image_root, variant, inputs.zfs, progress_fd);
   if (!rebuild) {
     if (auto image = usable_image(paths.image_root, key, inputs.zfs)) return *image;
   }

@@ -169,6 +169,19 @@ TEST_F(GuestImageTest, TheVariantsBuildSideBySide) {
   EXPECT_TRUE(fs::exists(plain.get().dir + "/rootfs.img"));
   EXPECT_TRUE(fs::exists(paths.image_root + "/ffffffffffffffff.partial/manifest.txt"))
       << "the default build removed the ZFS build's directory";
+
+  // A second build of the same variant waits for the first, saying so, then finds its image.
+  UniqueFd default_build = open_file(paths.image_root + "/.build-default.lock", O_RDWR);
+  ASSERT_EQ(::flock(default_build.get(), LOCK_EX | LOCK_NB), 0);
+  TempDir out_dir("alfs-image-test");
+  UniqueFd out = open_file(out_dir.file("out"), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  auto again = std::async(std::launch::async, [&] { return ensure_guest_image(paths, true, out.get()); });
+  EXPECT_EQ(again.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout) << "it did not wait";
+  EXPECT_EQ(read_file(out_dir.file("out")), "anylinuxfs: another anylinuxfs is building the default guest image in " +
+                                                paths.image_root + "; waiting for it\n");
+  ::flock(default_build.get(), LOCK_UN);
+  ASSERT_EQ(again.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_TRUE(fs::exists(again.get().dir + "/rootfs.img"));
 }
 
 TEST_F(GuestImageTest, AFailedBuildNamesItsStepAndLeavesNothing) {

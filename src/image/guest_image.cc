@@ -357,8 +357,8 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd,
   }
   make_dirs(paths.image_root, 0755);
   // One build of a variant at a time: a second mount waits for the first build and
-  // reuses it. The variants build side by side (the tests build the ZFS one while the
-  // default one boots their VMs), each touching only its own directories.
+  // reuses it. The variants build side by side, each touching only its own directories:
+  // a ZFS build (many minutes) holds up no mount of the default image.
   std::string variant = inputs.zfs ? "zfs" : "default";
   UniqueFd lock = lock_build(paths.image_root, variant, inputs.zfs, progress_fd);
   if (!rebuild) {

@@ -148,9 +148,8 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
   EXPECT_EQ(built_guest_image(paths, /*zfs=*/true).dir, zfs.dir);
 }
 
-// The two variants build side by side (the tests build the ZFS one while the default one
-// boots their VMs): a build of one neither waits for the other's lock nor removes the
-// other's unfinished directory.
+// The two variants build side by side (a ZFS build takes many minutes): a build of one
+// neither waits for the other's lock nor removes the other's unfinished directory.
 TEST_F(GuestImageTest, TheVariantsBuildSideBySide) {
   Paths paths =
       fake_install("mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n",

@@ -1,7 +1,7 @@
 // The system calls Linux and macOS spell differently, each behind one name: os_linux.cc
 // makes Linux's call as it always did, os_macos.cc its nearest macOS equivalent (macOS
 // has no SOCK_CLOEXEC, accept4, pipe2, eventfd, signalfd, sigtimedwait, execvpe,
-// explicit_bzero, close_range, sendfile between files, fsuid...).
+// explicit_bzero, close_range, sendfile between files...).
 #pragma once
 
 #include <signal.h>

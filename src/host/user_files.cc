@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <optional>
 #include <tuple>
@@ -58,7 +59,9 @@ FileCredentials::FileCredentials(bool root, bool when) {
 
 FileCredentials::~FileCredentials() {
   if (!active_) return;
+  int err = errno;  // a call made in the scope is judged by its errno after it
   switch_file_ids(previous_uid_, previous_gid_);
+  errno = err;
 }
 
 UniqueFd open_disk_file(const std::string& path, int flags) {

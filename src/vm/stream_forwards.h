@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/os.h"
 #include "common/stream_mux.h"
 #include "vm/admission.h"
 #include "vm/vm_backend.h"

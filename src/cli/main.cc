@@ -1,5 +1,4 @@
 // anylinuxfs: mount any filesystem Linux supports, through a microVM and NFS.
-#include <sys/prctl.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include "cli/say.h"
 #include "cli/version.h"
 #include "common/error.h"
+#include "common/os.h"
 #include "common/printable.h"
 #include "config/config.h"
 #include "config/paths.h"
@@ -32,7 +32,7 @@ void print_error(const std::exception& e, bool ours) {
 int mount_helper_main(int argc, char** argv) {
   // Our commands know an instance's supervisor by its process name (instance/record), and
   // the supervisor is forked from this process: named as the CLI, not "mount.anylinuxf".
-  ::prctl(PR_SET_NAME, "anylinuxfs");
+  alfs::set_process_name("anylinuxfs");
   try {
     alfs::adopt_invoking_user_files();
     alfs::cli::HelperMount helper = alfs::cli::parse_mount_helper_args({argv + 1, argv + argc});

@@ -15,6 +15,7 @@
 #include "cli/guest_command.h"
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/os.h"
 #include "config/paths.h"
 #include "instance/record.h"
 
@@ -26,7 +27,7 @@ namespace {
 
 UniqueFd connect_exec_port(const InstanceRecord& instance, const InstanceRegistry& registry) {
   std::string path = registry.dir_of(instance.id) + "/exec.sock";
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd = open_socket(AF_UNIX, SOCK_STREAM, 0);
   if (!fd) throw SystemError("socket");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/os.h"
 
 namespace alfs {
 
@@ -23,7 +24,7 @@ namespace {
   int pipe_copy = ::fcntl(pipe_fd, F_DUPFD, 3);
   int file_copy = ::fcntl(file_fd, F_DUPFD, 3);
   if (pipe_copy < 0 || file_copy < 0 || ::dup2(pipe_copy, 0) < 0 || ::dup2(file_copy, 1) < 0) ::_exit(1);
-  ::close_range(2, ~0U, 0);
+  close_fds_from(2);
   // A Ctrl-C at `shell` must not cut the console's last lines off.
   for (int s : {SIGINT, SIGQUIT, SIGHUP}) ::signal(s, SIG_IGN);
   char buf[65536];

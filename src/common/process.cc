@@ -14,6 +14,7 @@
 #include "common/deadline.h"
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/os.h"
 
 extern char** environ;
 
@@ -138,7 +139,7 @@ Process spawn(const SpawnOptions& options) {
     const UserIdentity* user = options.user ? &*options.user : nullptr;
     bool became = !user || (::setgroups(user->groups.size(), user->groups.data()) == 0 && ::setgid(user->gid) == 0 &&
                             ::setuid(user->uid) == 0);
-    if (became) ::execvpe(argv[0], argv.data(), envp.data());
+    if (became) exec_with_environment(argv.data(), envp.data());
     int err = errno;
     (void)!::write(exec_error.write.get(), &err, sizeof err);
     ::_exit(127);
@@ -169,9 +170,7 @@ ssize_t write_without_sigpipe(int fd, std::string_view data) {
   ssize_t n = ::write(fd, data.data(), data.size());
   int saved = errno;
   if (n < 0 && errno == EPIPE) {
-    timespec zero{};
-    while (::sigtimedwait(&pipe_only, nullptr, &zero) == SIGPIPE) {
-    }
+    drop_pending_signal(SIGPIPE);
   }
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   errno = saved;

@@ -9,6 +9,7 @@
 #include <new>
 
 #include "common/fd.h"
+#include "common/os.h"
 
 namespace alfs::protocol {
 
@@ -39,7 +40,7 @@ struct WipingAllocator {
   WipingAllocator(const WipingAllocator<U>&) {}
   T* allocate(size_t n) { return std::allocator<T>().allocate(n); }
   void deallocate(T* p, size_t n) {
-    explicit_bzero(p, n * sizeof(T));
+    secure_zero(p, n * sizeof(T));
     std::allocator<T>().deallocate(p, n);
   }
   friend bool operator==(const WipingAllocator&, const WipingAllocator&) { return true; }
@@ -58,7 +59,7 @@ void encode_into(const json& message, WipedLine& line) {
     Serializer* serializer;
     ~Destroy() {
       serializer->~Serializer();
-      explicit_bzero(static_cast<void*>(serializer), sizeof(Serializer));
+      secure_zero(static_cast<void*>(serializer), sizeof(Serializer));
     }
   } destroy{serializer};
   serializer->dump(message, /*pretty_print=*/false, /*ensure_ascii=*/false, 0);
@@ -94,7 +95,7 @@ std::string hex_decode(std::string_view hex) {
 void wipe(std::string& secret) {
   // Growing to the capacity keeps the buffer and makes all of it the string's to overwrite.
   secret.resize(secret.capacity());
-  explicit_bzero(secret.data(), secret.size());
+  secure_zero(secret.data(), secret.size());
   secret.clear();
 }
 
@@ -294,7 +295,7 @@ std::optional<std::string> LineChannel::take_line() {
     return std::nullopt;
   }
   std::string line = buffer_.substr(0, nl);
-  explicit_bzero(buffer_.data(), nl + 1);
+  secure_zero(buffer_.data(), nl + 1);
   buffer_.erase(0, nl + 1);
   return line;
 }

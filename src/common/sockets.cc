@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/os.h"
 
 namespace alfs {
 
@@ -22,12 +23,12 @@ sockaddr_in ipv4(uint32_t address, int port) {
 }
 }  // namespace
 
-UniqueFd listen_tcp(const std::string& address, int port, int flags) {
+UniqueFd listen_tcp(const std::string& address, int port, bool nonblocking) {
   std::string where = address + ":" + std::to_string(port);
   sockaddr_in a = ipv4(0, port);
   if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) != 1)
     throw Error("bad bind address '" + address + "': expected an IPv4 address such as 127.0.0.1");
-  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0));
+  UniqueFd s = open_socket(AF_INET, SOCK_STREAM, 0, nonblocking);
   if (!s) throw SystemError("socket for " + where);
   int one = 1;
   ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -45,7 +46,7 @@ int local_port(int fd) {
 }
 
 UniqueFd connect_loopback(int port, const char* source) {
-  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd s = open_socket(AF_INET, SOCK_STREAM, 0);
   if (!s) return UniqueFd();
   if (source) {
     sockaddr_in from = ipv4(0, 0);
@@ -65,7 +66,7 @@ UniqueFd connect_unix(const std::string& path) {
   if (path.size() >= sizeof addr.sun_path) throw Error("socket path too long: " + path);
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  UniqueFd s = open_socket(AF_UNIX, SOCK_STREAM, 0, /*nonblocking=*/true);
   if (!s) throw SystemError("socket");
   // A unix socket connects at once or not at all (no EINPROGRESS for a listening peer).
   if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)

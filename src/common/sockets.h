@@ -10,7 +10,7 @@ namespace alfs {
 
 // A listening socket on address:port (port 0: the kernel picks, see local_port());
 // throws Error naming the address and port.
-UniqueFd listen_tcp(const std::string& address, int port, int flags = 0);
+UniqueFd listen_tcp(const std::string& address, int port, bool nonblocking = false);
 // The port a socket is bound to.
 int local_port(int fd);
 // A connection to 127.0.0.1:port, from `source` (an address of the loopback interface)

@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/os.h"
 
 namespace alfs::mux {
 
@@ -191,7 +191,7 @@ class StreamMux::Session {
   void build_poll_set() {
     fds_.clear();
     roles_.clear();
-    add(mux_.stop_event_.get(), POLLIN, 0);
+    add(mux_.stop_event_.fd(), POLLIN, 0);
     short link_events =
         static_cast<short>((link_out_.size() < kLinkOutLimit ? POLLIN : 0) | (link_out_.empty() ? 0 : POLLOUT));
     add(link_, link_events, 0);
@@ -216,7 +216,7 @@ class StreamMux::Session {
   }
 
   void accept_client(const Listener& listener) {
-    int fd = ::accept4(listener.fd.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int fd = accept_connection(listener.fd.get(), /*nonblocking=*/true);
     if (fd < 0) return;  // gone before we took it, or out of fds: the next poll says
     UniqueFd client(fd);
     Client who = mux_.admit_ ? mux_.admit_(fd) : Client::kLocal;
@@ -370,18 +370,12 @@ StreamMux::StreamMux(std::vector<Listener> listeners, Opener opener, Guards guar
     : listeners_(std::move(listeners)),
       opener_(std::move(opener)),
       guards_(std::move(guards)),
-      admit_(std::move(admit)),
-      stop_event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  if (!stop_event_) throw SystemError("eventfd");
-}
+      admit_(std::move(admit)) {}
 
 StreamMux::~StreamMux() = default;
 
 bool StreamMux::run(int link) { return Session(*this, link).run(); }
 
-void StreamMux::stop() {
-  uint64_t one = 1;
-  (void)!::write(stop_event_.get(), &one, sizeof one);
-}
+void StreamMux::stop() { stop_event_.set(); }
 
 }  // namespace alfs::mux

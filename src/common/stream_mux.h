@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/os.h"
 
 namespace alfs::mux {
 
@@ -100,7 +101,7 @@ class StreamMux {
   Opener opener_;
   Guards guards_;
   Admit admit_;
-  UniqueFd stop_event_;
+  PollEvent stop_event_;
 };
 
 }  // namespace alfs::mux

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/os.h"
 #include "disk/disk_ident.h"
 #include "disk/probe.h"
 #include "disk/volume.h"
@@ -161,7 +161,7 @@ bool is_listed_disk_name(const std::string& name) {
 ListedDisk describe_named(const std::string& path, const HostPaths& host) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0 || !S_ISBLK(st.st_mode)) return describe_by_probe(path, DiskKind::kImage);
-  std::string dev_number = std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
+  std::string dev_number = device_number(st.st_rdev);
   std::error_code ec;
   fs::path dir = fs::canonical(fs::path(host.sysfs) / "dev" / "block" / dev_number, ec);
   if (ec) return describe_by_probe(path, DiskKind::kInternal);

@@ -1,7 +1,6 @@
 #include "disk/host_mounts.h"
 
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -10,15 +9,13 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/os.h"
 #include "host/mount_point.h"
 
 namespace alfs {
 namespace {
 
 namespace fs = std::filesystem;
-
-// "major:minor", as mountinfo and sysfs's `dev` files write a device number.
-std::string device_number(dev_t dev) { return std::to_string(major(dev)) + ":" + std::to_string(minor(dev)); }
 
 // A sysfs attribute's first line; empty when it is missing.
 std::string read_attribute(const fs::path& path) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/os.h"
 
 namespace alfs {
 
@@ -16,9 +17,9 @@ UserIdentity user_identity(uid_t uid, gid_t gid) {
   if (passwd* pw = ::getpwuid(uid)) {
     std::vector<gid_t> groups(64);
     int count = static_cast<int>(groups.size());
-    if (::getgrouplist(pw->pw_name, gid, groups.data(), &count) < 0) {
+    if (group_list(pw->pw_name, gid, groups.data(), &count) < 0) {
       groups.resize(static_cast<size_t>(count));
-      ::getgrouplist(pw->pw_name, gid, groups.data(), &count);
+      group_list(pw->pw_name, gid, groups.data(), &count);
     }
     groups.resize(static_cast<size_t>(count));
     user.groups = std::move(groups);

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/os.h"
 #include "common/protocol.h"
 
 extern char** environ;
@@ -91,7 +92,7 @@ void scrub_environment(const std::vector<std::string>& names) {
     std::string_view name(*e, static_cast<size_t>(eq - *e));
     // unsetenv() only drops the pointer: the bytes (for the first environment, those
     // /proc/<pid>/environ shows) must be overwritten in place.
-    if (std::find(names.begin(), names.end(), name) != names.end()) explicit_bzero(eq + 1, std::strlen(eq + 1));
+    if (std::find(names.begin(), names.end(), name) != names.end()) secure_zero(eq + 1, std::strlen(eq + 1));
   }
   for (const auto& name : names) ::unsetenv(name.c_str());
 }

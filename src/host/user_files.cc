@@ -2,14 +2,17 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <optional>
+#include <tuple>
 
 #include "common/error.h"
 #include "config/paths.h"
+#include "host/file_ids.h"
 #include "host/privileges.h"
 
 namespace alfs {
@@ -21,13 +24,10 @@ std::optional<UserIdentity>& invoking_user() {
   return user;
 }
 
-// setfsuid/setfsgid report no errors: each returns the previous id, so asking again
-// with an id that cannot be set (-1) tells what this thread has now.
+// The switch reports no errors: asking what the ids are now tells.
 void set_file_ids(uid_t uid, gid_t gid) {
-  ::setfsgid(gid);
-  ::setfsuid(uid);
-  if (::setfsuid(static_cast<uid_t>(-1)) != static_cast<int>(uid) ||
-      ::setfsgid(static_cast<gid_t>(-1)) != static_cast<int>(gid))
+  switch_file_ids(uid, gid);
+  if (file_ids() != std::pair{uid, gid})
     throw SystemError("cannot switch the file credentials to uid " + std::to_string(uid), EPERM);
 }
 
@@ -52,16 +52,16 @@ std::optional<UserIdentity> acting_for() {
 FileCredentials::FileCredentials(bool root, bool when) {
   auto user = acting_for();
   if (!when || !user) return;
-  previous_uid_ = static_cast<uid_t>(::setfsuid(static_cast<uid_t>(-1)));
-  previous_gid_ = static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1)));
+  std::tie(previous_uid_, previous_gid_) = file_ids();
   set_file_ids(root ? 0 : user->uid, root ? 0 : user->gid);
   active_ = true;
 }
 
 FileCredentials::~FileCredentials() {
   if (!active_) return;
-  ::setfsgid(previous_gid_);
-  ::setfsuid(previous_uid_);
+  int err = errno;  // a call made in the scope is judged by its errno after it
+  switch_file_ids(previous_uid_, previous_gid_);
+  errno = err;
 }
 
 UniqueFd open_disk_file(const std::string& path, int flags) {
@@ -70,18 +70,13 @@ UniqueFd open_disk_file(const std::string& path, int flags) {
   if (fd >= 0) return UniqueFd(fd);
   int err = errno;
   if ((err == EACCES || err == EPERM) && acting_for()) {
-    // Looked up with the user's credentials (O_PATH needs no permission on the file
-    // itself), so root follows no path the user could not; only the open is root's, of
-    // exactly the block device found.
-    UniqueFd found(::open(path.c_str(), O_PATH | O_CLOEXEC));
-    struct stat st {};
-    if (!found || ::fstat(found.get(), &st) != 0 || !S_ISBLK(st.st_mode)) {
+    // Looked up with the user's credentials, so root follows no path the user could not.
+    std::optional<UniqueFd> device = open_found_block_device(path, flags);
+    if (!device) {
       throw Error("cannot open " + path + ": " + std::strerror(err) +
                   " (under sudo an image file is opened with your own permissions; root opens only block devices)");
     }
-    AsRoot root;
-    fd = ::open(("/proc/self/fd/" + std::to_string(found.get())).c_str(), flags);
-    if (fd >= 0) return UniqueFd(fd);
+    if (*device) return std::move(*device);
     err = errno;
   }
   throw SystemError("cannot open " + path, err);

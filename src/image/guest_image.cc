@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "common/deadline.h"
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/os.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
 #include "config/config.h"
@@ -321,7 +321,7 @@ void install_files(const BuiltFiles& files, const std::string& dir) {
         ::openat(target.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 0777));
     if (!to) throw SystemError("cannot create " + dir + "/" + name);
     for (off_t offset = 0; offset < st.st_size;) {
-      ssize_t n = ::sendfile(to.get(), from.get(), &offset, static_cast<size_t>(st.st_size - offset));
+      ssize_t n = copy_file_bytes(to.get(), from.get(), &offset, static_cast<size_t>(st.st_size - offset));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) throw SystemError("cannot write " + dir + "/" + name, n == 0 ? EIO : errno);
     }

@@ -1,7 +1,6 @@
 #include "image/image_archive.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "common/temp_dir.h"
 #include "host/user_files.h"
 #include "image/guest_image.h"
+#include "image/sha256.h"
 
 namespace alfs {
 
@@ -85,24 +85,20 @@ bool is_key(const std::string& key) {
 
 std::string sha256_file(const std::string& path) {
   UniqueFd fd = open_file(path, O_RDONLY);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw Error("SHA-256 is not available");
+  Sha256 sha;
   std::vector<char> buf(1 << 20);
   for (;;) {
     ssize_t n = ::read(fd.get(), buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw SystemError("cannot read " + path);
     if (n == 0) break;
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
+    sha.update(buf.data(), static_cast<size_t>(n));
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
   std::string hex;
-  for (unsigned i = 0; i < length; ++i) {
+  for (unsigned char byte : sha.finish()) {
     static constexpr char kDigits[] = "0123456789abcdef";
-    hex += kDigits[digest[i] >> 4];
-    hex += kDigits[digest[i] & 15];
+    hex += kDigits[byte >> 4];
+    hex += kDigits[byte & 15];
   }
   return hex;
 }

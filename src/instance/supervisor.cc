@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include "common/deadline.h"
 #include "common/error.h"
 #include "common/log_keeper.h"
+#include "common/os.h"
 #include "config/paths.h"
 #include "host/mount_point.h"
 #include "instance/guest_session.h"
@@ -201,17 +201,12 @@ class Supervisor {
   }
 
   void watch() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
-    UniqueFd sigfd(::signalfd(-1, &set, SFD_CLOEXEC));
+    SignalEvents signals({SIGTERM, SIGINT, SIGHUP});
     while (!stopping_) {
-      pollfd pfds[3] = {{sigfd.get(), POLLIN, 0}, {vm_->control_fd(), POLLIN, 0}, {backend_->failure_fd(), POLLIN, 0}};
+      pollfd pfds[3] = {{signals.fd(), POLLIN, 0}, {vm_->control_fd(), POLLIN, 0}, {backend_->failure_fd(), POLLIN, 0}};
       int r = ::poll(pfds, 3, 200);
       if (r > 0 && (pfds[0].revents & POLLIN)) {
-        signalfd_siginfo info{};
-        (void)!::read(sigfd.get(), &info, sizeof info);
-        log("signal " + std::to_string(info.ssi_signo) + ": unmounting");
+        log("signal " + std::to_string(signals.take()) + ": unmounting");
         presentation_->request_exit();
       }
       if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP)) && !take_serving_messages(vm_->channel(), log)) {
@@ -330,7 +325,7 @@ int supervise(SupervisorPlan plan, std::unique_ptr<vm::VmBackend> backend, Prese
 
 int run_supervisor(SupervisorPlan plan, std::unique_ptr<vm::VmBackend> backend, PresentationFactory present,
                    UniqueFd report) {
-  // Signals are taken by the monitor thread through a signalfd.
+  // Signals are taken by the monitor thread (SignalEvents).
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);

@@ -10,6 +10,7 @@
 #include "common/deadline.h"
 #include "common/error.h"
 #include "common/guest_reply.h"
+#include "common/os.h"
 
 namespace alfs::vm {
 
@@ -22,7 +23,7 @@ UniqueFd listen_unix(const std::string& path) {
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) throw Error("control socket path too long: " + path);
   std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd s = open_socket(AF_UNIX, SOCK_STREAM, 0);
   if (!s) throw SystemError("socket");
   ::unlink(path.c_str());
   if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
@@ -81,7 +82,7 @@ BootedVm BootedVm::boot(VmBackend& backend, const VmSpec& spec, int log_fd, cons
   Deadline connect_deadline(connect_timeout);
   while (!vm.control_) {
     pollfd pfd{listener.get(), POLLIN, 0};
-    if (::poll(&pfd, 1, 200) > 0) vm.control_.reset(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (::poll(&pfd, 1, 200) > 0) vm.control_.reset(accept_connection(listener.get()));
     vm.check_alive();
     if (!vm.control_ && connect_deadline.expired())
       throw Error("the VM did not open its control channel within " + std::to_string(connect_timeout.count()) + " s" +

@@ -1,6 +1,5 @@
 #include "vm/stream_forwards.h"
 
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,7 +15,7 @@ namespace {
 std::vector<mux::Listener> listeners_for(const std::vector<PortForward>& forwards) {
   std::vector<mux::Listener> out;
   for (const auto& f : forwards)
-    out.push_back({listen_tcp(f.host_address, f.host_port, SOCK_NONBLOCK), static_cast<uint16_t>(f.guest_port)});
+    out.push_back({listen_tcp(f.host_address, f.host_port, /*nonblocking=*/true), static_cast<uint16_t>(f.guest_port)});
   return out;
 }
 
@@ -31,12 +30,11 @@ void log_line(int fd, const std::string& text) {
 // in our FUSE bridge) decodes it (common/rpc_guard.h).
 StreamForwards::StreamForwards(const std::vector<PortForward>& forwards, Access access)
     : access_(std::move(access)),
-      mux_(listeners_for(forwards), nullptr,
-           {[](uint16_t) { return std::make_unique<rpc::ReplyGuard>(); },
-            [this](const std::string& problem) { fail(log_fd_, "refused what the guest sent: " + problem); }},
-           [this](int fd) { return admit(fd, access_, [this](const std::string& line) { log_line(log_fd_, line); }); }),
-      failed_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  if (!failed_) throw SystemError("eventfd");
+      mux_(
+          listeners_for(forwards), nullptr,
+          {[](uint16_t) { return std::make_unique<rpc::ReplyGuard>(); },
+           [this](const std::string& problem) { fail(log_fd_, "refused what the guest sent: " + problem); }},
+          [this](int fd) { return admit(fd, access_, [this](const std::string& line) { log_line(log_fd_, line); }); }) {
 }
 
 StreamForwards::~StreamForwards() {
@@ -73,8 +71,7 @@ void StreamForwards::start(std::string link_socket, std::chrono::milliseconds ti
 
 void StreamForwards::fail(int log_fd, const std::string& why) {
   log_line(log_fd, why);
-  uint64_t one = 1;
-  (void)!::write(failed_.get(), &one, sizeof one);
+  failed_.set();
 }
 
 }  // namespace alfs::vm

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/os.h"
 #include "common/stream_mux.h"
 #include "vm/admission.h"
 #include "vm/vm_backend.h"
@@ -33,14 +34,14 @@ class StreamForwards {
   // Readable once the carrying failed: QEMU's socket never came, or the guest wrote a
   // malformed frame or NFS reply (a hostile guest, perhaps).
   // The supervisor then ends the instance rather than leave its mount hanging.
-  int failure_fd() const { return failed_.get(); }
+  int failure_fd() const { return failed_.fd(); }
 
  private:
   void fail(int log_fd, const std::string& why);
   int log_fd_ = -1;
   Access access_;
   mux::StreamMux mux_;
-  UniqueFd failed_;                     // eventfd
+  PollEvent failed_;
   std::atomic<bool> stopping_ = false;  // ends the wait for QEMU's socket
   std::thread thread_;
 };

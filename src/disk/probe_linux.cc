@@ -1,5 +1,3 @@
-#include "disk/probe.h"
-
 #include <blkid/blkid.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -13,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "disk/probe.h"
 #include "host/user_files.h"
 
 namespace alfs {

@@ -203,6 +203,9 @@ int mount_command(const MountArgs& args) {
       std::fprintf(stderr, "anylinuxfs: checking whether the guest boots under KVM (once; the answer is kept)\n");
     return vm::guest_boots_under_kvm(*backend, sup.vm, sup.instance_dir);
   });
+  // Saved guests (instance/guest_template.h) are their user's own files: under sudo QEMU
+  // runs as the user, who could change one, so root's mounts for them boot every time.
+  if (config.instant_mount && !host.user) sup.templates_dir = paths.image_root + "/templates";
   const Volume& volume = plan.volume;
   if (!plan.encrypted.empty()) {
     std::vector<std::string> names;

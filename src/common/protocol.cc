@@ -225,7 +225,20 @@ json to_json(const InspectRequest& r) {
 
 InspectRequest inspect_request_from_json(const json& m) { return InspectRequest{keys_from_json(m)}; }
 
-json decode_line(std::string_view line) {
+json to_json(const RestoreRequest& r) {
+  return {{"type", "restore"}, {"time_ns", r.time_ns}, {"entropy_hex", hex_encode(r.entropy)}, {"disks", r.disks}};
+}
+
+RestoreRequest restore_request_from_json(const json& m) {
+  RestoreRequest r{field<int64_t>(m, "time_ns", 0), hex_decode(field<std::string>(m, "entropy_hex", "")),
+                   field<int>(m, "disks", 0)};
+  if (r.time_ns <= 0) throw ProtocolError("restore request without the time");
+  if (r.entropy.size() < 32) throw ProtocolError("restore request with fewer than 32 random bytes");
+  if (r.disks < 0 || r.disks > 26) throw ProtocolError("restore request for " + std::to_string(r.disks) + " disks");
+  return r;
+}
+
+json decode_line(std::string_view line, bool typed) {
   // dump(), copies and comparisons recurse: a peer's deeply nested line would overflow
   // the stack of whoever logs it. No message nests beyond a few levels.
   struct TooDeep {};
@@ -241,7 +254,7 @@ json decode_line(std::string_view line) {
   }
   if (message.is_discarded()) throw ProtocolError("malformed message: not JSON");
   if (!message.is_object()) throw ProtocolError("malformed message: not a JSON object");
-  message_type(message);
+  if (typed) message_type(message);
   return message;
 }
 
@@ -304,7 +317,7 @@ LineChannel::Received LineChannel::receive(const Deadline& deadline) {
   for (;;) {
     while (auto line = take_line()) {
       if (line->find_first_not_of(" \t\r") == std::string::npos) continue;
-      Received received{Status::kMessage, decode_line(*line)};
+      Received received{Status::kMessage, decode_line(*line, typed_)};
       wipe(*line);
       return received;
     }

@@ -12,6 +12,9 @@
 //   guest -> host  {"type":"stopped","clean":true}         the filesystem is unmounted
 //   host  -> guest {"type":"inspect","keys":[...]}         `list`: the disks are attached read-only
 //   guest -> host  {"type":"inspected",...}                what the guest sees (guest/inspector.h)
+// Before the request, QEMU's instant mount (vm/guest_template.h):
+//   host  -> guest {"type":"prepare"}                      make ready what needs no disk; "hello" again
+//   host  -> guest {"type":"restore",...RestoreRequest}    restored: clock, entropy, disks; "hello" again
 // When the host side closes the channel the guest shuts down as if told "stop".
 #pragma once
 
@@ -90,6 +93,15 @@ struct InspectRequest {
   friend bool operator==(const InspectRequest&, const InspectRequest&) = default;
 };
 
+// A guest restored from a template (guest/restore.h) renews what it must not share
+// with the template or another restore of it, and takes the disks hot-plugged for it.
+struct RestoreRequest {
+  int64_t time_ns = 0;  // the host's CLOCK_REALTIME
+  std::string entropy;  // fresh random bytes for the guest's pool (hex in the message)
+  int disks = 0;        // on the SCSI bus at LUN 0..disks-1, in the order of the mount's /dev/vdX
+  friend bool operator==(const RestoreRequest&, const RestoreRequest&) = default;
+};
+
 struct GuestError {
   std::string step;     // "mount", "nfs", "modules", ...
   std::string message;  // the guest tool's own error text
@@ -113,9 +125,12 @@ nlohmann::json to_json(const MountRequest& request);
 MountRequest mount_request_from_json(const nlohmann::json& message);  // throws ProtocolError
 nlohmann::json to_json(const InspectRequest& request);
 InspectRequest inspect_request_from_json(const nlohmann::json& message);  // throws ProtocolError
+nlohmann::json to_json(const RestoreRequest& request);
+RestoreRequest restore_request_from_json(const nlohmann::json& message);  // throws ProtocolError
 
 // One line of JSON (no trailing newline); throws ProtocolError on garbage or a non-object.
-nlohmann::json decode_line(std::string_view line);
+// `typed`: a message without a "type" is a ProtocolError too (ours; QEMU's QMP has none).
+nlohmann::json decode_line(std::string_view line, bool typed = true);
 std::string encode_line(const nlohmann::json& message);  // ends with '\n'
 
 // The "type" of a message, or throws ProtocolError.
@@ -124,7 +139,8 @@ std::string message_type(const nlohmann::json& message);
 // A line-oriented channel over a connected fd (socket or virtio port). Not thread-safe.
 class LineChannel {
  public:
-  explicit LineChannel(int fd) : fd_(fd) {}
+  // `typed`: every message has a "type" (decode_line).
+  explicit LineChannel(int fd, bool typed = true) : fd_(fd), typed_(typed) {}
 
   // Throws SystemError, or Error when the peer does not take the line within 5 s.
   // The encoded line (and every buffer it outgrew) is wiped: a line may carry secrets.
@@ -143,6 +159,7 @@ class LineChannel {
  private:
   std::optional<std::string> take_line();
   int fd_;
+  bool typed_;
   std::string buffer_;
 };
 

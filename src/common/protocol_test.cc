@@ -34,6 +34,17 @@ TEST(Protocol, InspectRequestRoundTripsWithItsKeysHexEncoded) {
   EXPECT_EQ(inspect_request_from_json(decoded), r);
 }
 
+TEST(Protocol, RestoreRequestRoundTripsAndRefusesOneWithoutFreshBytes) {
+  RestoreRequest r{1796000000123456789, std::string(32, '\x01'), 2};
+  EXPECT_EQ(restore_request_from_json(to_json(r)), r);
+  EXPECT_EQ(message_type(to_json(r)), "restore");
+  r.entropy = "short";
+  EXPECT_THROW(restore_request_from_json(to_json(r)), ProtocolError);
+  r.entropy = std::string(32, 'x');
+  r.disks = 27;
+  EXPECT_THROW(restore_request_from_json(to_json(r)), ProtocolError);
+}
+
 TEST(Protocol, SecretsTravelHexEncodedNeverInClear) {
   MountRequest r{{"/dev/vda"}, "", "", false, "10.0.2.2"};
   r.keys = {{"/dev/vda", "correct horse"}};

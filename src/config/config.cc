@@ -155,9 +155,11 @@ class FileReader {
       config_.log_level = one_of(name, node, kLogLevels);
     } else if (key == "backend") {
       config_.backend = parse_backend_kind(one_of(name, node, kVmBackends));
+    } else if (key == "instant_mount") {
+      config_.instant_mount = boolean(name, node);
     } else {
       throw Error(where(file_, key.source()) + "unknown key " + name +
-                  " (known: ram_size_mib, num_vcpus, log_level, backend)");
+                  " (known: ram_size_mib, num_vcpus, log_level, backend, instant_mount)");
     }
     config_.origin[name] = file_;
   }

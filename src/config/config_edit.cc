@@ -129,6 +129,7 @@ std::vector<std::pair<std::string, std::string>> config_values(const Config& con
       {"vm.num_vcpus", std::to_string(config.num_vcpus)},
       {"vm.log_level", toml_string(config.log_level)},
       {"vm.backend", toml_string(std::string(to_string(config.backend)))},
+      {"vm.instant_mount", config.instant_mount ? "true" : "false"},
       {"guest.custom_packages", "[" + packages + "]"},
       {"guest.zfs", config.zfs ? "true" : "false"},
   };

@@ -124,14 +124,15 @@ std::optional<GuestError> Agent::assemble(protocol::MountRequest& r, std::string
   return std::nullopt;
 }
 
-std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
-  // Modules first: nfsd (and the network driver, where there is a network device) are
-  // modules in Debian's kernel.
+std::optional<GuestError> Agent::prepare(const std::vector<std::string>& modules) {
+  if (prepared_) return std::nullopt;
+  // Modules first, in one process: nfsd (and the network driver, where there is a
+  // network device) are modules in Debian's kernel.
   bool device = !network_.address.empty();
-  std::vector<std::string> modprobe = {"modprobe", "-a", "nfsd"};
-  if (device) modprobe.insert(modprobe.begin() + 2, "virtio_net");
-  if (!r.keys.empty()) modprobe.insert(modprobe.end(), {"dm_mod", "dm_crypt"});
-  if (!r.volume_group.empty()) modprobe.push_back("dm_mod");
+  std::vector<std::string> modprobe = {"modprobe", "-a"};
+  if (device) modprobe.push_back("virtio_net");
+  modprobe.push_back("nfsd");
+  modprobe.insert(modprobe.end(), modules.begin(), modules.end());
   if (auto e = step("modules", modprobe, 30s)) return e;
 
   // One ip process for all of it (a process start costs under TCG). Without a device
@@ -142,6 +143,21 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
     network += "addr add " + network_.address + " dev eth0\nlink set eth0 up\nroute add default via " +
                network_.gateway + "\n";
   if (auto e = run_step(runner_, "network", {"ip", "-batch", "-"}, 10s, network)) return e;
+  if (auto e = start_nfs()) return e;
+  prepared_ = true;
+  return std::nullopt;
+}
+
+std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
+  std::vector<std::string> modules;
+  if (!r.keys.empty()) modules.insert(modules.end(), {"dm_mod", "dm_crypt"});
+  if (!r.volume_group.empty()) modules.push_back("dm_mod");
+  if (!prepared_) {
+    if (auto e = prepare(modules)) return e;
+  } else if (!modules.empty()) {
+    modules.insert(modules.begin(), {"modprobe", "-a"});
+    if (auto e = step("modules", modules, 30s)) return e;
+  }
 
   // A "diskless" custom action has nothing to mount: it exports a path of its own.
   bool diskless = r.devices.empty();
@@ -233,7 +249,7 @@ std::optional<GuestError> Agent::mount_pool(const protocol::MountRequest& r) {
   return std::nullopt;
 }
 
-std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
+std::optional<GuestError> Agent::start_nfs() {
   if (std::string e = runner_.mount_pseudo("nfsd", "/proc/fs/nfsd"); !e.empty()) return GuestError{"nfs", e};
   nfsd_mounted_ = true;
   nfs_started_ = true;
@@ -248,6 +264,21 @@ std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   // rpc.nfsd registers with rpcbind: a slow guest (TCG on a busy host) may not have it
   // listening yet, and the registration is then refused (rpc.nfsd is retried below).
   runner_.wait_for_path("/run/rpcbind.sock", 10s);
+  // Both serve nothing until exportfs adds the exports (serve_nfs): mountd reads them at
+  // each request, and no client reaches nfsd before the host hears "ready".
+  runner_.start_daemon({"rpc.mountd", "-F", "-N", "4", "-p", std::to_string(protocol::kGuestMountdPort)});
+  // NFSv3 only: the host client is v3 (libnfs' v4 writes are broken), and v3 needs
+  // no grace period before writes.
+  std::optional<GuestError> nfsd;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(1s);
+    nfsd = step("nfs", {"rpc.nfsd", "-N", "4", "-p", std::to_string(protocol::kGuestNfsPort), "8"}, 30s);
+    if (!nfsd) break;
+  }
+  return nfsd;
+}
+
+std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   // What the driver actually gave (read-only after a fallback) is what the export offers.
   protocol::MountRequest as_mounted = r;
   as_mounted.read_only = r.read_only || volume_.read_only;
@@ -270,16 +301,6 @@ std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
               10s))
         return e;
   }
-  runner_.start_daemon({"rpc.mountd", "-F", "-N", "4", "-p", std::to_string(protocol::kGuestMountdPort)});
-  // NFSv3 only: the host client is v3 (libnfs' v4 writes are broken), and v3 needs
-  // no grace period before writes.
-  std::optional<GuestError> nfsd;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(1s);
-    nfsd = step("nfs", {"rpc.nfsd", "-N", "4", "-p", std::to_string(protocol::kGuestNfsPort), "8"}, 30s);
-    if (!nfsd) break;
-  }
-  if (nfsd) return nfsd;
   return std::nullopt;
 }
 

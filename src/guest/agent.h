@@ -36,6 +36,11 @@ class Agent {
   explicit Agent(Runner& runner, GuestNetwork network = relay_network())
       : runner_(runner), network_(std::move(network)), zfs_(runner) {}
 
+  // What does not depend on the disk: modules, the network, the NFS server with nothing
+  // exported yet, and `modules` besides. mount() does it when it was not done; done
+  // before, it is what a restored guest does not repeat (vm/guest_template.h).
+  std::optional<protocol::GuestError> prepare(const std::vector<std::string>& modules = {});
+
   // Runs every step: unlock encrypted devices, assemble RAID, activate LVM, mount,
   // export. On the first failure returns which step failed and the tool's own error
   // text (what was already done is undone by shutdown()). The request's secrets are
@@ -76,6 +81,8 @@ class Agent {
   std::optional<protocol::GuestError> mount_source(const protocol::MountRequest& request, const std::string& source,
                                                    const std::string& type);
   std::optional<protocol::GuestError> serve_nfs(const protocol::MountRequest& request);
+  // nfsd and its daemons, with nothing exported; part of prepare().
+  std::optional<protocol::GuestError> start_nfs();
   // A ZFS pool instead of mount_source().
   std::optional<protocol::GuestError> mount_pool(const protocol::MountRequest& request);
 
@@ -99,6 +106,7 @@ class Agent {
   bool mounted_ = false;
   bool nfsd_mounted_ = false;
   bool nfs_started_ = false;
+  bool prepared_ = false;
 };
 
 }  // namespace alfs::guest

@@ -17,6 +17,7 @@
 #include "guest/agent.h"
 #include "guest/exec_server.h"
 #include "guest/inspector.h"
+#include "guest/restore.h"
 #include "guest/shell.h"
 #include "guest/stream_relay.h"
 #include "guest/system.h"
@@ -55,13 +56,11 @@ std::optional<Request> decode_request(LineChannel& channel, json& message, Reque
 }
 
 void serve_mount(LineChannel& channel, json& message, alfs::guest::KernelLog& kernel_log,
-                 const alfs::BootParams& params, alfs::guest::Transport& transport) {
+                 const alfs::BootParams& params, alfs::guest::Transport& transport, alfs::guest::Agent& agent) {
   auto decoded = decode_request(channel, message, &alfs::protocol::mount_request_from_json);
   if (!decoded) return;
   alfs::protocol::MountRequest request = std::move(*decoded);
 
-  alfs::guest::ProcessRunner runner;
-  alfs::guest::Agent agent(runner, params.network);
   // Custom action output belongs in the host's instance log.
   agent.set_output_sink([&](const std::string& text) {
     log(text);
@@ -130,17 +129,53 @@ void serve_inspect(LineChannel& channel, json& message) {
   send_quietly(channel, alfs::guest::Inspector(runner).inspect(std::move(*request)));
 }
 
+// "prepare" (a template in the making) and "restore" (a template restored) come before
+// the request, each answered with "hello" again; an error is reported and ends the guest.
+bool renew(LineChannel& channel, const json& message, alfs::guest::Agent& agent) {
+  std::string type = alfs::protocol::message_type(message);
+  try {
+    if (type == "prepare") {
+      if (auto e = agent.prepare({"virtio_scsi", "sd_mod"})) {
+        send_quietly(channel, {{"type", "error"}, {"step", e->step}, {"message", e->message}});
+        return false;
+      }
+      log("prepared for a restore");
+    } else {
+      auto request = alfs::protocol::restore_request_from_json(message);
+      alfs::guest::renew_clock_and_entropy(request);
+      alfs::guest::link_hot_plugged_disks(request.disks, "/sys", "/dev", 10s);
+      log("restored, with " + std::to_string(request.disks) + " disk(s)");
+    }
+  } catch (const std::exception& e) {
+    send_quietly(channel, {{"type", "error"}, {"step", type}, {"message", e.what()}});
+    return false;
+  }
+  send_quietly(channel, {{"type", "hello"}, {"kernel", alfs::guest::kernel_release()}});
+  return true;
+}
+
 void serve(LineChannel& channel, alfs::guest::KernelLog& kernel_log, const alfs::BootParams& params,
            alfs::guest::Transport& transport) {
+  alfs::guest::ProcessRunner runner;
+  alfs::guest::Agent agent(runner, params.network);
   send_quietly(channel, {{"type", "hello"}, {"kernel", alfs::guest::kernel_release()}});
-  auto first = channel.receive(alfs::Deadline(120s));
-  if (first.status != LineChannel::Status::kMessage) {
-    log("no request from the host; powering off");
-    return;
+  std::string type;
+  LineChannel::Received first;
+  for (;;) {
+    first = channel.receive(alfs::Deadline(120s));
+    if (first.status != LineChannel::Status::kMessage) {
+      log("no request from the host; powering off");
+      return;
+    }
+    type = alfs::protocol::message_type(first.message);
+    if (type != "prepare" && type != "restore") break;
+    if (!renew(channel, first.message, agent)) {
+      agent.shutdown();
+      return;
+    }
   }
-  std::string type = alfs::protocol::message_type(first.message);
   if (type == "mount") {
-    serve_mount(channel, first.message, kernel_log, params, transport);
+    serve_mount(channel, first.message, kernel_log, params, transport, agent);
   } else if (type == "shell") {
     serve_shell(channel, first.message);
   } else if (type == "inspect") {

@@ -32,10 +32,10 @@ TEST(AgentWithFakeRunner, MountsThenExportsToTheHostOnly) {
   EXPECT_TRUE(contains(runner.calls,
                        "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1 10.0.2.2:/mnt/disk"));
   auto mount_at = std::find(runner.calls.begin(), runner.calls.end(), "mount -t ext4 -o noatime /dev/vda /mnt/disk");
-  auto nfsd_at = std::find_if(runner.calls.begin(), runner.calls.end(),
-                              [](const std::string& c) { return c.rfind("rpc.nfsd -N 4", 0) == 0; });
-  ASSERT_NE(nfsd_at, runner.calls.end());
-  EXPECT_LT(mount_at, nfsd_at) << "the export must not be served before the disk is mounted";
+  auto export_at = std::find_if(runner.calls.begin(), runner.calls.end(),
+                                [](const std::string& c) { return c.rfind("exportfs -i", 0) == 0; });
+  ASSERT_NE(export_at, runner.calls.end());
+  EXPECT_LT(mount_at, export_at) << "the export must not be served before the disk is mounted";
 }
 
 TEST(AgentWithFakeRunner, ReportsTheFilesystemNotItsDriver) {
@@ -208,7 +208,7 @@ TEST(AgentWithFakeRunner, MountFailureCarriesTheToolsOwnText) {
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->step, "mount");
   EXPECT_EQ(error->message, "mount: /mnt/disk: wrong fs type, bad option, bad superblock on /dev/vda.");
-  EXPECT_FALSE(contains(runner.calls, "daemon rpcbind -f")) << "no NFS after a failed mount";
+  EXPECT_EQ(call_index(runner.calls, "exportfs"), runner.calls.size()) << "no export after a failed mount";
   EXPECT_TRUE(agent.shutdown());
   EXPECT_FALSE(contains(runner.calls, "umount /mnt/disk")) << "nothing was mounted";
 }
@@ -447,6 +447,25 @@ TEST(AgentWithFakeRunner, BehindGvproxyTheGuestTakesItsNetwork) {
   EXPECT_TRUE(contains(runner.calls, "modprobe -a virtio_net nfsd"));
   EXPECT_EQ(runner.inputs, std::vector<std::string>{"link set lo up\naddr add 192.168.127.2/24 dev eth0\n"
                                                     "link set eth0 up\nroute add default via 192.168.127.1\n"});
+}
+
+// A guest made ready before its disk (a restore's template) repeats none of it at the mount.
+TEST(AgentWithFakeRunner, APreparedGuestStartsNoNfsServerAgain) {
+  FakeRunner runner;
+  Agent agent(runner);
+  ASSERT_EQ(agent.prepare({"virtio_scsi", "sd_mod"}), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls, "modprobe -a nfsd virtio_scsi sd_mod"));
+  EXPECT_NE(call_index(runner.calls, "rpc.nfsd -N 4"), runner.calls.size());
+  EXPECT_EQ(call_index(runner.calls, "exportfs"), runner.calls.size()) << "nothing is exported before the mount";
+  runner.calls.clear();
+  protocol::MountRequest r = request();
+  r.keys = {{"/dev/vda", "pw"}};
+  ASSERT_EQ(agent.mount(r), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls, "modprobe -a dm_mod dm_crypt"));
+  EXPECT_EQ(call_index(runner.calls, "rpc.nfsd"), runner.calls.size());
+  EXPECT_EQ(call_index(runner.calls, "daemon"), runner.calls.size());
+  EXPECT_NE(call_index(runner.calls, "exportfs -i"), runner.calls.size());
+  EXPECT_TRUE(agent.shutdown());
 }
 
 TEST(AgentWithFakeRunner, ShutdownStopsNfsBeforeUnmountingAndSyncs) {

@@ -20,6 +20,7 @@
 #include "config/paths.h"
 #include "host/mount_point.h"
 #include "instance/guest_session.h"
+#include "instance/guest_template.h"
 #include "instance/ports.h"
 #include "vm/boot.h"
 
@@ -103,14 +104,12 @@ class Supervisor {
                          {plan_.bind_address, ports[1], protocol::kGuestMountdPort}};
 
     progress("starting the VM (" + backend_->name() + ", " + vm::to_string(plan_.vm.accel) + ")");
-    if (std::string command = backend_->describe(plan_.vm); !command.empty()) log(backend_->name() + ": " + command);
-    vm_.emplace(vm::BootedVm::boot(*backend_, plan_.vm, STDERR_FILENO, plan_.record.log_file, vm::BootTimeouts{},
-                                   [this](pid_t pid) {
-                                     plan_.record.vm_pid = pid;
-                                     plan_.record.vm_start = process_start_time(pid);
-                                     plan_.record.state = InstanceState::kStarting;
-                                     registry_.save(plan_.record);
-                                   }));
+    vm_.emplace(start_guest([this](pid_t pid) {
+      plan_.record.vm_pid = pid;
+      plan_.record.vm_start = process_start_time(pid);
+      plan_.record.state = InstanceState::kStarting;
+      registry_.save(plan_.record);
+    }));
     log("guest is up, kernel " + vm_->kernel());
 
     progress("mounting " + plan_.record.disk + " in the guest");
@@ -145,6 +144,47 @@ class Supervisor {
     log("ready: " + plan_.record.status_line());
     report(kReportReady, plan_.record.mount_point);
     report_.reset();
+  }
+
+  // Restores the saved guest when there is one (made first when there is none); boots
+  // when that cannot be done, saying why.
+  vm::BootedVm start_guest(const std::function<void(pid_t)>& on_started) {
+    auto describe = [this](const vm::VmSpec& spec) {
+      if (std::string command = backend_->describe(spec); !command.empty()) log(backend_->name() + ": " + command);
+    };
+    if (!plan_.templates_dir.empty() && backend_->snapshots()) {
+      GuestTemplates templates(plan_.templates_dir);
+      std::string key;
+      std::optional<std::string> dir;
+      try {
+        key = GuestTemplates::key(plan_.vm);
+        dir = templates.find(key);
+        if (!dir) {
+          progress("saving a booted guest for instant mounts (once per guest image)");
+          dir = templates.make(*backend_, plan_.vm, key, plan_.instance_dir, STDERR_FILENO, plan_.record.log_file,
+                               describe, on_started);
+        }
+      } catch (const std::exception& e) {
+        log_at(LogLevel::kWarn, std::string("cannot save a booted guest: ") + e.what() + "; booting instead");
+        dir.reset();
+      }
+      if (dir) {
+        try {
+          vm::BootedVm vm = GuestTemplates::restore(*backend_, plan_.vm, *dir, plan_.instance_dir, STDERR_FILENO,
+                                                    plan_.record.log_file, describe, on_started);
+          log("restored the saved guest " + key);
+          return vm;
+        } catch (const std::exception& e) {
+          // Made anew by the next mount; this one boots.
+          log_at(LogLevel::kWarn, std::string("cannot restore the saved guest ") + key + ": " + e.what() +
+                                      "; removed it, booting instead");
+          templates.remove(key);
+        }
+      }
+    }
+    describe(plan_.vm);
+    return vm::BootedVm::boot(*backend_, plan_.vm, STDERR_FILENO, plan_.record.log_file, vm::BootTimeouts{},
+                              on_started);
   }
 
   // Waits for "ready"; a guest "error" becomes the error to report, with the guest's text.

@@ -44,6 +44,9 @@ struct SupervisorPlan {
   uid_t user_uid = 0;
   gid_t user_gid = 0;
   SupervisorTimeouts timeouts;
+  // Where the saved guests for instant mounts live (instance/guest_template.h), when the
+  // backend can restore one; empty: every mount boots.
+  std::string templates_dir;
 };
 
 // Messages on the report pipe to the waiting `mount` command, one per line.

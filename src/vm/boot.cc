@@ -16,8 +16,6 @@ namespace alfs::vm {
 
 using protocol::LineChannel;
 
-namespace {
-
 UniqueFd listen_unix(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -31,6 +29,8 @@ UniqueFd listen_unix(const std::string& path) {
   if (::listen(s.get(), 1) != 0) throw SystemError("listen on " + path);
   return s;
 }
+
+namespace {
 
 // A guest that does not come up may be a damaged image: say how to get a fresh one.
 constexpr const char* kImageHint = " (if the guest image is damaged, `anylinuxfs init` rebuilds it)";
@@ -70,7 +70,8 @@ void BootedVm::check_alive() {
 }
 
 BootedVm BootedVm::boot(VmBackend& backend, const VmSpec& spec, int log_fd, const std::string& log_file,
-                        const BootTimeouts& timeouts, const std::function<void(pid_t)>& on_started) {
+                        const BootTimeouts& timeouts, const std::function<void(pid_t)>& on_started,
+                        const std::function<void(BootedVm&)>& wake) {
   BootedVm vm;
   vm.log_file_ = log_file;
   UniqueFd listener = listen_unix(spec.control_socket);
@@ -89,21 +90,26 @@ BootedVm BootedVm::boot(VmBackend& backend, const VmSpec& spec, int log_fd, cons
                   (backend.guest_connects_control() ? std::string(kImageHint) : ""));
   }
   vm.channel_.emplace(vm.control_.get());
+  if (wake) wake(vm);
+  vm.await_hello(timeouts.hello);
+  return vm;
+}
 
-  auto r = protocol::receive_reply(*vm.channel_, Deadline(timeouts.hello));
+void BootedVm::await_hello(std::chrono::seconds timeout) {
+  auto r = protocol::receive_reply(*channel_, Deadline(timeout));
   if (r.status == LineChannel::Status::kTimeout)
-    throw Error("the guest did not start within " + std::to_string(timeouts.hello.count()) +
+    throw Error("the guest did not start within " + std::to_string(timeout.count()) +
                 " s (see `anylinuxfs dmesg` for its console)" + kImageHint);
   if (r.status == LineChannel::Status::kClosed) {
-    vm.process_.wait_for(std::chrono::seconds(2));
-    vm.check_alive();
+    process_.wait_for(std::chrono::seconds(2));
+    check_alive();
     throw Error(std::string("the guest closed its control channel while starting") + kImageHint);
   }
-  // The agent says nothing before its hello.
+  if (auto* failure = std::get_if<protocol::GuestError>(&r.reply)) throw protocol::GuestFailure(*failure);
+  // The agent says nothing else before its hello.
   auto* hello = std::get_if<protocol::Hello>(&r.reply);
   if (!hello) throw protocol::unexpected(r.reply, "while starting");
-  vm.kernel_ = hello->kernel;
-  return vm;
+  kernel_ = hello->kernel;
 }
 
 }  // namespace alfs::vm

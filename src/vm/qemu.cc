@@ -96,8 +96,11 @@ std::string qemu_binary(const HostFacts& host) {
 std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const HostFacts& host) {
   // virt has virtio-mmio transports as microvm does, so the devices below are the same.
   bool arm64 = host.arch == HostArch::kArm64;
-  std::vector<std::string> a = {qemu_binary(host), "-name", spec.name, "-M",
-                                arm64 ? "virt" : "microvm,x-option-roms=off"};
+  const Snapshot& snap = spec.snapshot;
+  bool snapshot = !snap.ram_file.empty();
+  std::string machine = arm64 ? "virt" : "microvm,x-option-roms=off";
+  if (snapshot) machine += ",memory-backend=mem";
+  std::vector<std::string> a = {qemu_binary(host), "-name", spec.name, "-M", machine};
   if (spec.accel == Accel::kTcg) {
     // The 6.12 x86 kernel double-faults on cmpxchg16b under TCG. Without ERMS and FSRM
     // the guest's memcpy and copies to and from user space use plain 8-byte moves: TCG
@@ -105,6 +108,12 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
     a.insert(a.end(), {"-accel", "tcg,thread=multi", "-cpu", arm64 ? "max" : "max,-cx16,-erms,-fsrm"});
   } else {
     a.insert(a.end(), {"-accel", to_string(spec.accel), "-cpu", "host"});
+  }
+  if (snapshot) {
+    // A restore maps the template's RAM privately: it reads the pages it touches, its
+    // writes stay its own, and the file serves the next restore unchanged.
+    a.insert(a.end(), {"-object", "memory-backend-file,id=mem,size=" + std::to_string(spec.ram_mib) + "M,mem-path=" +
+                                      qemu_escape(snap.ram_file) + ",share=" + (snap.restore ? "off" : "on")});
   }
   a.insert(a.end(), {"-m", std::to_string(spec.ram_mib), "-smp", std::to_string(spec.vcpus), "-nodefaults",
                      "-no-user-config", "-display", "none", "-no-reboot"});
@@ -136,8 +145,19 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
     if (d.read_only) drive += ",readonly=on";
     a.insert(a.end(), {"-drive", drive, "-device", "virtio-blk-device,drive=" + id});
   };
-  for (const auto& d : spec.disks) add_disk(d);
+  if (!snapshot) {
+    for (const auto& d : spec.disks) add_disk(d);
+  } else {
+    // A restore hot-plugs them (instance/guest_template.h): here only their fds, sets 1, 2, ...
+    for (const auto& d : spec.disks) {
+      std::string set = std::to_string(++index);
+      for (int fd : d.fds) a.insert(a.end(), {"-add-fd", "fd=" + std::to_string(fd) + ",set=" + set});
+    }
+    index = 0;
+  }
   add_disk({spec.rootfs, true, "raw"});
+  // Its transport comes after the root's, in the template as in every restore of it.
+  if (snapshot) a.insert(a.end(), {"-device", "virtio-scsi-device,id=scsi"});
 
   a.insert(a.end(),
            {"-chardev", "socket,id=control,path=" + qemu_escape(spec.control_socket), "-device", "virtio-serial-device",
@@ -153,11 +173,17 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
     a.insert(a.end(), {"-chardev", "stdio,id=terminal,signal=off", "-device", "virtconsole,chardev=terminal"});
   }
 
-  if (!spec.forwards.empty()) {
+  // A template has the port whether or not its restores will forward.
+  if (!spec.forwards.empty() || snapshot) {
     // No network device: the forwards are streams over this port (vm/stream_forwards.h),
     // so the guest reaches nothing, and nothing but the forwards reaches it.
     a.insert(a.end(), {"-chardev", "socket,id=net,server=on,wait=off,path=" + qemu_escape(link_socket(spec)), "-device",
                        std::string("virtserialport,chardev=net,name=") + protocol::kNetPortName});
+  }
+  if (snapshot) {
+    a.insert(a.end(),
+             {"-chardev", "socket,id=qmp,path=" + qemu_escape(snap.qmp_socket), "-mon", "chardev=qmp,mode=control"});
+    if (snap.restore) a.insert(a.end(), {"-incoming", "defer"});
   }
   return a;
 }
@@ -174,6 +200,7 @@ Process QemuBackend::start(const VmSpec& spec, int log_fd) {
   opts.stderr_fd = log_fd;
   for (const auto& d : spec.disks) opts.inherit_fds.insert(opts.inherit_fds.end(), d.fds.begin(), d.fds.end());
   opts.inherit_fds.push_back(spec.console_fd);
+  if (spec.snapshot.state_fd >= 0) opts.inherit_fds.push_back(spec.snapshot.state_fd);
   if (spec.user) {
     for (const auto& d : spec.disks)
       if (d.fds.empty())

@@ -36,6 +36,7 @@ class QemuBackend : public VmBackend {
   GuestNetwork guest_network() const override { return relay_network(); }
   int failure_fd() const override { return forwards_ ? forwards_->failure_fd() : -1; }
   bool enforces_access() const override { return true; }
+  bool snapshots() const override { return true; }
   std::string network_clients() const override;
   std::string describe(const VmSpec& spec) const override;
 

@@ -283,3 +283,38 @@ TEST(QemuCommandLine, EscapesACommaInADiskPath) {
 
 }  // namespace
 }  // namespace alfs::vm
+
+namespace alfs::vm {
+namespace {
+
+// A template and its restores must have the same devices in the same order (the saved
+// state names them by position); a restore leaves the data disks to the hot-plug.
+TEST(QemuCommandLine, ARestoreHasTheTemplatesDevicesAndItsDisksOnlyAsFds) {
+  VmSpec made = spec();
+  made.disks.clear();
+  made.forwards.clear();
+  made.snapshot = {"/t/ram", false, -1, "/run/i/qmp.sock"};
+  VmSpec restored = spec();
+  restored.disks[0].fds = {11, 12};
+  restored.snapshot = {"/t/ram", true, 13, "/run/i/qmp.sock"};
+  auto a = QemuBackend::command_line(made, {});
+  auto b = QemuBackend::command_line(restored, {});
+  EXPECT_EQ(values_of(a, "-device"), values_of(b, "-device"));
+  EXPECT_EQ(values_of(a, "-drive"), values_of(b, "-drive"));
+  EXPECT_EQ(values_of(b, "-drive"),
+            std::vector<std::string>{"file=/img/rootfs.img,format=raw,if=none,id=disk0,cache=writeback,readonly=on"});
+  EXPECT_EQ(values_of(a, "-object"),
+            std::vector<std::string>{"memory-backend-file,id=mem,size=512M,mem-path=/t/ram,share=on"});
+  EXPECT_EQ(values_of(b, "-object"),
+            std::vector<std::string>{"memory-backend-file,id=mem,size=512M,mem-path=/t/ram,share=off"});
+  EXPECT_EQ(values_of(b, "-M"), std::vector<std::string>{"microvm,x-option-roms=off,memory-backend=mem"});
+  EXPECT_EQ(values_of(b, "-incoming"), std::vector<std::string>{"defer"});
+  EXPECT_TRUE(values_of(a, "-incoming").empty());
+  auto fds = values_of(b, "-add-fd");
+  EXPECT_NE(std::find(fds.begin(), fds.end(), "fd=11,set=1"), fds.end());
+  EXPECT_NE(std::find(fds.begin(), fds.end(), "fd=12,set=1"), fds.end());
+  EXPECT_EQ(values_of(b, "-mon"), std::vector<std::string>{"chardev=qmp,mode=control"});
+}
+
+}  // namespace
+}  // namespace alfs::vm

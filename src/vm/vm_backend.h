@@ -31,6 +31,17 @@ struct PortForward {
   int guest_port = 0;
 };
 
+// QEMU's instant mount (instance/guest_template.h): the guest's RAM in a file, a SCSI
+// bus that takes the user's disks after a restore, and the monitor (vm/qmp.h).
+struct Snapshot {
+  std::string ram_file;  // empty: a plain boot (nothing below applies)
+  // false: a template in the making, its RAM written through to the file; true: a
+  // restore, the file mapped copy-on-write and the devices' state read from state_fd.
+  bool restore = false;
+  int state_fd = -1;       // restore: inherited
+  std::string qmp_socket;  // a listening unix socket QEMU connects its monitor to
+};
+
 struct VmSpec {
   std::string name;                    // shown in ps, e.g. "anylinuxfs-disk"
   std::string kernel, initrd, rootfs;  // the guest image
@@ -52,6 +63,7 @@ struct VmSpec {
   // nothing of root's once the disks come as fds, and all of them must), libkrun's VMM
   // becomes them once it has opened the disks. Nothing: as ourselves.
   std::optional<UserIdentity> user;
+  Snapshot snapshot;  // QEMU only
 };
 
 class VmBackend {
@@ -77,6 +89,8 @@ class VmBackend {
   virtual bool enforces_access() const { return false; }
   // Where a share's (-b) network clients arrive from in the guest: an exports(5) client.
   virtual std::string network_clients() const = 0;
+  // Whether it runs a VmSpec's snapshot (QEMU): saves and restores for instant mounts.
+  virtual bool snapshots() const { return false; }
   // The command it runs for `spec`, for the log; empty: nothing worth showing.
   virtual std::string describe(const VmSpec&) const { return ""; }
 };

@@ -1,0 +1,57 @@
+// Instant mount (docs/instant-mount.md): a guest booted once up to the point where it
+// needs the user's disk, and saved (its RAM in a file, its devices' state beside it);
+// each mount then restores it instead of booting, hot-plugs the disks and asks for the
+// mount. QEMU only; libkrun, `shell` and `list` boot cold, as does every mount for which
+// the template cannot be made or restored.
+//
+// A template lives in `templates_dir`/<key>/ (ram, state), the key hashing everything
+// that shapes the saved guest: QEMU's command line for it (kernel, root, RAM, vCPUs,
+// accelerator, the guest's kernel parameters), the initrd with the agent, the kernel's
+// and root filesystem's size and time, and QEMU's binary.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "vm/boot.h"
+#include "vm/vm_backend.h"
+
+namespace alfs {
+
+class GuestTemplates {
+ public:
+  explicit GuestTemplates(std::string dir) : dir_(std::move(dir)) {}
+
+  // 16 hex digits for the template `spec` (a mount's, its disks and instance paths aside)
+  // restores from. Throws Error naming an input it cannot read.
+  static std::string key(const vm::VmSpec& spec);
+
+  // The template's directory when it is complete.
+  std::optional<std::string> find(const std::string& key) const;
+
+  // Boots `spec` without its disks, has the agent prepare, and saves the guest as `key`;
+  // returns its directory. `work_dir` holds the sockets. Throws Error.
+  // `starting` sees the spec of each VM just before it starts (for the log).
+  std::string make(vm::VmBackend& backend, vm::VmSpec spec, const std::string& key, const std::string& work_dir,
+                   int log_fd, const std::string& log_file, const std::function<void(const vm::VmSpec&)>& starting,
+                   const std::function<void(pid_t)>& on_started);
+
+  // Starts `spec` from the template in `template_dir`: restores it, hot-plugs the disks in
+  // their order and renews the guest (clock, entropy), up to its "hello". Throws Error;
+  // the caller then removes the template and boots cold.
+  static vm::BootedVm restore(vm::VmBackend& backend, vm::VmSpec spec, const std::string& template_dir,
+                              const std::string& work_dir, int log_fd, const std::string& log_file,
+                              const std::function<void(const vm::VmSpec&)>& starting,
+                              const std::function<void(pid_t)>& on_started);
+
+  void remove(const std::string& key) const;
+  // Keeps the kKept templates used last, removes the others.
+  void evict() const;
+  static constexpr size_t kKept = 4;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace alfs

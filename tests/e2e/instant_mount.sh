@@ -1,0 +1,78 @@
+#!/bin/bash
+# Instant mount (issue 19, instance/guest_template.h): the first mount saves a booted
+# guest, later ones restore it and hot-plug their own disks. Two restores of one saved
+# guest each see their own disk only, with the host's clock and fresh random bytes; a
+# damaged saved guest is removed and the mount boots; `[vm] instant_mount = false` boots.
+. "$(dirname "$0")/lib.sh"
+templates=$ALFS_IMAGE_DIR/templates
+export HOME=$work/home  # a config of its own (below)
+mkdir -p "$HOME" "$work/mnt" "$work/seed-a" "$work/seed-b"
+rm -rf "$templates"
+in_guest_of() { "$ALFS" vm exec -t "$work/mnt" "$@"; }
+
+echo from-a > "$work/seed-a/a.txt"
+make_ext4 "$work/a.img" disk-a 64M "$work/seed-a"
+"$ALFS" "$work/a.img" "$work/mnt" >/dev/null
+log=$("$ALFS" log)
+expect_contains "$log" "saving a booted guest for instant mounts" "the first mount saves a booted guest"
+expect_contains "$log" "restored the saved guest" "... and restores it"
+expect_eq from-a "$(cat "$work/mnt/a.txt")" "disk A's file through the mount"
+random_a=$(in_guest_of sh -c 'head -c 16 /dev/urandom | od -An -tx1')
+echo "written on a" > "$work/mnt/w.txt"
+"$ALFS" unmount -w "$work/mnt" >/dev/null
+fsck_clean "$work/a.img"
+expect_eq "written on a" "$(image_cat "$work/a.img" w.txt)" "the write reached disk A"
+
+# Disk B: bigger and partitioned; its second partition is mounted.
+truncate -s 200M "$work/b.img"
+printf 'label: dos\nsize=60M, type=83\nsize=100M, type=83\n' | sfdisk -q "$work/b.img"
+start=$(sfdisk -d "$work/b.img" | sed -n 's/.*b.img2 : start= *\([0-9]*\),.*/\1/p')
+loop=$(losetup -f --show -o $((start * 512)) --sizelimit $((100 * 1048576)) "$work/b.img")
+test_cleanup() { losetup -d "$loop" 2>/dev/null || true; }
+echo from-b > "$work/seed-b/b.txt"
+mkfs.ext4 -q -L disk-b -d "$work/seed-b" "$loop"
+sleep 5  # the saved guest's clock is now at least 5 s behind the host's
+"$ALFS" "$work/b.img@s2" "$work/mnt" >/dev/null
+log=$("$ALFS" log)
+expect_contains "$log" "restored the saved guest" "the second mount restores the same saved guest"
+[[ $log != *"saving a booted guest"* ]] || fail "the second mount saved another guest"
+pass "... without saving another"
+expect_eq "b.txt lost+found" "$(ls "$work/mnt" | tr '\n' ' ' | sed 's/ $//')" "disk B's files, nothing of disk A's"
+expect_eq $((200 * 1048576)) "$(in_guest_of blockdev --getsize64 /dev/vda)" "the guest's /dev/vda is disk B, at its size"
+expect_eq "vda vda1 vda2" "$(in_guest_of sh -c 'cd /dev && echo vd*')" "disk B's partitions, and no other disk"
+expect_eq disk-b "$(in_guest_of blkid -o value -s LABEL /dev/vda2)" "partition 2's label"
+offset=$(($(in_guest_of date +%s) - $(date +%s)))
+if [ "${offset#-}" -le 2 ]; then pass "the restored guest's clock is the host's"; else fail "the guest's clock is ${offset} s off"; fi
+random_b=$(in_guest_of sh -c 'head -c 16 /dev/urandom | od -An -tx1')
+[ "$random_a" != "$random_b" ] || fail "two restores gave the same random bytes: $random_a"
+pass "two restores give different random bytes"
+echo "written on b" > "$work/mnt/w.txt"
+"$ALFS" unmount -w "$work/mnt" >/dev/null
+fsck_clean "$loop"
+expect_eq "written on b" "$(image_cat "$loop" w.txt)" "the write reached disk B's partition"
+
+# A damaged saved guest: the mount says why, boots, and the next mount saves a new one.
+saved=$(echo "$templates"/*/state)
+head -c 4096 /dev/urandom | dd of="$saved" bs=1 seek=200 conv=notrunc status=none
+"$ALFS" "$work/a.img" "$work/mnt" >/dev/null
+expect_contains "$("$ALFS" log)" "cannot restore the saved guest" "a damaged saved guest is reported"
+expect_eq from-a "$(cat "$work/mnt/a.txt")" "... and the mount boots instead"
+"$ALFS" unmount -w "$work/mnt" >/dev/null
+[ ! -e "$saved" ] || fail "the damaged saved guest is still there"
+pass "the damaged saved guest is removed"
+"$ALFS" "$work/a.img" "$work/mnt" >/dev/null
+log=$("$ALFS" log)
+expect_contains "$log" "saving a booted guest" "the next mount saves a new one"
+expect_contains "$log" "restored the saved guest" "... and restores it"
+"$ALFS" unmount -w "$work/mnt" >/dev/null
+
+# Switched off: every mount boots.
+mkdir -p "$HOME/.anylinuxfs"
+printf '[vm]\ninstant_mount = false\n' > "$HOME/.anylinuxfs/config.toml"
+"$ALFS" "$work/a.img" "$work/mnt" >/dev/null
+log=$("$ALFS" log)
+[[ $log != *"restored the saved guest"* && $log == *"-drive file=$work/a.img"* ]] || fail "instant_mount = false restored: $log"
+pass "instant_mount = false boots the guest with its disk"
+"$ALFS" unmount -w "$work/mnt" >/dev/null
+fsck_clean "$work/a.img"
+no_instances_left

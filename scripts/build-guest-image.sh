@@ -246,6 +246,11 @@ while ! dev=$(/bin/busybox findfs "$alfs_root" 2>/dev/null); do
   i=$((i + 1)); [ $i -gt 500 ] && { echo "stage1: root disk $alfs_root not found"; /bin/busybox poweroff -f; }
   /bin/busybox usleep 10000
 done
+# The root is mounted through a name of its own, never /dev/vdX: a restored guest's disks
+# take those names (src/guest/restore.h), and tools that look for their disk among the
+# mounted filesystems (ntfs-3g, btrfs-progs) would find the root there.
+set -- $(/bin/busybox stat -L -c '%t %T' "$dev")
+/bin/busybox mknod /dev/alfs-root b $((0x$1)) $((0x$2)) && dev=/dev/alfs-root
 /bin/busybox mount -t ext4 -o ro "$dev" /newroot || { echo "stage1: cannot mount $dev"; /bin/busybox poweroff -f; }
 [ -x /anylinuxfs-agent ] || { echo "stage1: no agent in the initrd"; /bin/busybox poweroff -f; }
 /bin/busybox mount -t tmpfs -o mode=0755 agent /newroot/opt/anylinuxfs &&

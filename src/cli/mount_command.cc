@@ -205,7 +205,9 @@ int mount_command(const MountArgs& args) {
   });
   // Saved guests (instance/guest_template.h) are their user's own files: under sudo QEMU
   // runs as the user, who could change one, so root's mounts for them boot every time.
-  if (config.instant_mount && !host.user) sup.templates_dir = paths.image_root + "/templates";
+  // HVF: QEMU cannot save a guest it runs there.
+  if (config.instant_mount && !host.user && sup.vm.accel != vm::Accel::kHvf)
+    sup.templates_dir = paths.data_dir + "/templates";
   const Volume& volume = plan.volume;
   if (!plan.encrypted.empty()) {
     std::vector<std::string> names;

@@ -249,7 +249,8 @@ TEST_F(ConfigTest, OutOfRange) {
 
 TEST_F(ConfigTest, UnknownKeys) {
   EXPECT_EQ(error_of("[vm]\n\nramsize = 1\n"),
-            path("config.toml") + ":3: unknown key vm.ramsize (known: ram_size_mib, num_vcpus, log_level, backend, instant_mount)");
+            path("config.toml") +
+                ":3: unknown key vm.ramsize (known: ram_size_mib, num_vcpus, log_level, backend, instant_mount)");
   EXPECT_EQ(error_of("[guest]\npackages = []\n"),
             path("config.toml") + ":2: unknown key guest.packages (known: custom_packages, zfs)");
   EXPECT_EQ(error_of("[vn]\nnum_vcpus = 1\n"),

@@ -135,6 +135,8 @@ bool renew(LineChannel& channel, const json& message, alfs::guest::Agent& agent)
   std::string type = alfs::protocol::message_type(message);
   try {
     if (type == "prepare") {
+      if (std::string clash = alfs::guest::root_name_clash(alfs::read_file("/proc/self/mounts")); !clash.empty())
+        throw alfs::Error(clash);
       if (auto e = agent.prepare({"virtio_scsi", "sd_mod"})) {
         send_quietly(channel, {{"type", "error"}, {"step", e->step}, {"message", e->message}});
         return false;

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "common/deadline.h"
@@ -94,6 +95,20 @@ void link_hot_plugged_disks(int count, const std::string& sysfs, const std::stri
       make_link(part_name, link + part_name.substr(name.size()));
     }
   }
+}
+
+std::string root_name_clash(const std::string& mounts) {
+  std::istringstream in(mounts);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string source, target;
+    if (fields >> source >> target && target == "/" && source.starts_with("/dev/vd"))
+      return "the guest image mounts its root as " + source +
+             ", the name a restored guest gives the first disk: instant mount needs an image built by this "
+             "anylinuxfs (`anylinuxfs image build`)";
+  }
+  return "";
 }
 
 }  // namespace alfs::guest

@@ -22,4 +22,9 @@ void renew_clock_and_entropy(const protocol::RestoreRequest& request);
 void link_hot_plugged_disks(int count, const std::string& sysfs, const std::string& dev,
                             std::chrono::milliseconds timeout);
 
+// Why this guest cannot be saved for restores, from /proc/self/mounts' text: its root is
+// mounted from a /dev/vdX name (images built before instant mount), which a restore gives
+// the user's disks. Empty when it can.
+std::string root_name_clash(const std::string& mounts);
+
 }  // namespace alfs::guest

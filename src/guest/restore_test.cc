@@ -57,5 +57,12 @@ TEST(LinkHotPluggedDisks, SaysWhichDiskNeverAppeared) {
   }
 }
 
+TEST(RootNameClash, AnImageWhoseRootIsMountedAsVdaCannotBeSaved) {
+  EXPECT_EQ(root_name_clash("/dev/alfs-root / ext4 ro,relatime 0 0\nproc /proc proc rw 0 0\n"), "");
+  EXPECT_NE(root_name_clash("/dev/vda / ext4 ro,relatime 0 0\n").find("mounts its root as /dev/vda"),
+            std::string::npos);
+  EXPECT_EQ(root_name_clash("/dev/vda /mnt/disk ext4 rw 0 0\n"), "") << "a disk, not the root";
+}
+
 }  // namespace
 }  // namespace alfs::guest

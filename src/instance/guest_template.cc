@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,10 +50,11 @@ std::string on_path(const std::string& name) {
 
 // "size mtime" of a file: a changed kernel, root filesystem or QEMU makes another key.
 std::string identity(const std::string& path) {
-  struct stat st {};
-  if (path.empty() || ::stat(path.c_str(), &st) != 0) return "missing " + path;
-  return std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
-         std::to_string(st.st_mtim.tv_nsec);
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  auto time = fs::last_write_time(path, ec);
+  if (path.empty() || ec) return "missing " + path;
+  return std::to_string(size) + " " + std::to_string(time.time_since_epoch().count());
 }
 
 // QEMU's monitor connects once QEMU starts; a QEMU that exits first says why.
@@ -123,10 +125,39 @@ std::string GuestTemplates::key(const vm::VmSpec& spec) {
   return hex;
 }
 
+void GuestTemplates::check_dir() const {
+  // Restored by a QEMU of ours, a saved guest must be no one else's to change.
+  struct stat st {};
+  if (::lstat(dir_.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    throw SystemError(dir_);
+  }
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 022) != 0)
+    throw Error(dir_ + " is not a directory of this user's alone");
+}
+
 std::optional<std::string> GuestTemplates::find(const std::string& key) const {
+  check_dir();
   std::string dir = dir_ + "/" + key;
   if (fs::is_regular_file(dir + "/state") && fs::is_regular_file(dir + "/ram")) return dir;
   return std::nullopt;
+}
+
+std::string GuestTemplates::failure(const std::string& key) const {
+  std::string path = dir_ + "/" + key + ".failed";
+  std::error_code ec;
+  auto when = fs::last_write_time(path, ec);
+  if (ec || fs::file_time_type::clock::now() - when > 1h) return "";
+  std::string why = read_file(path);
+  return why.empty() ? "an earlier try failed" : why;
+}
+
+void GuestTemplates::record_failure(const std::string& key, const std::string& why) const {
+  try {
+    write_file_atomic(dir_ + "/" + key + ".failed", why, 0600);
+  } catch (const Error&) {
+    // Only a saving: the next mount tries again.
+  }
 }
 
 void GuestTemplates::remove(const std::string& key) const {
@@ -134,11 +165,24 @@ void GuestTemplates::remove(const std::string& key) const {
   fs::remove_all(dir_ + "/" + key, ec);
 }
 
-std::string GuestTemplates::make(vm::VmBackend& backend, vm::VmSpec spec, const std::string& key,
+std::string GuestTemplates::make(vm::VmBackend& backend, const vm::VmSpec& spec, const std::string& key,
                                  const std::string& work_dir, int log_fd, const std::string& log_file,
                                  const std::function<void(const vm::VmSpec&)>& starting,
                                  const std::function<void(pid_t)>& on_started) {
+  check_dir();
   make_dirs(dir_, 0700);
+  try {
+    return save(backend, spec, key, work_dir, log_fd, log_file, starting, on_started);
+  } catch (const std::exception& e) {
+    record_failure(key, e.what());
+    throw;
+  }
+}
+
+std::string GuestTemplates::save(vm::VmBackend& backend, vm::VmSpec spec, const std::string& key,
+                                 const std::string& work_dir, int log_fd, const std::string& log_file,
+                                 const std::function<void(const vm::VmSpec&)>& starting,
+                                 const std::function<void(pid_t)>& on_started) {
   std::string partial = dir_ + "/" + key + ".partial-" + std::to_string(::getpid());
   struct Partial {
     std::string path;

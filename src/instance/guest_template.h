@@ -4,10 +4,10 @@
 // mount. QEMU only; libkrun, `shell` and `list` boot cold, as does every mount for which
 // the template cannot be made or restored.
 //
-// A template lives in `templates_dir`/<key>/ (ram, state), the key hashing everything
-// that shapes the saved guest: QEMU's command line for it (kernel, root, RAM, vCPUs,
-// accelerator, the guest's kernel parameters), the initrd with the agent, the kernel's
-// and root filesystem's size and time, and QEMU's binary.
+// A template lives in `templates_dir`/<key>/ (ram, state; the user's ~/.anylinuxfs/templates), the key hashing
+// everything that shapes the saved guest: QEMU's command line for it (kernel, root, RAM, vCPUs, accelerator, the
+// guest's kernel parameters), the initrd with the agent, the kernel's and root filesystem's size and time, and QEMU's
+// binary.
 #pragma once
 
 #include <functional>
@@ -29,11 +29,17 @@ class GuestTemplates {
 
   // The template's directory when it is complete.
   std::optional<std::string> find(const std::string& key) const;
+  // Why `key` could not be made or restored, when it failed within the last hour (each
+  // try costs a boot): not tried again until then, or until the key changes. Empty when
+  // it may be tried.
+  std::string failure(const std::string& key) const;
+  void record_failure(const std::string& key, const std::string& why) const;
 
   // Boots `spec` without its disks, has the agent prepare, and saves the guest as `key`;
-  // returns its directory. `work_dir` holds the sockets. Throws Error.
+  // returns its directory. `work_dir` holds the sockets. Throws Error, once recorded for
+  // failure().
   // `starting` sees the spec of each VM just before it starts (for the log).
-  std::string make(vm::VmBackend& backend, vm::VmSpec spec, const std::string& key, const std::string& work_dir,
+  std::string make(vm::VmBackend& backend, const vm::VmSpec& spec, const std::string& key, const std::string& work_dir,
                    int log_fd, const std::string& log_file, const std::function<void(const vm::VmSpec&)>& starting,
                    const std::function<void(pid_t)>& on_started);
 
@@ -51,6 +57,11 @@ class GuestTemplates {
   static constexpr size_t kKept = 4;
 
  private:
+  // Throws Error unless the directory is absent or ours alone (no symlink, nobody else may write).
+  void check_dir() const;
+  std::string save(vm::VmBackend& backend, vm::VmSpec spec, const std::string& key, const std::string& work_dir,
+                   int log_fd, const std::string& log_file, const std::function<void(const vm::VmSpec&)>& starting,
+                   const std::function<void(pid_t)>& on_started);
   std::string dir_;
 };
 

@@ -156,16 +156,20 @@ class Supervisor {
       GuestTemplates templates(plan_.templates_dir);
       std::string key;
       std::optional<std::string> dir;
+      bool fresh = false;
       try {
         key = GuestTemplates::key(plan_.vm);
         dir = templates.find(key);
-        if (!dir) {
+        if (std::string failed = templates.failure(key); !dir && !failed.empty()) {
+          log_at(LogLevel::kDebug, "no saved guest (" + failed + "); booting");
+        } else if (!dir) {
           progress("saving a booted guest for instant mounts (once per guest image)");
           dir = templates.make(*backend_, plan_.vm, key, plan_.instance_dir, STDERR_FILENO, plan_.record.log_file,
                                describe, on_started);
+          fresh = true;
         }
       } catch (const std::exception& e) {
-        log_at(LogLevel::kWarn, std::string("cannot save a booted guest: ") + e.what() + "; booting instead");
+        log_at(LogLevel::kWarn, std::string("no instant mount: ") + e.what() + "; booting instead");
         dir.reset();
       }
       if (dir) {
@@ -175,10 +179,12 @@ class Supervisor {
           log("restored the saved guest " + key);
           return vm;
         } catch (const std::exception& e) {
-          // Made anew by the next mount; this one boots.
+          // A damaged or stale one is made anew by the next mount; one that fails as soon
+          // as it is made would only fail again.
           log_at(LogLevel::kWarn, std::string("cannot restore the saved guest ") + key + ": " + e.what() +
                                       "; removed it, booting instead");
           templates.remove(key);
+          if (fresh) templates.record_failure(key, e.what());
         }
       }
     }

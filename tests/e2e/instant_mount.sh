@@ -2,12 +2,12 @@
 # Instant mount (issue 19, instance/guest_template.h): the first mount saves a booted
 # guest, later ones restore it and hot-plug their own disks. Two restores of one saved
 # guest each see their own disk only, with the host's clock and fresh random bytes; a
-# damaged saved guest is removed and the mount boots; `[vm] instant_mount = false` boots.
+# damaged saved guest is removed and the mount boots, as it does when others could change
+# the saved guests; `[vm] instant_mount = false` boots.
 . "$(dirname "$0")/lib.sh"
-templates=$ALFS_IMAGE_DIR/templates
-export HOME=$work/home  # a config of its own (below)
+export HOME=$work/home  # no saved guest yet, and a config of its own (below)
+templates=$HOME/.anylinuxfs/templates
 mkdir -p "$HOME" "$work/mnt" "$work/seed-a" "$work/seed-b"
-rm -rf "$templates"
 in_guest_of() { "$ALFS" vm exec -t "$work/mnt" "$@"; }
 
 echo from-a > "$work/seed-a/a.txt"
@@ -51,6 +51,9 @@ echo "written on b" > "$work/mnt/w.txt"
 fsck_clean "$loop"
 expect_eq "written on b" "$(image_cat "$loop" w.txt)" "the write reached disk B's partition"
 
+# Only the user's own: 0700, nothing else in it.
+expect_eq 700 "$(stat -c %a "$templates")" "the saved guests' directory is the user's alone"
+
 # A damaged saved guest: the mount says why, boots, and the next mount saves a new one.
 saved=$(echo "$templates"/*/state)
 head -c 4096 /dev/urandom | dd of="$saved" bs=1 seek=200 conv=notrunc status=none
@@ -65,6 +68,16 @@ log=$("$ALFS" log)
 expect_contains "$log" "saving a booted guest" "the next mount saves a new one"
 expect_contains "$log" "restored the saved guest" "... and restores it"
 "$ALFS" unmount -w "$work/mnt" >/dev/null
+
+# A directory others may write (they could change a saved guest QEMU runs): not used.
+chmod 777 "$templates"
+"$ALFS" "$work/a.img" "$work/mnt" >/dev/null
+log=$("$ALFS" log)
+expect_contains "$log" "is not a directory of this user's alone" "saved guests others could change are refused"
+[[ $log != *"restored the saved guest"* ]] || fail "restored a guest from a directory others may write"
+pass "... and the mount boots instead"
+"$ALFS" unmount -w "$work/mnt" >/dev/null
+chmod 700 "$templates"
 
 # Switched off: every mount boots.
 mkdir -p "$HOME/.anylinuxfs"

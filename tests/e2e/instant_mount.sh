@@ -7,7 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 export HOME=$work/home  # no saved guest yet, and a config of its own (below)
 templates=$HOME/.anylinuxfs/templates
-mkdir -p "$HOME" "$work/mnt" "$work/seed-a" "$work/seed-b"
+mkdir -p "$HOME/.anylinuxfs" "$work/mnt" "$work/seed-a" "$work/seed-b"
+printf '[vm]\ninstant_mount = true\n' > "$HOME/.anylinuxfs/config.toml"  # off by default
 in_guest_of() { "$ALFS" vm exec -t "$work/mnt" "$@"; }
 
 echo from-a > "$work/seed-a/a.txt"
@@ -80,7 +81,6 @@ pass "... and the mount boots instead"
 chmod 700 "$templates"
 
 # Switched off: every mount boots.
-mkdir -p "$HOME/.anylinuxfs"
 printf '[vm]\ninstant_mount = false\n' > "$HOME/.anylinuxfs/config.toml"
 "$ALFS" "$work/a.img" "$work/mnt" >/dev/null
 log=$("$ALFS" log)

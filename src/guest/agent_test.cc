@@ -110,7 +110,7 @@ TEST(AgentWithFakeRunner, ActionScriptsRunAroundTheMountInOrder) {
             (std::vector<std::string>{"ALFS_VM_MOUNT_POINT=/mnt/disk", "ALFS_VM_DEVICE=/dev/vda", "ALFS_VM_FSTYPE=ext4",
                                       "ALFS_DISK=disk.img", "ALFS_ACTION=act", "GREETING=hello"}));
   EXPECT_TRUE(agent.shutdown());
-  EXPECT_LT(call_index(c, "rpc.nfsd 0"), call_index(c, "script 'echo unmount'"));
+  EXPECT_LT(call_index(c, "write /proc/fs/nfsd/threads 0"), call_index(c, "script 'echo unmount'"));
   EXPECT_LT(call_index(c, "script 'echo unmount'"), call_index(c, "umount /mnt/disk"));
 }
 
@@ -473,11 +473,26 @@ TEST(AgentWithFakeRunner, ShutdownStopsNfsBeforeUnmountingAndSyncs) {
   Agent agent(runner);
   ASSERT_EQ(agent.mount(request()), std::nullopt);
   runner.calls.clear();
+  long before = ::time(nullptr);
   EXPECT_TRUE(agent.shutdown());
-  std::vector<std::string> expected = {
-      "rpc.nfsd 0",       "exportfs -ua", "stop daemons", "umount /proc/fs/nfsd", "umount /run/rpc_pipefs",
-      "umount /mnt/disk", "sync"};
-  EXPECT_EQ(runner.calls, expected);
+  // Each cache's flush gets the time, as exportfs writes it.
+  std::vector<std::string> calls;
+  for (const std::string& call : runner.calls) {
+    auto flush = call.find("/flush ");
+    bool timed = flush != std::string::npos && std::stol(call.substr(flush + 7)) >= before;
+    calls.push_back(timed ? call.substr(0, flush + 7) + "NOW" : call);
+  }
+  std::vector<std::string> expected = {"write /proc/fs/nfsd/threads 0",
+                                       "write /proc/net/rpc/nfsd.export/flush NOW",
+                                       "write /proc/net/rpc/nfsd.fh/flush NOW",
+                                       "write /proc/net/rpc/auth.unix.ip/flush NOW",
+                                       "write /proc/net/rpc/auth.unix.gid/flush NOW",
+                                       "stop daemons",
+                                       "umount /proc/fs/nfsd",
+                                       "umount /run/rpc_pipefs",
+                                       "umount /mnt/disk",
+                                       "sync"};
+  EXPECT_EQ(calls, expected);
 }
 
 TEST(AgentWithFakeRunner, ShutdownRetriesABusyUnmount) {

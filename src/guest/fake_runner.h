@@ -63,6 +63,12 @@ class FakeRunner : public Runner {
     calls.push_back("write " + path + " " + text);
     files[path] = text;
   }
+  // Recorded and failed (fail("umount /mnt/disk")) as the umount(8) command would be.
+  std::string unmount(const std::string& target) override {
+    RunResult result = run({"umount", target}, std::chrono::seconds(10));
+    return result.ok() ? "" : result.output;
+  }
+  void sync_disks() override { calls.push_back("sync"); }
 
   struct Failure {
     std::string output;

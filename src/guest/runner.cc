@@ -5,8 +5,10 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -76,6 +78,9 @@ void ProcessRunner::start_daemon(const std::vector<std::string>& argv) {
 }
 
 void ProcessRunner::stop_daemons() {
+  // Killed, not asked: the guest powers off next and the daemons keep nothing that must
+  // outlive it, so their goodbyes (mountd unregistering from rpcbind: 0.13 s) buy nothing.
+  for (const Process& daemon : daemons_) daemon.signal(SIGKILL);
   while (!daemons_.empty()) {
     daemons_.back().terminate(std::chrono::seconds(2));
     daemons_.pop_back();
@@ -124,6 +129,19 @@ void ProcessRunner::write_text(const std::string& path, const std::string& text)
   } catch (const std::exception& e) {
     log(std::string("  -> ") + e.what());
   }
+}
+
+std::string ProcessRunner::unmount(const std::string& target) {
+  log("umount " + target);
+  if (::umount(target.c_str()) == 0) return "";
+  std::string why = "umount " + target + ": " + std::strerror(errno);
+  log("  -> " + why);
+  return why;
+}
+
+void ProcessRunner::sync_disks() {
+  log("sync");
+  ::sync();
 }
 
 void ProcessRunner::set_readahead(const std::string& device, int kib) {

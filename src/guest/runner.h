@@ -25,8 +25,8 @@ class Runner {
   // A custom action's script: /bin/sh -c `script` with `env` (NAME=value) added.
   virtual RunResult run_script(const std::string& script, const std::vector<std::string>& env,
                                std::chrono::milliseconds timeout) = 0;
-  // Starts a long-running daemon in the foreground mode of its own; it is stopped by
-  // stop_daemons() in reverse start order.
+  // Starts a long-running daemon in the foreground mode of its own; stop_daemons() kills
+  // them all (only before the guest powers off).
   virtual void start_daemon(const std::vector<std::string>& argv) = 0;
   virtual void stop_daemons() = 0;
   virtual void log(const std::string& line) = 0;
@@ -44,6 +44,10 @@ class Runner {
   virtual void set_readahead(const std::string& device, int kib) = 0;
   // Writes a (/proc) setting; a failure is logged, not fatal.
   virtual void write_text(const std::string& path, const std::string& text) = 0;
+  // umount(2) of `target`: empty, or why it failed.
+  virtual std::string unmount(const std::string& target) = 0;
+  // sync(2): what was written reaches the disks.
+  virtual void sync_disks() = 0;
 };
 
 // Runs one command of a step (with `input` on its stdin when given); on failure, the
@@ -72,6 +76,8 @@ class ProcessRunner : public Runner {
   std::string read_text(const std::string& path) override;
   void set_readahead(const std::string& device, int kib) override;
   void write_text(const std::string& path, const std::string& text) override;
+  std::string unmount(const std::string& target) override;
+  void sync_disks() override;
 
  private:
   std::vector<Process> daemons_;

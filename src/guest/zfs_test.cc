@@ -54,7 +54,7 @@ TEST(ZfsWithFakeRunner, ImportsMountsAndExportsEveryDataset) {
 
   runner.calls.clear();
   EXPECT_TRUE(agent.shutdown());
-  EXPECT_LT(runner.index("rpc.nfsd 0"), runner.index("zpool export tank"));
+  EXPECT_LT(runner.index("write /proc/fs/nfsd/threads 0"), runner.index("zpool export tank"));
   EXPECT_LT(runner.index("zpool export tank"), runner.index("sync"));
 }
 

@@ -29,9 +29,9 @@ using nlohmann::json;
 
 namespace {
 
-// Both sides of a save and its restores must agree: the guest's RAM is not in the
-// stream, it stays in the file.
-const json kIgnoreShared = {{"capabilities", json::array({{{"capability", "x-ignore-shared"}, {"state", true}}})}};
+// The save goes to a file as fast as it can be written: QEMU's default bandwidth limit
+// (128 MiB/s) is meant for live migrations over a network.
+const json kUnlimited = {{"max-bandwidth", int64_t{1} << 40}};
 
 // The first `name` on PATH, or empty.
 std::string on_path(const std::string& name) {
@@ -109,7 +109,7 @@ std::string GuestTemplates::key(const vm::VmSpec& spec) {
   k.control_socket = "/run/control.sock";
   k.exec_socket = "/run/exec.sock";
   k.console_fd = 3;
-  k.snapshot = {"/template/ram", false, -1, "/run/qmp.sock"};
+  k.snapshot = {"/run/qmp.sock", false, -1};
   vm::HostFacts host = vm::read_host_facts();
   host.cpu_khz = 0;  // it varies with the host's clock speed, and a restored guest never calibrates
   Sha256 hash;
@@ -139,7 +139,7 @@ void GuestTemplates::check_dir() const {
 std::optional<std::string> GuestTemplates::find(const std::string& key) const {
   check_dir();
   std::string dir = dir_ + "/" + key;
-  if (fs::is_regular_file(dir + "/state") && fs::is_regular_file(dir + "/ram")) return dir;
+  if (fs::is_regular_file(dir + "/state")) return dir;
   return std::nullopt;
 }
 
@@ -200,7 +200,7 @@ std::string GuestTemplates::save(vm::VmBackend& backend, vm::VmSpec spec, const 
   spec.forwards.clear();
   spec.control_socket = sockets + "/control.sock";
   spec.exec_socket = sockets + "/exec.sock";
-  spec.snapshot = {partial + "/ram", false, -1, sockets + "/qmp.sock"};
+  spec.snapshot = {sockets + "/qmp.sock", false, -1};
   UniqueFd listener = vm::listen_unix(spec.snapshot.qmp_socket);
   starting(spec);
   vm::BootedVm vm = vm::BootedVm::boot(backend, spec, log_fd, log_file, vm::BootTimeouts{}, on_started);
@@ -210,18 +210,17 @@ std::string GuestTemplates::save(vm::VmBackend& backend, vm::VmSpec spec, const 
   vm.await_hello(60s);
 
   UniqueFd state = open_file(partial + "/state", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  qmp->execute("migrate-set-capabilities", kIgnoreShared, deadline);
+  qmp->execute("migrate-set-parameters", kUnlimited, deadline);
   qmp->execute("stop", deadline);
   qmp->give_fd("state", state.get(), deadline);
   qmp->execute("migrate", {{"uri", "fd:state"}}, deadline);
   await_status(
       *qmp, vm, "query-migrate", "status", [](const std::string& s) { return s == "completed" || s == "failed"; },
       deadline);
-  // Stopped, its RAM in the file: nothing of the guest runs again in this QEMU.
+  // Stopped and saved: nothing of the guest runs again in this QEMU.
   qmp->execute("quit", deadline);
   if (!vm.process().wait_for(5s)) vm.process().terminate(5s);
   sync_file(partial + "/state");
-  sync_file(partial + "/ram");
   std::string done = dir_ + "/" + key;
   // Another mount may have made it meanwhile: theirs stays, ours goes.
   if (::rename(partial.c_str(), done.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST)
@@ -232,7 +231,7 @@ std::string GuestTemplates::save(vm::VmBackend& backend, vm::VmSpec spec, const 
 
 void GuestTemplates::evict() const {
   // The newest few by their last use (restore touches them): one per image, RAM size and
-  // log level a user switches between; each holds the guest's RAM (about 100 MB).
+  // log level a user switches between; each holds the guest's RAM in use (about 90 MB).
   std::vector<std::pair<fs::file_time_type, fs::path>> dirs;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_, ec))
@@ -246,13 +245,10 @@ vm::BootedVm GuestTemplates::restore(vm::VmBackend& backend, vm::VmSpec spec, co
                                      const std::string& work_dir, int log_fd, const std::string& log_file,
                                      const std::function<void(const vm::VmSpec&)>& starting,
                                      const std::function<void(pid_t)>& on_started) {
-  std::string ram = template_dir + "/ram";
-  if (!fs::is_regular_file(ram) || fs::file_size(ram) != static_cast<uintmax_t>(spec.ram_mib) << 20)
-    throw Error("its RAM file " + ram + " is not the guest's size");
   UniqueFd state = open_file(template_dir + "/state", O_RDONLY | O_CLOEXEC);
   std::error_code ec;
   fs::last_write_time(template_dir, fs::file_time_type::clock::now(), ec);  // in use: kept by evict()
-  spec.snapshot = {ram, true, state.get(), work_dir + "/qmp.sock"};
+  spec.snapshot = {work_dir + "/qmp.sock", true, state.get()};
   UniqueFd listener = vm::listen_unix(spec.snapshot.qmp_socket);
   vm::BootTimeouts timeouts;
   timeouts.hello = 20s;  // a restored guest answers at once; a broken one never does
@@ -260,7 +256,6 @@ vm::BootedVm GuestTemplates::restore(vm::VmBackend& backend, vm::VmSpec spec, co
   return vm::BootedVm::boot(backend, spec, log_fd, log_file, timeouts, on_started, [&](vm::BootedVm& vm) {
     Deadline deadline(20s);
     auto qmp = connect_monitor(listener.get(), vm, deadline);
-    qmp->execute("migrate-set-capabilities", kIgnoreShared, deadline);
     qmp->execute("migrate-incoming", {{"uri", "fd:" + std::to_string(state.get())}}, deadline);
     await_status(
         *qmp, vm, "query-status", "status", [](const std::string& s) { return s != "inmigrate"; }, deadline);

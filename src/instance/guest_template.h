@@ -1,10 +1,10 @@
 // Instant mount (docs/instant-mount.md): a guest booted once up to the point where it
-// needs the user's disk, and saved (its RAM in a file, its devices' state beside it);
+// needs the user's disk, and saved (its RAM and its devices' state, in one file);
 // each mount then restores it instead of booting, hot-plugs the disks and asks for the
 // mount. QEMU only; libkrun, `shell` and `list` boot cold, as does every mount for which
 // the template cannot be made or restored.
 //
-// A template lives in `templates_dir`/<key>/ (ram, state; the user's ~/.anylinuxfs/templates), the key hashing
+// A template lives in `templates_dir`/<key>/state (the user's ~/.anylinuxfs/templates), the key hashing
 // everything that shapes the saved guest: QEMU's command line for it (kernel, root, RAM, vCPUs, accelerator, the
 // guest's kernel parameters), the initrd with the agent, the kernel's and root filesystem's size and time, and QEMU's
 // binary.

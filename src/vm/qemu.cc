@@ -97,9 +97,8 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
   // virt has virtio-mmio transports as microvm does, so the devices below are the same.
   bool arm64 = host.arch == HostArch::kArm64;
   const Snapshot& snap = spec.snapshot;
-  bool snapshot = !snap.ram_file.empty();
+  bool snapshot = !snap.qmp_socket.empty();
   std::string machine = arm64 ? "virt" : "microvm,x-option-roms=off";
-  if (snapshot) machine += ",memory-backend=mem";
   std::vector<std::string> a = {qemu_binary(host), "-name", spec.name, "-M", machine};
   if (spec.accel == Accel::kTcg) {
     // The 6.12 x86 kernel double-faults on cmpxchg16b under TCG. Without ERMS and FSRM
@@ -108,12 +107,6 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
     a.insert(a.end(), {"-accel", "tcg,thread=multi", "-cpu", arm64 ? "max" : "max,-cx16,-erms,-fsrm"});
   } else {
     a.insert(a.end(), {"-accel", to_string(spec.accel), "-cpu", "host"});
-  }
-  if (snapshot) {
-    // A restore maps the template's RAM privately: it reads the pages it touches, its
-    // writes stay its own, and the file serves the next restore unchanged.
-    a.insert(a.end(), {"-object", "memory-backend-file,id=mem,size=" + std::to_string(spec.ram_mib) + "M,mem-path=" +
-                                      qemu_escape(snap.ram_file) + ",share=" + (snap.restore ? "off" : "on")});
   }
   a.insert(a.end(), {"-m", std::to_string(spec.ram_mib), "-smp", std::to_string(spec.vcpus), "-nodefaults",
                      "-no-user-config", "-display", "none", "-no-reboot"});

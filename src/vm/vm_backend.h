@@ -31,15 +31,14 @@ struct PortForward {
   int guest_port = 0;
 };
 
-// QEMU's instant mount (instance/guest_template.h): the guest's RAM in a file, a SCSI
-// bus that takes the user's disks after a restore, and the monitor (vm/qmp.h).
+// QEMU's instant mount (instance/guest_template.h): a SCSI bus that takes the user's disks
+// after a restore, and the monitor (vm/qmp.h) that saves and restores the guest.
 struct Snapshot {
-  std::string ram_file;  // empty: a plain boot (nothing below applies)
-  // false: a template in the making, its RAM written through to the file; true: a
-  // restore, the file mapped copy-on-write and the devices' state read from state_fd.
+  std::string qmp_socket;  // a listening unix socket QEMU connects its monitor to; empty: a plain boot
+  // false: a template in the making; true: a restore, the guest (RAM and devices) read
+  // from state_fd.
   bool restore = false;
-  int state_fd = -1;       // restore: inherited
-  std::string qmp_socket;  // a listening unix socket QEMU connects its monitor to
+  int state_fd = -1;  // restore: inherited
 };
 
 struct VmSpec {

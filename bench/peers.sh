@@ -2,18 +2,18 @@
 # anylinuxfs beside its peers on one freshly made image: the host kernel's loop mount
 # (the physical limit), fuse2fs (ext4 only) and guestmount (libguestfs, forced to TCG
 # like our VM here; guestmount_bw: the same with -o big_writes, its users' usual tuning).
-# ours_instant: anylinuxfs with [vm] instant_mount = true (a mount restores a saved guest).
+# ours_booted: anylinuxfs with [vm] instant_mount = false (every mount boots the guest).
 # Medians of N rounds, one table, bench/results/peers-<fs>.json.
 # What each metric is and how to read the ratios: bench/README.md.
 # Usage: sudo bench/peers.sh [--fs ext4|xfs|btrfs] [--rounds N] [--size MiB]
-#                            [--only ours,ours_instant,native,fuse2fs,guestmount,guestmount_bw]
+#                            [--only ours,ours_booted,native,fuse2fs,guestmount,guestmount_bw]
 # ALFS names the anylinuxfs binary (default: build/bin/anylinuxfs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
 usage() { sed -n 's/^# \{0,1\}//; /^Usage:/,/^ALFS/p' "$0" >&2; exit 2; }
-fs=ext4 rounds=3 size=200 only=ours,ours_instant,native,fuse2fs,guestmount,guestmount_bw
+fs=ext4 rounds=3 size=200 only=ours,ours_booted,native,fuse2fs,guestmount,guestmount_bw
 while [ $# -gt 0 ]; do
   case $1 in
     --fs) fs=${2:-}; shift 2 || usage ;;
@@ -29,7 +29,7 @@ case $fs in ext4 | xfs | btrfs) ;; *) usage ;; esac
 die() { echo "peers: $*" >&2; exit 1; }
 declare -A skipped=()
 ways=()
-for way in ours ours_instant native fuse2fs guestmount guestmount_bw; do
+for way in ours ours_booted native fuse2fs guestmount guestmount_bw; do
   [[ ,$only, == *,$way,* ]] || continue
   if [ "$way" = fuse2fs ] && [ "$fs" != ext4 ]; then
     skipped[fuse2fs]="ext4 only"
@@ -38,7 +38,7 @@ for way in ours ours_instant native fuse2fs guestmount guestmount_bw; do
   fi
 done
 for way in ${only//,/ }; do
-  [[ $way =~ ^(ours|ours_instant|native|fuse2fs|guestmount|guestmount_bw)$ ]] || die "--only: unknown way '$way'"
+  [[ $way =~ ^(ours|ours_booted|native|fuse2fs|guestmount|guestmount_bw)$ ]] || die "--only: unknown way '$way'"
 done
 [ ${#ways[@]} -gt 0 ] || die "--only leaves nothing to measure"
 has() { [[ " ${ways[*]} " == *" $1 "* ]]; }
@@ -59,7 +59,7 @@ tree_entries=$((tree_dirs * (tree_files + 1)))
 t_first=900 t_mount=300 t_unmount=300 t_io=$((600 + size * 2)) t_meta=1800 t_check=600
 
 alfs=${ALFS:-$repo/build/bin/anylinuxfs}
-if has ours || has ours_instant; then [ -x "$alfs" ] || die "$alfs not found: build first (scripts/build.sh) or set ALFS"; fi
+if has ours || has ours_booted; then [ -x "$alfs" ] || die "$alfs not found: build first (scripts/build.sh) or set ALFS"; fi
 export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 
 # Under sudo our instance (its FUSE mount) belongs to the user who ran sudo, and root
@@ -76,7 +76,7 @@ work='' payload='' source_tree=''
 unmount_way() { # WAY TIMEOUT: returns once the image is written and released
   local way=$1 t=$2 m=$work/mnt-$1 pid
   case $way in
-    ours | ours_instant) timeout --foreground "$t" "$alfs" unmount -w "$m" >>"$work/ours.log" ;;
+    ours | ours_booted) timeout --foreground "$t" "$alfs" unmount -w "$m" >>"$work/ours.log" ;;
     native) timeout --foreground "$t" umount "$m" ;;
     # Both FUSE daemons still write the image after the unmount: wait until they exit.
     fuse2fs) pid=$(pgrep -x -f "fuse2fs $img $m") && timeout --foreground "$t" umount "$m" && wait_exit "$pid" "$t" ;;
@@ -127,7 +127,7 @@ mount_way() { # WAY TIMEOUT: returns once the files are readable
   local way=$1 t=$2 m=$work/mnt-$1
   case $way in
     ours) timeout --foreground "$t" "$alfs" mount "$img" "$m" >>"$work/ours.log" ;;
-    ours_instant) ALFS_SYSTEM_CONFIG=$work/instant.toml timeout --foreground "$t" "$alfs" mount "$img" "$m" >>"$work/ours.log" ;;
+    ours_booted) ALFS_SYSTEM_CONFIG=$work/booted.toml timeout --foreground "$t" "$alfs" mount "$img" "$m" >>"$work/ours.log" ;;
     native) timeout --foreground "$t" mount -o loop "$img" "$m" ;;
     fuse2fs) timeout --foreground "$t" fuse2fs "$img" "$m" ;; # it daemonizes once mounted
     guestmount) timeout --foreground "$t" guestmount --format=raw -a "$img" -m /dev/sda --rw --pid-file "$work/$way.pid" "$m" ;;
@@ -248,7 +248,7 @@ round() { # WAY
 echo "peers: making the $fs image, $tree_entries entries and the ${size} MiB payload" >&2
 for way in "${ways[@]}" native; do mkdir -p "$work/mnt-$way"; done
 [ "$owner" = root ] || chown "$owner" "$work"/mnt-ours*
-printf '[vm]\ninstant_mount = true\n' >"$work/instant.toml"
+printf '[vm]\ninstant_mount = false\n' >"$work/booted.toml"
 truncate -s $((size * 2 + 512))M "$img" # xfs wants 300 MiB at least
 timeout --foreground "$t_check" "mkfs.$fs" -q -L bench-img "$img"
 # The tree is made through the host kernel, before any timing.
@@ -363,7 +363,7 @@ jq -R -n --arg fs "$fs" --argjson rounds "$rounds" --argjson size "$size" \
           | from_entries) as $samples
        | ($samples | map_values(median)) as $median
        | {key: $m, value: {label: .label, unit, better, samples: $samples, median: $median,
-           ratio: ([("guestmount", "guestmount_bw", "native", "fuse2fs", "ours_instant") as $p
+           ratio: ([("guestmount", "guestmount_bw", "native", "fuse2fs", "ours_booted") as $p
              | select($median.ours != null and $median[$p] != null and $median[$p] != 0)
              | {key: "ours/\($p)", value: ($median.ours / $median[$p])}] | from_entries)}})
        | from_entries)}' "$work/samples.tsv" >"$work/peers.json"
@@ -378,8 +378,8 @@ for n in "${notes[@]}"; do printf '%s\n' "$n"; done
 printf '\n'
 jq -r '.metrics[]
   | [.label, .unit, .better,
-     (.median | .ours, .ours_instant, .native, .fuse2fs, .guestmount, .guestmount_bw),
-     (.ratio | .["ours/guestmount"], .["ours/guestmount_bw"], .["ours/native"], .["ours/fuse2fs"], .["ours/ours_instant"])]
+     (.median | .ours, .ours_booted, .native, .fuse2fs, .guestmount, .guestmount_bw),
+     (.ratio | .["ours/guestmount"], .["ours/guestmount_bw"], .["ours/native"], .["ours/fuse2fs"], .["ours/ours_booted"])]
   | map(. // "-") | @tsv' "$json" |
   awk -F'\t' '
     function fmt(x, a) {
@@ -392,7 +392,7 @@ jq -r '.metrics[]
     }
     BEGIN {
       f = "%-15s %-8s %-7s %9s %12s %9s %9s %10s %13s %16s %19s %12s %13s %17s\n"
-      printf f, "metric", "unit", "better", "ours", "ours_instant", "native", "fuse2fs", "guestmount", "guestmount_bw", "ours/guestmount", "ours/guestmount_bw", "ours/native", "ours/fuse2fs", "ours/ours_instant"
+      printf f, "metric", "unit", "better", "ours", "ours_booted", "native", "fuse2fs", "guestmount", "guestmount_bw", "ours/guestmount", "ours/guestmount_bw", "ours/native", "ours/fuse2fs", "ours/ours_booted"
     }
     { printf f, $1, $2, $3, fmt($4), fmt($5), fmt($6), fmt($7), fmt($8), fmt($9), fmt($10), fmt($11), fmt($12), fmt($13), fmt($14) }'
 printf '\nsamples and medians: %s\n' "$json"

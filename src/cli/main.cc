@@ -66,6 +66,23 @@ std::vector<std::string> with_default_command(const CLI::App& app, int argc, cha
   return args;
 }
 
+// `vm exec [-t T] -- CMD...` as docker and kubectl take it: the `--` only ends exec's own
+// options (CLI11 would hand it and the command back to `vm`, which has no positionals).
+void drop_exec_separator(std::vector<std::string>& args) {
+  if (args.size() < 2 || args[0] != "vm" || args[1] != "exec") return;
+  for (size_t i = 2; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
+    if (a == "-t" || a == "--target")
+      ++i;  // its value
+    else if (a.empty() || a[0] != '-')
+      return;  // the command's first word
+  }
+}
+
 // `help [COMMAND [SUBCOMMAND]]`: what `[COMMAND...] --help` prints.
 void print_help(const CLI::App& app, const std::vector<std::string>& command) {
   const CLI::App* about = &app;
@@ -294,6 +311,7 @@ int main(int argc, char** argv) {
       [](const CLI::App* app, const CLI::Error& e) { return "anylinuxfs: " + CLI::FailureMessage::simple(app, e); });
 
   std::vector<std::string> args = with_default_command(app, argc, argv);
+  drop_exec_separator(args);
   std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
   try {
     // Before anything touches a file: under sudo, with the invoking user's credentials.

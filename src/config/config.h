@@ -6,7 +6,7 @@
 //   num_vcpus = 1          # 1..64
 //   log_level = "info"     # error, warn, info, debug, trace (common/log_level.h)
 //   backend = "auto"       # auto, qemu, krun (vm/backends.h)
-//   instant_mount = false  # QEMU: restore a saved guest instead of booting (instance/guest_template.h)
+//   instant_mount = true   # QEMU: restore a saved guest instead of booting (instance/guest_template.h)
 //   [guest]
 //   custom_packages = ["btrfs-progs"]  # Debian package names, or name=version
 //   zfs = false            # the image variant with OpenZFS (`init --with-zfs`)
@@ -56,7 +56,7 @@ struct Config {
   int num_vcpus = 1;
   std::string log_level = "info";
   BackendKind backend = BackendKind::kAuto;
-  bool instant_mount = false;  // off until its reads match a boot's (bench/README.md)
+  bool instant_mount = true;
   std::vector<std::string> custom_packages;
   bool zfs = false;
   std::vector<std::string> share_allow;                // [share] allow: networks a -b share admits (ADDR[/PREFIX])

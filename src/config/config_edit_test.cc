@@ -159,7 +159,7 @@ TEST(DescribeConfig, ValuesWithTheirOrigins) {
             "vm.num_vcpus = 2                                  # /root/.anylinuxfs/config.toml\n"
             "vm.log_level = \"info\"                             # default\n"
             "vm.backend = \"auto\"                               # default\n"
-            "vm.instant_mount = false                          # default\n"
+            "vm.instant_mount = true                           # default\n"
             "guest.custom_packages = [\"btrfs-progs\", \"zstd\"]   # /etc/anylinuxfs.toml\n"
             "guest.zfs = false                                 # default\n"
             "custom_actions: 2 (see `anylinuxfs actions`)\n");
@@ -168,7 +168,7 @@ TEST(DescribeConfig, ValuesWithTheirOrigins) {
             "vm.num_vcpus = 1             # default\n"
             "vm.log_level = \"info\"        # default\n"
             "vm.backend = \"auto\"          # default\n"
-            "vm.instant_mount = false     # default\n"
+            "vm.instant_mount = true      # default\n"
             "guest.custom_packages = []   # default\n"
             "guest.zfs = false            # default\n"
             "custom_actions: 0 (see `anylinuxfs actions`)\n");

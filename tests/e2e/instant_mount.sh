@@ -8,7 +8,7 @@
 export HOME=$work/home  # no saved guest yet, and a config of its own (below)
 templates=$HOME/.anylinuxfs/templates
 mkdir -p "$HOME/.anylinuxfs" "$work/mnt" "$work/seed-a" "$work/seed-b"
-printf '[vm]\ninstant_mount = true\n' > "$HOME/.anylinuxfs/config.toml"  # off by default
+printf '[vm]\ninstant_mount = true\n' > "$HOME/.anylinuxfs/config.toml"  # the default, said anyway
 in_guest_of() { "$ALFS" vm exec -t "$work/mnt" "$@"; }
 
 echo from-a > "$work/seed-a/a.txt"

@@ -26,6 +26,7 @@ expect_eq 4 "$ports" "each instance has its own two ports"
 
 # vm exec: the guest's view of the right disk, the command's exit status and stderr.
 expect_eq "in b" "$("$ALFS" vm exec -t "$b" cat /mnt/disk/which.txt)" "vm exec -t reaches b's guest"
+expect_eq "in b" "$("$ALFS" vm exec -t "$b" -- sh -c 'cat /mnt/disk/which.txt')" "vm exec -- takes the command's own options"
 set +e
 "$ALFS" vm exec -t "$a" ls /mnt/disk/missing >"$work/exec.out" 2>"$work/exec.err"
 rc=$?

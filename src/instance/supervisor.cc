@@ -230,6 +230,7 @@ class Supervisor {
     served_ = true;
     log("the mount point was unmounted (presentation returned " + std::to_string(rc) + ")");
     stopping_ = true;
+    stop_event_.set();  // the monitor's poll returns now, not at its next timeout
     monitor.join();
     presentation_.reset();
     shut_down_vm();
@@ -249,8 +250,11 @@ class Supervisor {
   void watch() {
     SignalEvents signals({SIGTERM, SIGINT, SIGHUP});
     while (!stopping_) {
-      pollfd pfds[3] = {{signals.fd(), POLLIN, 0}, {vm_->control_fd(), POLLIN, 0}, {backend_->failure_fd(), POLLIN, 0}};
-      int r = ::poll(pfds, 3, 200);
+      pollfd pfds[4] = {{signals.fd(), POLLIN, 0},
+                        {vm_->control_fd(), POLLIN, 0},
+                        {backend_->failure_fd(), POLLIN, 0},
+                        {stop_event_.fd(), POLLIN, 0}};
+      int r = ::poll(pfds, 4, 200);
       if (r > 0 && (pfds[0].revents & POLLIN)) {
         log("signal " + std::to_string(signals.take()) + ": unmounting");
         presentation_->request_exit();
@@ -354,6 +358,7 @@ class Supervisor {
   std::optional<vm::BootedVm> vm_;
   std::unique_ptr<nfs::Presentation> presentation_;
   std::atomic<bool> stopping_{false};
+  PollEvent stop_event_;                     // set with stopping_
   std::atomic<bool> served_{false};          // presentation_->run() has returned
   std::string export_path_;                  // what the guest exports: the mount, or an action's path
   bool guest_failed_ = false;                // the guest reported a failure and powers off by itself

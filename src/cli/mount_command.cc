@@ -194,13 +194,15 @@ int mount_command(const MountArgs& args) {
 
   sup.vm.name = "anylinuxfs-" + sup.record.id;
   sup.vm.kernel = image.kernel;
-  sup.vm.initrd = write_boot_initrd(image.initrd, paths.agent_binary, sup.instance_dir);
+  sup.image_initrd = image.initrd;
+  sup.agent_binary = paths.agent_binary;
   sup.vm.rootfs = image.rootfs;
   sup.vm.root_label = image.root_label;
   sup.vm.accel = vm::accel_for(*backend, image.dir + "/kvm-verdict", [&] {
     // Up to half a minute, once per image: said, so the wait is not a mystery.
     if (!args.quiet)
       std::fprintf(stderr, "anylinuxfs: checking whether the guest boots under KVM (once; the answer is kept)\n");
+    sup.vm.initrd = write_boot_initrd(image.initrd, paths.agent_binary, sup.instance_dir);
     return vm::guest_boots_under_kvm(*backend, sup.vm, sup.instance_dir);
   });
   // Saved guests (instance/guest_template.h) are their user's own files: under sudo QEMU

@@ -18,6 +18,7 @@
 #include "config/paths.h"
 #include "image/image_archive.h"
 #include "image/sha256.h"
+#include "vm/migration_stream.h"
 #include "vm/qemu.h"
 #include "vm/qmp.h"
 
@@ -94,7 +95,28 @@ void sync_file(const std::string& path) {
 
 }  // namespace
 
-std::string GuestTemplates::key(const vm::VmSpec& spec) {
+// Rewrites the saved guest without its zero pages (vm/migration_stream.h); one this
+// reader does not know stays as QEMU wrote it, only slower to restore.
+void GuestTemplates::leave_out_zero_pages(const std::string& state) const {
+  std::string sparse = state + ".sparse";
+  UniqueFd in = open_file(state, O_RDONLY | O_CLOEXEC);
+  UniqueFd out = open_file(sparse, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  auto zeros = vm::drop_zero_pages(in.get(), out.get());
+  if (!zeros) {
+    ::unlink(sparse.c_str());
+    if (log_)
+      log_(LogLevel::kWarn,
+           "the saved guest keeps its zero pages: QEMU wrote it in a form this anylinuxfs does not know");
+    return;
+  }
+  if (::rename(sparse.c_str(), state.c_str()) != 0) throw SystemError("replacing " + state);
+  if (log_)
+    log_(LogLevel::kInfo, "saved guest: " + std::to_string(zeros->pages - zeros->dropped) + " of " +
+                              std::to_string(zeros->pages) + " RAM pages kept, the others are zeros");
+}
+
+std::string GuestTemplates::key(const vm::VmSpec& spec, const std::string& image_initrd,
+                                const std::string& agent_binary) {
   // What the template is, without what each mount sets anew.
   vm::VmSpec k;
   k.name = "template";
@@ -115,7 +137,8 @@ std::string GuestTemplates::key(const vm::VmSpec& spec) {
   Sha256 hash;
   auto add = [&](const std::string& text) { hash.update(text.data(), text.size() + 1); };
   for (const std::string& arg : vm::QemuBackend::command_line(k, host)) add(arg);
-  add("initrd " + sha256_file(spec.initrd));
+  add("initrd " + identity(image_initrd));
+  add("agent " + identity(agent_binary));
   add("kernel " + identity(spec.kernel));
   add("rootfs " + identity(spec.rootfs));
   add("qemu " + identity(on_path(vm::qemu_binary(host))));
@@ -220,6 +243,8 @@ std::string GuestTemplates::save(vm::VmBackend& backend, vm::VmSpec spec, const 
   // Stopped and saved: nothing of the guest runs again in this QEMU.
   qmp->execute("quit", deadline);
   if (!vm.process().wait_for(5s)) vm.process().terminate(5s);
+  state.reset();
+  leave_out_zero_pages(partial + "/state");
   sync_file(partial + "/state");
   std::string done = dir_ + "/" + key;
   // Another mount may have made it meanwhile: theirs stays, ours goes.

@@ -6,14 +6,15 @@
 //
 // A template lives in `templates_dir`/<key>/state (the user's ~/.anylinuxfs/templates), the key hashing
 // everything that shapes the saved guest: QEMU's command line for it (kernel, root, RAM, vCPUs, accelerator, the
-// guest's kernel parameters), the initrd with the agent, the kernel's and root filesystem's size and time, and QEMU's
-// binary.
+// guest's kernel parameters), the size and time of the kernel, the image's initrd, the agent, the root filesystem and
+// QEMU's binary.
 #pragma once
 
 #include <functional>
 #include <optional>
 #include <string>
 
+#include "common/log_level.h"
 #include "vm/boot.h"
 #include "vm/vm_backend.h"
 
@@ -21,11 +22,14 @@ namespace alfs {
 
 class GuestTemplates {
  public:
-  explicit GuestTemplates(std::string dir) : dir_(std::move(dir)) {}
+  // `log` hears what a save did that is worth a line in the instance's log.
+  using Log = std::function<void(LogLevel, const std::string&)>;
+  explicit GuestTemplates(std::string dir, Log log = {}) : dir_(std::move(dir)), log_(std::move(log)) {}
 
   // 16 hex digits for the template `spec` (a mount's, its disks and instance paths aside)
   // restores from. Throws Error naming an input it cannot read.
-  static std::string key(const vm::VmSpec& spec);
+  // `image_initrd` and `agent_binary` make the initrd it boots (image/boot_initrd.h).
+  static std::string key(const vm::VmSpec& spec, const std::string& image_initrd, const std::string& agent_binary);
 
   // The template's directory when it is complete.
   std::optional<std::string> find(const std::string& key) const;
@@ -62,7 +66,9 @@ class GuestTemplates {
   std::string save(vm::VmBackend& backend, vm::VmSpec spec, const std::string& key, const std::string& work_dir,
                    int log_fd, const std::string& log_file, const std::function<void(const vm::VmSpec&)>& starting,
                    const std::function<void(pid_t)>& on_started);
+  void leave_out_zero_pages(const std::string& state) const;
   std::string dir_;
+  Log log_;
 };
 
 }  // namespace alfs

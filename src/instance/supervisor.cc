@@ -19,6 +19,7 @@
 #include "common/os.h"
 #include "config/paths.h"
 #include "host/mount_point.h"
+#include "image/boot_initrd.h"
 #include "instance/guest_session.h"
 #include "instance/guest_template.h"
 #include "instance/ports.h"
@@ -146,6 +147,11 @@ class Supervisor {
     report_.reset();
   }
 
+  void write_initrd() {
+    if (plan_.vm.initrd.empty() && !plan_.image_initrd.empty())
+      plan_.vm.initrd = write_boot_initrd(plan_.image_initrd, plan_.agent_binary, plan_.instance_dir);
+  }
+
   // Restores the saved guest when there is one (made first when there is none); boots
   // when that cannot be done, saying why.
   vm::BootedVm start_guest(const std::function<void(pid_t)>& on_started) {
@@ -153,17 +159,18 @@ class Supervisor {
       if (std::string command = backend_->describe(spec); !command.empty()) log(backend_->name() + ": " + command);
     };
     if (!plan_.templates_dir.empty() && backend_->snapshots()) {
-      GuestTemplates templates(plan_.templates_dir);
+      GuestTemplates templates(plan_.templates_dir, log_at);
       std::string key;
       std::optional<std::string> dir;
       bool fresh = false;
       try {
-        key = GuestTemplates::key(plan_.vm);
+        key = GuestTemplates::key(plan_.vm, plan_.image_initrd, plan_.agent_binary);
         dir = templates.find(key);
         if (std::string failed = templates.failure(key); !dir && !failed.empty()) {
           log_at(LogLevel::kDebug, "no saved guest (" + failed + "); booting");
         } else if (!dir) {
           progress("saving a booted guest for instant mounts (once per guest image)");
+          write_initrd();
           dir = templates.make(*backend_, plan_.vm, key, plan_.instance_dir, STDERR_FILENO, plan_.record.log_file,
                                describe, on_started);
           fresh = true;
@@ -188,6 +195,7 @@ class Supervisor {
         }
       }
     }
+    write_initrd();
     describe(plan_.vm);
     return vm::BootedVm::boot(*backend_, plan_.vm, STDERR_FILENO, plan_.record.log_file, vm::BootTimeouts{},
                               on_started);

@@ -47,6 +47,11 @@ struct SupervisorPlan {
   // Where the saved guests for instant mounts live (instance/guest_template.h), when the
   // backend can restore one; empty: every mount boots.
   std::string templates_dir;
+  // What the initrd a boot needs is made of (image/boot_initrd.h): it is written into
+  // instance_dir as vm.initrd only when the guest boots (a restored one has its kernel and
+  // agent in its saved RAM). Empty: vm.initrd is given.
+  std::string image_initrd;
+  std::string agent_binary;
 };
 
 // Messages on the report pipe to the waiting `mount` command, one per line.

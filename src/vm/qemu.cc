@@ -114,7 +114,11 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
   // no setuid, no new privileges (seccomp; Linux only, and free: no slower mount).
   if (host.os == HostOs::kLinux)
     a.insert(a.end(), {"-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"});
-  a.insert(a.end(), {"-kernel", spec.kernel, "-initrd", spec.initrd, "-append", kernel_command_line(spec, host)});
+  // A restored guest's kernel and initrd are in its saved RAM: loading them again would
+  // read 60 MB of files for nothing, and would put the kernel's bytes where the saved
+  // state, which leaves out the zero pages, expects zeros (instance/saved_state.h).
+  if (!snap.restore)
+    a.insert(a.end(), {"-kernel", spec.kernel, "-initrd", spec.initrd, "-append", kernel_command_line(spec, host)});
   // The console's fd as a set of its own (0; the disks' are 1, 2, ...): QEMU dups it, where
   // reopening /dev/fd/N would need the pipe's owner (root) when QEMU runs as the user.
   // append=on: QEMU refuses to truncate an fd it dups.

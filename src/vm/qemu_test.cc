@@ -309,6 +309,11 @@ TEST(QemuCommandLine, ARestoreHasTheTemplatesDevicesAndItsDisksOnlyAsFds) {
   EXPECT_EQ(values_of(a, "-M"), values_of(b, "-M"));
   EXPECT_EQ(values_of(b, "-m"), std::vector<std::string>{"512"});
   EXPECT_EQ(values_of(b, "-incoming"), std::vector<std::string>{"defer"});
+  // Its kernel is in the saved RAM, not loaded again.
+  EXPECT_EQ(values_of(a, "-kernel"), std::vector<std::string>{"/img/vmlinuz"});
+  EXPECT_TRUE(values_of(b, "-kernel").empty());
+  EXPECT_TRUE(values_of(b, "-initrd").empty());
+  EXPECT_TRUE(values_of(b, "-append").empty());
   EXPECT_TRUE(values_of(a, "-incoming").empty());
   auto fds = values_of(b, "-add-fd");
   EXPECT_NE(std::find(fds.begin(), fds.end(), "fd=11,set=1"), fds.end());

@@ -13,7 +13,8 @@
 //   host  -> guest {"type":"inspect","keys":[...]}         `list`: the disks are attached read-only
 //   guest -> host  {"type":"inspected",...}                what the guest sees (guest/inspector.h)
 // Before the request, QEMU's instant mount (vm/guest_template.h):
-//   host  -> guest {"type":"prepare"}                      make ready what needs no disk; "hello" again
+//   host  -> guest {"type":"prepare","export_client":"127.0.0.1"}  make ready what needs no disk, export
+//                                                          the mount point to that client early; "hello" again
 //   host  -> guest {"type":"restore",...RestoreRequest}    restored: clock, entropy, disks; "hello" again
 // When the host side closes the channel the guest shuts down as if told "stop".
 #pragma once

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "guest/unlock.h"
 
@@ -89,7 +90,7 @@ std::optional<GuestError> Agent::assemble(protocol::MountRequest& r, std::string
     auto key = std::find_if(r.keys.begin(), r.keys.end(),
                             [&](const protocol::UnlockKey& k) { return k.device == r.devices[i]; });
     if (key == r.keys.end()) continue;
-    if (query({"blkid", "-o", "value", "-s", "TYPE", r.devices[i]}) == "zfs_member") {
+    if (runner_.probe_value(r.devices[i], "TYPE") == "zfs_member") {
       zfs_secret_ = std::move(key->secret);
       protocol::wipe(key->secret);
       continue;
@@ -125,7 +126,7 @@ std::optional<GuestError> Agent::assemble(protocol::MountRequest& r, std::string
   return std::nullopt;
 }
 
-std::optional<GuestError> Agent::prepare(const std::vector<std::string>& modules) {
+std::optional<GuestError> Agent::prepare(const std::vector<std::string>& modules, const std::string& export_client) {
   if (prepared_) return std::nullopt;
   // Modules first, in one process: nfsd (and the network driver, where there is a
   // network device) are modules in Debian's kernel.
@@ -145,6 +146,17 @@ std::optional<GuestError> Agent::prepare(const std::vector<std::string>& modules
                network_.gateway + "\n";
   if (auto e = run_step(runner_, "network", {"ip", "-batch", "-"}, 10s, network)) return e;
   if (auto e = start_nfs()) return e;
+  if (!export_client.empty()) {
+    std::string options = export_options(protocol::MountRequest{}, 1, false);
+    std::string target = export_client + ":" + protocol::kGuestMountPoint;
+    // Not fatal: the mount exports as it would have.
+    if (auto e = step("nfs", {"exportfs", "-i", "-o", options, target}, 10s)) {
+      runner_.log("no early export: " + e->message);
+    } else {
+      early_target_ = target;
+      early_options_ = options;
+    }
+  }
   prepared_ = true;
   return std::nullopt;
 }
@@ -168,7 +180,7 @@ std::optional<GuestError> Agent::mount(protocol::MountRequest r) {
     // Without a type (inside LUKS, LVM, RAID or a qcow2 image the host could not look
     // into) the guest looks itself. A missing module is not fatal: it may be built in,
     // and mount(8) reports an unknown type precisely.
-    type = r.fstype.empty() ? query({"blkid", "-o", "value", "-s", "TYPE", source}) : r.fstype;
+    type = r.fstype.empty() ? runner_.probe_value(source, "TYPE") : r.fstype;
     if (!type.empty() && !lists_filesystem(runner_.read_text("/proc/filesystems"), module_for(type)))
       runner_.run({"modprobe", "-q", module_for(type)}, 30s);
   }
@@ -202,46 +214,59 @@ std::optional<GuestError> Agent::mount_source(const protocol::MountRequest& r, c
     scan.insert(scan.end(), r.devices.begin(), r.devices.end());
     if (auto e = step("mount", scan, 60s)) return e;
   }
+  std::string filesystems = runner_.read_text("/proc/filesystems");
+  auto has_helper = [&](const std::string& t) {
+    return runner_.wait_for_path("/usr/sbin/mount." + t, 0ms) || runner_.wait_for_path("/sbin/mount." + t, 0ms);
+  };
   std::vector<std::string> mount = {"mount"};
   if (!r.fstype.empty()) {
     // mount(8) quietly probes when the kernel lacks the type: -t must mean that type.
     std::string t = mount_type_for(r.fstype);
-    bool known = lists_filesystem(runner_.read_text("/proc/filesystems"), t) ||
-                 runner_.wait_for_path("/usr/sbin/mount." + t, 0ms) || runner_.wait_for_path("/sbin/mount." + t, 0ms);
-    if (!known)
+    if (!lists_filesystem(filesystems, t) && !has_helper(t))
       return GuestError{"mount", "unknown filesystem type '" + r.fstype + "': the guest has no driver for it"};
     mount.insert(mount.end(), {"-t", t});
   }
-  if (std::string opts = mount_options(r); !opts.empty()) mount.insert(mount.end(), {"-o", opts});
+  std::string opts = mount_options(r);
+  if (!opts.empty()) mount.insert(mount.end(), {"-o", opts});
   mount.insert(mount.end(), {source, protocol::kGuestMountPoint});
   // NFS reads come to nfsd one rsize at a time: a deeper readahead than the default
   // 128 KiB keeps the disk ahead of them (sequential reads through the mount +20 % under
   // TCG). Set before the mount, when btrfs takes its own from the device. Not fatal.
   runner_.set_readahead(source, kReadaheadKib);
   runner_.kernel_messages();  // only what the kernel says about this mount is worth quoting
-  RunResult mounted;
-  try {
-    mounted = runner_.run(mount, 120s);
-  } catch (const std::exception& e) {
-    return GuestError{"mount", e.what()};
-  }
-  if (!mounted.ok()) {
-    std::string text = trim(mounted.output);
-    if (text.empty()) text = "mount failed with " + mounted.status.describe();
-    if (std::string kernel = trim(runner_.kernel_messages()); !kernel.empty()) text += "\n" + kernel;
-    return GuestError{"mount", text};
+  // A kernel filesystem with no helper program is mounted without a mount(8) process
+  // (0.1 s under TCG); mount(8) does the rest, and says why a mount failed.
+  std::string kernel_type = mount_type_for(type);
+  bool direct = !type.empty() && lists_filesystem(filesystems, kernel_type) && !has_helper(kernel_type) &&
+                runner_.mount_device(source, protocol::kGuestMountPoint, kernel_type, opts);
+  if (!direct) {
+    RunResult mounted;
+    try {
+      mounted = runner_.run(mount, 120s);
+    } catch (const std::exception& e) {
+      return GuestError{"mount", e.what()};
+    }
+    if (!mounted.ok()) {
+      std::string text = trim(mounted.output);
+      if (text.empty()) text = "mount failed with " + mounted.status.describe();
+      if (std::string kernel = trim(runner_.kernel_messages()); !kernel.empty()) text += "\n" + kernel;
+      return GuestError{"mount", text};
+    }
+    volume_.warning = trim(mounted.output);
   }
   mounted_ = true;
-  volume_.warning = trim(mounted.output);
   // The filesystem's own type (ntfs), not its driver's (fuseblk), unless nothing else is known.
   volume_.fstype = !type.empty() ? type : query({"findmnt", "-n", "-o", "FSTYPE", protocol::kGuestMountPoint});
-  volume_.label = query({"blkid", "-o", "value", "-s", "LABEL", source});
+  volume_.label = runner_.probe_value(source, "LABEL");
   std::string options = mount_options_of(runner_.read_text("/proc/self/mounts"), protocol::kGuestMountPoint);
   volume_.read_only = options == "ro" || options.rfind("ro,", 0) == 0;
   return std::nullopt;
 }
 
 std::optional<GuestError> Agent::mount_pool(const protocol::MountRequest& r) {
+  // ZFS commits its shares with `exportfs -ra`, which drops exports not in /etc/exports:
+  // the early one goes first, while it is known to be there.
+  if (auto e = drop_early_export()) return e;
   auto failed = zfs_.open(r.devices, r.read_only, r.options, zfs_secret_);
   if (failed) return failed;
   volume_.fstype = "zfs";
@@ -279,15 +304,29 @@ std::optional<GuestError> Agent::start_nfs() {
   return nfsd;
 }
 
+std::optional<GuestError> Agent::drop_early_export() {
+  if (early_target_.empty()) return std::nullopt;
+  std::string target = std::exchange(early_target_, {});
+  early_options_.clear();
+  return step("nfs", {"exportfs", "-u", target}, 10s);
+}
+
 std::optional<GuestError> Agent::serve_nfs(const protocol::MountRequest& r) {
   // What the driver actually gave (read-only after a fallback) is what the export offers.
   protocol::MountRequest as_mounted = r;
   as_mounted.read_only = r.read_only || volume_.read_only;
+  // The saved guest exported the mount point early with a default mount's options:
+  // a mount that needs another export replaces it.
+  bool early_fits =
+      early_target_ == r.export_client + ":" + export_path_ && early_options_ == export_options(as_mounted, 1, false);
+  if (!early_target_.empty() && !early_fits)
+    if (auto e = step("nfs", {"exportfs", "-u", early_target_}, 10s)) return e;
   for (const auto& [client, shared] : {std::pair{r.export_client, false}, std::pair{r.shared_client, true}}) {
     if (client.empty()) continue;
-    if (auto e = step(
-            "nfs", {"exportfs", "-i", "-o", export_options(as_mounted, 1, shared), client + ":" + export_path_}, 10s))
-      return e;
+    if (shared || !early_fits)
+      if (auto e = step(
+              "nfs", {"exportfs", "-i", "-o", export_options(as_mounted, 1, shared), client + ":" + export_path_}, 10s))
+        return e;
     // A pool's other datasets, and the directories an action names (where its scripts
     // mount filesystems of their own), are exported too: each needs its own fsid, and
     // nohide lets an NFSv3 client step into it from the parent's directory.

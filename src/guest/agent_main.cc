@@ -137,7 +137,7 @@ bool renew(LineChannel& channel, const json& message, alfs::guest::Agent& agent)
     if (type == "prepare") {
       if (std::string clash = alfs::guest::root_name_clash(alfs::read_file("/proc/self/mounts")); !clash.empty())
         throw alfs::Error(clash);
-      if (auto e = agent.prepare({"virtio_scsi", "sd_mod"})) {
+      if (auto e = agent.prepare({"virtio_scsi", "sd_mod"}, message.value("export_client", std::string()))) {
         send_quietly(channel, {{"type", "error"}, {"step", e->step}, {"message", e->message}});
         return false;
       }

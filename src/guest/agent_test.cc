@@ -28,10 +28,12 @@ TEST(AgentWithFakeRunner, MountsThenExportsToTheHostOnly) {
   FakeRunner runner;
   Agent agent(runner);
   EXPECT_EQ(agent.mount(request()), std::nullopt);
-  EXPECT_TRUE(contains(runner.calls, "mount -t ext4 -o noatime /dev/vda /mnt/disk"));
+  // A kernel filesystem without a helper: mount(2), no mount(8) process.
+  EXPECT_TRUE(contains(runner.calls, "mount(2) -t ext4 -o noatime /dev/vda /mnt/disk"));
+  EXPECT_FALSE(contains(runner.calls, "mount -t ext4 -o noatime /dev/vda /mnt/disk"));
   EXPECT_TRUE(contains(runner.calls,
                        "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1 10.0.2.2:/mnt/disk"));
-  auto mount_at = std::find(runner.calls.begin(), runner.calls.end(), "mount -t ext4 -o noatime /dev/vda /mnt/disk");
+  auto mount_at = std::find(runner.calls.begin(), runner.calls.end(), "mount(2) -t ext4 -o noatime /dev/vda /mnt/disk");
   auto export_at = std::find_if(runner.calls.begin(), runner.calls.end(),
                                 [](const std::string& c) { return c.rfind("exportfs -i", 0) == 0; });
   ASSERT_NE(export_at, runner.calls.end());
@@ -73,7 +75,7 @@ TEST(AgentWithFakeRunner, ReadOnlyMountsAndExportsReadOnly) {
   FakeRunner runner;
   Agent agent(runner);
   EXPECT_EQ(agent.mount(request(true)), std::nullopt);
-  EXPECT_TRUE(contains(runner.calls, "mount -t ext4 -o noatime,ro /dev/vda /mnt/disk"));
+  EXPECT_TRUE(contains(runner.calls, "mount(2) -t ext4 -o noatime,ro /dev/vda /mnt/disk"));
   EXPECT_EQ(Agent::export_options(request(true)).substr(0, 3), "ro,");
   protocol::MountRequest squashed = request();
   squashed.squash_to_root = true;
@@ -102,8 +104,8 @@ TEST(AgentWithFakeRunner, ActionScriptsRunAroundTheMountInOrder) {
   agent.set_output_sink([&](const std::string& line) { sunk.push_back(line); });
   ASSERT_FALSE(agent.mount(with_action()).has_value());
   auto& c = runner.calls;
-  EXPECT_LT(call_index(c, "script 'echo before'"), call_index(c, "mount -t ext4"));
-  EXPECT_LT(call_index(c, "mount -t ext4"), call_index(c, "script 'echo after'"));
+  EXPECT_LT(call_index(c, "script 'echo before'"), call_index(c, "mount(2) -t ext4"));
+  EXPECT_LT(call_index(c, "mount(2) -t ext4"), call_index(c, "script 'echo after'"));
   EXPECT_LT(call_index(c, "script 'echo after'"), call_index(c, "exportfs"));
   EXPECT_EQ(sunk, std::vector<std::string>{"after_mount: after says hi"});
   EXPECT_EQ(runner.script_env,
@@ -242,8 +244,29 @@ TEST(AgentWithFakeRunner, ATypeIsKnownFromTheKernelOrAMountHelper) {
     r.fstype = type;
     Agent agent(runner);
     EXPECT_EQ(agent.mount(r), std::nullopt) << type;
-    EXPECT_TRUE(contains(runner.calls, "mount -t " + type + " -o noatime /dev/vda /mnt/disk")) << type;
+    // ext4 by mount(2); ntfs by mount(8), which runs its helper.
+    std::string how = type == "ext4" ? "mount(2)" : "mount";
+    EXPECT_TRUE(contains(runner.calls, how + " -t " + type + " -o noatime /dev/vda /mnt/disk")) << type;
   }
+}
+
+// mount(8) parses what is not a flag, and says why a mount(2) failed in its own words.
+TEST(AgentWithFakeRunner, OptionsBeyondFlagsAndFailuresGoToMount8) {
+  FakeRunner runner;
+  protocol::MountRequest r = request();
+  r.options = "noatime,errors=remount-ro";
+  Agent agent(runner);
+  EXPECT_EQ(agent.mount(r), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls, "mount -t ext4 -o noatime,errors=remount-ro /dev/vda /mnt/disk"));
+  EXPECT_FALSE(contains(runner.calls, "mount(2) -t ext4 -o noatime,errors=remount-ro /dev/vda /mnt/disk"));
+
+  FakeRunner failing;
+  failing.fail("mount -t ext4", "mount: /mnt/disk: wrong fs type, bad option\n");
+  Agent agent2(failing);
+  auto error = agent2.mount(request());
+  ASSERT_TRUE(error);
+  EXPECT_LT(call_index(failing.calls, "mount(2) -t ext4"), call_index(failing.calls, "mount -t ext4"));
+  EXPECT_EQ(error->message, "mount: /mnt/disk: wrong fs type, bad option");
 }
 
 // A driver the kernel already has (ext4 is built in) costs no modprobe process.
@@ -466,6 +489,44 @@ TEST(AgentWithFakeRunner, APreparedGuestStartsNoNfsServerAgain) {
   EXPECT_EQ(call_index(runner.calls, "daemon"), runner.calls.size());
   EXPECT_NE(call_index(runner.calls, "exportfs -i"), runner.calls.size());
   EXPECT_TRUE(agent.shutdown());
+}
+
+// A saved guest is told its mounts' client: the mount point is exported with a default
+// mount's options before any disk; a default mount runs no exportfs.
+TEST(AgentWithFakeRunner, ASavedGuestExportsEarlyAndADefaultMountKeepsThatExport) {
+  FakeRunner runner;
+  Agent agent(runner);
+  ASSERT_EQ(agent.prepare({"virtio_scsi", "sd_mod"}, "10.0.2.2"), std::nullopt);
+  EXPECT_TRUE(contains(runner.calls,
+                       "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1 10.0.2.2:/mnt/disk"));
+  EXPECT_LT(call_index(runner.calls, "rpc.nfsd"), call_index(runner.calls, "exportfs"));
+  runner.calls.clear();
+  ASSERT_EQ(agent.mount(request()), std::nullopt);
+  EXPECT_EQ(call_index(runner.calls, "exportfs"), runner.calls.size()) << "exported again";
+}
+
+// A mount whose export differs replaces it (exportfs would keep the first options).
+TEST(AgentWithFakeRunner, AMountWithAnotherExportChangesTheEarlyOne) {
+  FakeRunner runner;
+  Agent agent(runner);
+  ASSERT_EQ(agent.prepare({}, "10.0.2.2"), std::nullopt);
+  runner.calls.clear();
+  ASSERT_EQ(agent.mount(request(true)), std::nullopt);
+  EXPECT_LT(call_index(runner.calls, "exportfs -u 10.0.2.2:/mnt/disk"),
+            call_index(runner.calls,
+                       "exportfs -i -o ro,sync,no_root_squash,insecure,no_subtree_check,fsid=1 10.0.2.2:/mnt/disk"));
+
+  FakeRunner other;
+  Agent agent2(other);
+  ASSERT_EQ(agent2.prepare({}, "10.0.2.2"), std::nullopt);
+  other.calls.clear();
+  protocol::MountRequest r = request();
+  r.action.override_nfs_export = "/mnt/disk/repo";
+  ASSERT_EQ(agent2.mount(r), std::nullopt);
+  EXPECT_LT(call_index(other.calls, "exportfs -u 10.0.2.2:/mnt/disk"),
+            call_index(other.calls,
+                       "exportfs -i -o rw,sync,no_root_squash,insecure,no_subtree_check,fsid=1 "
+                       "10.0.2.2:/mnt/disk/repo"));
 }
 
 TEST(AgentWithFakeRunner, ShutdownStopsNfsBeforeUnmountingAndSyncs) {

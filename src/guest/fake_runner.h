@@ -69,6 +69,24 @@ class FakeRunner : public Runner {
     return result.ok() ? "" : result.output;
   }
   void sync_disks() override { calls.push_back("sync"); }
+  // Answered as blkid(8) would be (outputs["blkid -o value -s LABEL"]).
+  std::string probe_value(const std::string& device, const std::string& tag) override {
+    return trim(run({"blkid", "-o", "value", "-s", tag, device}, std::chrono::seconds(10)).output);
+  }
+  // Recorded as "mount(2) -t TYPE [-o OPTIONS] SOURCE TARGET"; fails where mount(8) with
+  // those arguments would (fail("mount -t ext4")), leaving that failure to mount(8).
+  bool mount_device(const std::string& source, const std::string& target, const std::string& type,
+                    const std::string& options) override {
+    std::vector<std::string> argv = {"mount", "-t", type};
+    if (!options.empty()) argv.insert(argv.end(), {"-o", options});
+    argv.insert(argv.end(), {source, target});
+    std::string line = join_argv(argv);
+    if (!mount_flags(options)) return false;
+    calls.push_back("mount(2)" + line.substr(5));
+    for (const auto& [prefix, failure] : failures)
+      if (line.rfind(prefix, 0) == 0 && failure.times != 0) return false;
+    return true;
+  }
 
   struct Failure {
     std::string output;

@@ -1,5 +1,6 @@
 #include "guest/runner.h"
 
+#include <blkid/blkid.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -129,6 +130,28 @@ void ProcessRunner::write_text(const std::string& path, const std::string& text)
   } catch (const std::exception& e) {
     log(std::string("  -> ") + e.what());
   }
+}
+
+std::string ProcessRunner::probe_value(const std::string& device, const std::string& tag) {
+  blkid_probe probe = blkid_new_probe_from_filename(device.c_str());
+  if (probe == nullptr) return "";
+  blkid_probe_enable_superblocks(probe, 1);
+  blkid_probe_set_superblocks_flags(probe, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL);
+  std::string value;
+  const char* data = nullptr;
+  if (blkid_do_safeprobe(probe) == 0 && blkid_probe_lookup_value(probe, tag.c_str(), &data, nullptr) == 0) value = data;
+  blkid_free_probe(probe);
+  return value;
+}
+
+bool ProcessRunner::mount_device(const std::string& source, const std::string& target, const std::string& type,
+                                 const std::string& options) {
+  auto flags = mount_flags(options);
+  if (!flags) return false;
+  log("mount(2): " + source + " on " + target + " as " + type + (options.empty() ? "" : " with " + options));
+  if (::mount(source.c_str(), target.c_str(), type.c_str(), *flags, nullptr) == 0) return true;
+  log("  -> " + std::string(std::strerror(errno)) + "; trying mount(8)");
+  return false;
 }
 
 std::string ProcessRunner::unmount(const std::string& target) {

@@ -44,6 +44,15 @@ class Runner {
   virtual void set_readahead(const std::string& device, int kib) = 0;
   // Writes a (/proc) setting; a failure is logged, not fatal.
   virtual void write_text(const std::string& path, const std::string& text) = 0;
+  // What blkid(8) reports as `tag` (TYPE, LABEL) of a block device's filesystem, found
+  // with libblkid: empty when it has none or cannot be read.
+  virtual std::string probe_value(const std::string& device, const std::string& tag) = 0;
+  // mount(2) of the block device `source` on `target` as the kernel filesystem `type`,
+  // with `options` that are all flags (system.h's mount_flags). False when they are not,
+  // or when the call fails: mount(8) then tries and says why in its own words (and falls
+  // back to read-only where the device is).
+  virtual bool mount_device(const std::string& source, const std::string& target, const std::string& type,
+                            const std::string& options) = 0;
   // umount(2) of `target`: empty, or why it failed.
   virtual std::string unmount(const std::string& target) = 0;
   // sync(2): what was written reaches the disks.
@@ -76,6 +85,9 @@ class ProcessRunner : public Runner {
   std::string read_text(const std::string& path) override;
   void set_readahead(const std::string& device, int kib) override;
   void write_text(const std::string& path, const std::string& text) override;
+  std::string probe_value(const std::string& device, const std::string& tag) override;
+  bool mount_device(const std::string& source, const std::string& target, const std::string& type,
+                    const std::string& options) override;
   std::string unmount(const std::string& target) override;
   void sync_disks() override;
 

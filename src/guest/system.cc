@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -142,6 +143,52 @@ void KernelLog::flush_to_console() {
     std::fprintf(stdout, "[%5llu.%06llu] %s\n", r.usec / 1000000, r.usec % 1000000, r.text.c_str());
   }
   std::fflush(stdout);
+}
+
+std::optional<unsigned long> mount_flags(const std::string& options) {
+  // mount(8)'s own names for the flags (libmount's Linux option map), set or cleared.
+  static const struct {
+    const char* name;
+    unsigned long flag;
+    bool set;
+  } kFlags[] = {
+      {"defaults", 0, true},
+      {"ro", MS_RDONLY, true},
+      {"rw", MS_RDONLY, false},
+      {"nosuid", MS_NOSUID, true},
+      {"suid", MS_NOSUID, false},
+      {"nodev", MS_NODEV, true},
+      {"dev", MS_NODEV, false},
+      {"noexec", MS_NOEXEC, true},
+      {"exec", MS_NOEXEC, false},
+      {"sync", MS_SYNCHRONOUS, true},
+      {"async", MS_SYNCHRONOUS, false},
+      {"dirsync", MS_DIRSYNC, true},
+      {"noatime", MS_NOATIME, true},
+      {"atime", MS_NOATIME, false},
+      {"nodiratime", MS_NODIRATIME, true},
+      {"diratime", MS_NODIRATIME, false},
+      {"relatime", MS_RELATIME, true},
+      {"norelatime", MS_RELATIME, false},
+      {"strictatime", MS_STRICTATIME, true},
+      {"nostrictatime", MS_STRICTATIME, false},
+      {"lazytime", MS_LAZYTIME, true},
+      {"nolazytime", MS_LAZYTIME, false},
+      {"silent", MS_SILENT, true},
+      {"loud", MS_SILENT, false},
+  };
+  unsigned long flags = 0;
+  size_t start = 0;
+  while (start <= options.size()) {
+    size_t comma = options.find(',', start);
+    std::string option = options.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? options.size() + 1 : comma + 1;
+    if (option.empty()) continue;
+    auto known = std::find_if(std::begin(kFlags), std::end(kFlags), [&](const auto& f) { return option == f.name; });
+    if (known == std::end(kFlags)) return std::nullopt;
+    flags = known->set ? flags | known->flag : flags & ~known->flag;
+  }
+  return flags;
 }
 
 void reap_orphans() {

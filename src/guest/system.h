@@ -55,6 +55,11 @@ class KernelLog {
  private:
   UniqueFd kmsg_;
 };
+// mount(8)-style options ("ro,noatime") as mount(2) flags, when every one of them is a
+// flag; nullopt when one is not (a filesystem's own option, or one mount(8) handles
+// itself): mount(8) must parse those.
+std::optional<unsigned long> mount_flags(const std::string& options);
+
 // Reaps exited orphans (PID 1 inherits every daemon's children).
 void reap_orphans();
 

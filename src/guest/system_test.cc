@@ -1,6 +1,7 @@
 #include "guest/system.h"
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
 namespace alfs::guest {
 namespace {
@@ -26,4 +27,19 @@ TEST(ConsoleLoglevel, IsTheFirstFieldOfPrintk) {
 }
 
 }  // namespace
+TEST(MountFlags, AreMount8sNamesSetAndCleared) {
+  EXPECT_EQ(mount_flags(""), 0ul);
+  EXPECT_EQ(mount_flags("noatime"), static_cast<unsigned long>(MS_NOATIME));
+  EXPECT_EQ(mount_flags("noatime,ro,nosuid"), static_cast<unsigned long>(MS_NOATIME | MS_RDONLY | MS_NOSUID));
+  EXPECT_EQ(mount_flags("ro,rw"), 0ul);
+  EXPECT_EQ(mount_flags("defaults,,sync"), static_cast<unsigned long>(MS_SYNCHRONOUS));
+}
+
+TEST(MountFlags, AnythingElseIsLeftToMount8) {
+  EXPECT_EQ(mount_flags("noatime,errors=remount-ro"), std::nullopt);
+  EXPECT_EQ(mount_flags("subvol=@home"), std::nullopt);
+  EXPECT_EQ(mount_flags("nofail"), std::nullopt);
+  EXPECT_EQ(mount_flags("x-systemd.automount"), std::nullopt);
+}
+
 }  // namespace alfs::guest

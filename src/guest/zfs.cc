@@ -37,7 +37,7 @@ std::optional<GuestError> ZfsPool::open(const std::vector<std::string>& devices,
     return GuestError{"zfs", devices.front() +
                                  " holds a ZFS pool and this guest image has no ZFS: build the ZFS variant "
                                  "once with `anylinuxfs init --with-zfs` (OpenZFS from Debian, a few minutes)"};
-  std::string pool = run_query(runner_, {"blkid", "-o", "value", "-s", "LABEL", devices.front()});
+  std::string pool = runner_.probe_value(devices.front(), "LABEL");
   if (pool.empty()) return GuestError{"zfs", devices.front() + ": the ZFS label names no pool"};
   // -f: a pool its last system did not export (a crash, another machine) imports anyway;
   // the disk is attached to this VM alone. -N: keys first, then the mounts.

@@ -58,6 +58,19 @@ TEST(ZfsWithFakeRunner, ImportsMountsAndExportsEveryDataset) {
   EXPECT_LT(runner.index("zpool export tank"), runner.index("sync"));
 }
 
+// ZFS's import runs `exportfs -ra`, which would drop a saved guest's early export unseen.
+TEST(ZfsWithFakeRunner, ASavedGuestsEarlyExportGoesBeforeTheImport) {
+  PoolRunner runner;
+  Agent agent(runner);
+  ASSERT_EQ(agent.prepare({}, "10.0.2.2"), std::nullopt);
+  runner.calls.clear();
+  ASSERT_EQ(agent.mount(pool_request()), std::nullopt);
+  EXPECT_LT(runner.index("exportfs -u 10.0.2.2:/mnt/disk"), runner.index("zpool import"));
+  EXPECT_EQ(std::count_if(runner.calls.begin(), runner.calls.end(),
+                          [](const std::string& c) { return c.rfind("exportfs -u", 0) == 0; }),
+            1);
+}
+
 TEST(ZfsWithFakeRunner, ReadOnlyImportsReadOnly) {
   PoolRunner runner;
   Agent agent(runner);

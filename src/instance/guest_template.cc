@@ -229,7 +229,8 @@ std::string GuestTemplates::save(vm::VmBackend& backend, vm::VmSpec spec, const 
   vm::BootedVm vm = vm::BootedVm::boot(backend, spec, log_fd, log_file, vm::BootTimeouts{}, on_started);
   Deadline deadline(120s);
   auto qmp = connect_monitor(listener.get(), vm, deadline);
-  vm.channel().send({{"type", "prepare"}});
+  // The client the mounts will export to: exported to early, with a default mount's options.
+  vm.channel().send({{"type", "prepare"}, {"export_client", backend.guest_network().gateway}});
   vm.await_hello(60s);
 
   UniqueFd state = open_file(partial + "/state", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -127,10 +127,11 @@ expect_failure "unmount of nothing" "no anylinuxfs instance is mounted at or fro
 expect_failure "vm exec without an instance" "no anylinuxfs instance is running" "$ALFS" vm exec true
 expect_eq 1 "$rc" "vm exec without an instance: exit status 1"
 mkdir -p "$work/image"
-# A copy of the current image (the one the last mount booted: the cache may also hold
-# the ZFS variant) with a damaged kernel.
-kernel=$("$ALFS" log | grep -o -- '-kernel [^ ]*' | tail -n1 | cut -d' ' -f2)
-key_dir=$(dirname "${kernel:?no kernel in the log of the last mount}")
+# A copy of the current image (the one the last mount used, found by its root filesystem
+# since a restored guest's command line names no kernel; the cache may also hold the ZFS
+# variant) with a damaged kernel.
+rootfs=$("$ALFS" log | grep -o -- '-drive file=[^,]*/rootfs.img' | tail -n1 | cut -d= -f2)
+key_dir=$(dirname "${rootfs:?no root filesystem in the log of the last mount}")
 cp -r "$key_dir" "$work/image/"
 echo "not a kernel" > "$work/image/$(basename "$key_dir")/kernel"
 expect_failure "corrupt guest image" "anylinuxfs init" env ALFS_IMAGE_DIR="$work/image" "$ALFS" "$work/disk.img" "$work/mnt"

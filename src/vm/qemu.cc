@@ -116,7 +116,7 @@ std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const Hos
     a.insert(a.end(), {"-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"});
   // A restored guest's kernel and initrd are in its saved RAM: loading them again would
   // read 60 MB of files for nothing, and would put the kernel's bytes where the saved
-  // state, which leaves out the zero pages, expects zeros (instance/saved_state.h).
+  // state, which leaves out the zero pages, expects zeros (vm/migration_stream.h).
   if (!snap.restore)
     a.insert(a.end(), {"-kernel", spec.kernel, "-initrd", spec.initrd, "-append", kernel_command_line(spec, host)});
   // The console's fd as a set of its own (0; the disks' are 1, 2, ...): QEMU dups it, where

@@ -10,7 +10,7 @@ packages="cmake g++ make pkg-config
   clang libclang-rt-14-dev clang-format
   scdoc zsh fish
   qemu-system-x86 qemu-utils fuse3 mmdebstrap uidmap cpio xz-utils zstd
-  e2fsprogs dosfstools btrfs-progs xfsprogs fdisk util-linux ca-certificates bc tmux jq libnfs-utils iproute2 openssl"
+  e2fsprogs dosfstools btrfs-progs xfsprogs fdisk util-linux ca-certificates bc tmux jq libnfs-utils iproute2 openssl python3"
 # linux-image-amd64: supermin builds libguestfs's appliance from a kernel in /boot,
 # which a container or microVM host may not have. libguestfs-xfs: xfsprogs inside the
 # appliance (only recommended by libguestfs0, and we install no recommends).

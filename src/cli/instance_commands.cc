@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "cli/say.h"
 #include "common/deadline.h"
 #include "common/error.h"
+#include "common/os.h"
 #include "common/printable.h"
 #include "common/process.h"
 #include "config/paths.h"
@@ -58,7 +60,9 @@ bool wait_until_gone(pid_t pid, uint64_t start, std::chrono::seconds timeout) {
   Deadline deadline(timeout);
   while (process_alive(pid, start)) {
     if (deadline.expired()) return false;
-    std::this_thread::sleep_for(50ms);
+    // Woken as it exits, where 50 ms polls cost 25 ms of every unmount -w on average. The
+    // identity check above stays the judge (a pid reused meanwhile is watched a second).
+    if (!wait_for_exit(pid, std::min(deadline.remaining_ms(), 1000))) std::this_thread::sleep_for(50ms);
   }
   return true;
 }

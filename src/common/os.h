@@ -48,6 +48,11 @@ class SignalEvents {
   UniqueFd fd_;
 };
 
+// Waits up to `timeout_ms` for process `pid` to exit: true once it has (or when there is
+// none), false at the timeout or when it cannot be watched (the caller polls then). Any
+// user may watch any process: pidfd on Linux, kqueue's EVFILT_PROC on macOS.
+bool wait_for_exit(pid_t pid, int timeout_ms);
+
 // While `signo` is blocked in this thread, consumes its pending deliveries.
 void drop_pending_signal(int signo);
 

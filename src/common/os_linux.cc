@@ -1,11 +1,13 @@
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -33,6 +35,14 @@ PollEvent::PollEvent() : read_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
 void PollEvent::set() {
   uint64_t one = 1;
   (void)!::write(read_.get(), &one, sizeof one);
+}
+
+bool wait_for_exit(pid_t pid, int timeout_ms) {
+  // glibc 2.36's <sys/pidfd.h> declares pidfd_open without C linkage: the system call.
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));  // close-on-exec by definition
+  if (!pidfd) return errno == ESRCH;
+  pollfd p{pidfd.get(), POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) > 0;
 }
 
 SignalEvents::SignalEvents(std::initializer_list<int> signals) {

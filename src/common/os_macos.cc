@@ -81,6 +81,20 @@ int SignalEvents::take() {
   return static_cast<int>(event.ident);
 }
 
+bool wait_for_exit(pid_t pid, int timeout_ms) {
+  UniqueFd queue(::kqueue());
+  if (!queue) return false;
+  ::fcntl(queue.get(), F_SETFD, FD_CLOEXEC);
+  struct kevent change {
+  }, event{};
+  EV_SET(&change, pid, EVFILT_PROC, EV_ADD | EV_ONESHOT, NOTE_EXIT, 0, nullptr);
+  timespec limit{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+  int n = ::kevent(queue.get(), &change, 1, &event, 1, &limit);
+  if (n < 0) return errno == ESRCH;
+  // A process already gone comes back as an EV_ERROR event holding ESRCH.
+  return n == 1 && (!(event.flags & EV_ERROR) || event.data == ESRCH);
+}
+
 // No sigtimedwait: sigwait returns at once for a signal sigpending shows.
 void drop_pending_signal(int signo) {
   sigset_t pending, only;

@@ -10,11 +10,11 @@ packages="cmake g++ make pkg-config
   clang libclang-rt-14-dev clang-format
   scdoc zsh fish
   qemu-system-x86 qemu-utils fuse3 mmdebstrap uidmap cpio xz-utils zstd
-  e2fsprogs dosfstools btrfs-progs xfsprogs fdisk util-linux ca-certificates bc tmux jq libnfs-utils iproute2 openssl python3"
+  e2fsprogs dosfstools btrfs-progs xfsprogs fdisk util-linux ca-certificates bc tmux jq libnfs-utils iproute2 openssl python3 file"
 # linux-image-amd64: supermin builds libguestfs's appliance from a kernel in /boot,
 # which a container or microVM host may not have. libguestfs-xfs: xfsprogs inside the
 # appliance (only recommended by libguestfs0, and we install no recommends).
-[ "${1:-}" = --bench ] && packages="$packages fuse2fs libguestfs-tools libguestfs-xfs linux-image-amd64 file"
+[ "${1:-}" = --bench ] && packages="$packages fuse2fs libguestfs-tools libguestfs-xfs linux-image-amd64"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -4,6 +4,8 @@
 # is missing (tests share /var/cache/anylinuxfs/image; rebuilt when its inputs change).
 set -eu
 . "$(dirname "$0")/prepare.sh"
+# The macOS cross toolchain, for the test that builds the macOS binary.
+./scripts/install-zig.sh >/dev/null
 cd build
 # e2e tests hold a resource lock: they never run two VMs at once.
 ctest --output-on-failure -j2 "$@"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -55,7 +56,9 @@ std::string identity(const std::string& path) {
   auto size = fs::file_size(path, ec);
   auto time = fs::last_write_time(path, ec);
   if (path.empty() || ec) return "missing " + path;
-  return std::to_string(size) + " " + std::to_string(time.time_since_epoch().count());
+  // In nanoseconds: libc++'s file clock counts in an __int128, which to_string does not take.
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+  return std::to_string(size) + " " + std::to_string(ns);
 }
 
 // QEMU's monitor connects once QEMU starts; a QEMU that exits first says why.

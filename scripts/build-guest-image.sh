@@ -9,6 +9,9 @@
 # Usage: build-guest-image.sh <out-dir> <package-list>
 #   ALFS_EXTRA_PACKAGES  the user's packages (`anylinuxfs pkg add`), comma-separated
 #   ALFS_CA_BUNDLE       PEM certificates the guest trusts besides Debian's
+#   ALFS_GUEST_ARCH      x86_64 or aarch64 (default: the host's). Another than the host's
+#                        runs the packages' maintainer scripts under qemu-user (binfmt_misc:
+#                        scripts/install-deps.sh registers it), several times slower
 #   ALFS_WITH_ZFS=1      the ZFS variant: OpenZFS from bookworm-backports contrib, its
 #                        modules built by zfs-dkms for the image's kernel (about 8 minutes,
 #                        once per kernel and ZFS version: kept in ALFS_ZFS_CACHE)
@@ -22,9 +25,15 @@ PATH=$PATH:/usr/sbin:/sbin
 export PATH
 out=$1 pkglist=$2
 mirror=${ALFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+guest_arch=${ALFS_GUEST_ARCH:-$(uname -m)}
+case $guest_arch in
+  x86_64 | amd64) guest_arch=x86_64 deb_arch=amd64 ;;
+  aarch64 | arm64) guest_arch=aarch64 deb_arch=arm64 ;;
+  *) echo "no guest image for the architecture $guest_arch (x86_64 or aarch64)" >&2; exit 1 ;;
+esac
 # The full (not cloud) flavour: it has every filesystem driver (f2fs, hfsplus, ...);
 # its virtio and ext4 modules are loaded by stage 1.
-kernel_pkg=${ALFS_KERNEL_PACKAGE:-linux-image-amd64}
+kernel_pkg=${ALFS_KERNEL_PACKAGE:-linux-image-$deb_arch}
 # The label stage 1 looks for; unusual enough not to collide with a user's disk.
 root_label=alfs-guest-root
 
@@ -59,6 +68,11 @@ fi
 for tool in mmdebstrap mkfs.ext4 cpio xz; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 1; }
 done
+if [ "$guest_arch" != "$(uname -m)" ] && ! grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-$guest_arch" 2>/dev/null; then
+  echo "building an $guest_arch guest image on this $(uname -m) host runs its packages' scripts under" \
+    "qemu-user, and the kernel has no binfmt_misc handler for $guest_arch: run scripts/install-deps.sh" >&2
+  exit 1
+fi
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/alfs-image.XXXXXX")
 # mmdebstrap mounts the host's /dev/pts, /dev/shm, /proc and /sys into the root while
@@ -113,7 +127,7 @@ fi
 
 echo "[1/4] debootstrapping Debian bookworm (minbase + $(echo "$pkgs" | tr ',' '\n' | wc -l) packages + $kernel_pkg from backports)"
 # INITRD=No: the kernel boots without an initramfs (root is ext4 on virtio, both built in).
-INITRD=No mmdebstrap --variant=minbase --mode=root \
+INITRD=No mmdebstrap --variant=minbase --mode=root --architectures="$deb_arch" \
   --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
@@ -273,7 +287,7 @@ mkfs.ext4 -q -F -L "$root_label" -O ^has_journal -d "$root" "$work/rootfs.img" "
   # What the CLI relies on (src/image/guest_image.h, kImageFormat): 2 = the agent comes
   # in a second initrd archive and is installed on /opt/anylinuxfs by stage 1.
   echo "format 2"
-  echo "arch $(uname -m)"  # the build is native: the host's architecture is the guest's
+  echo "arch $guest_arch"
   echo "kernel $kver"
   echo "packages $pkgs"
   echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/guest_arch.h"
 
 namespace alfs {
 
@@ -65,7 +66,11 @@ Paths resolve_paths() {
   if (ec) throw Error("cannot find the anylinuxfs binary: /proc/self/exe: " + ec.message());
   // The install's layout (by default bin/anylinuxfs -> ../libexec/anylinuxfs/anylinuxfs-agent,
   // ../share/anylinuxfs/), which the build tree mirrors.
-  p.agent_binary = env_or("ALFS_AGENT", beside_binary(exe.parent_path(), ALFS_LIBEXEC_FROM_BIN "/anylinuxfs-agent"));
+  // A foreign guest's agent (common/guest_arch.h) in a directory named for its architecture.
+  GuestArch arch = guest_arch();
+  p.agent_binary = env_or(
+      "ALFS_AGENT", beside_binary(exe.parent_path(), std::string(ALFS_LIBEXEC_FROM_BIN) +
+                                                         (arch.foreign ? "/" + arch.name : "") + "/anylinuxfs-agent"));
   p.share_dir = env_or("ALFS_SHARE_DIR", beside_binary(exe.parent_path(), ALFS_DATA_FROM_BIN));
   return p;
 }

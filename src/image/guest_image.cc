@@ -49,6 +49,7 @@ ImageInputs image_inputs(const Paths& paths, bool zfs) {
   Config config = load_config(default_config_files(paths.home));
   inputs.extra_packages = config.custom_packages;
   inputs.zfs = config.zfs || zfs;
+  inputs.arch = guest_arch();
   std::sort(inputs.extra_packages.begin(), inputs.extra_packages.end());
   if (std::string ca = paths.data_dir + "/ca-certificates.crt"; fs::is_regular_file(ca))
     inputs.ca_bundle = read_file(ca);
@@ -65,6 +66,7 @@ std::string image_key(const ImageInputs& inputs) {
   for (const auto& package : inputs.extra_packages) h = fnv1a(h, "package " + package + '\0');
   if (!inputs.ca_bundle.empty()) h = fnv1a(h, "ca " + inputs.ca_bundle + '\0');
   if (inputs.zfs) h = fnv1a(h, std::string_view("zfs\0", 4));
+  if (inputs.arch.foreign) h = fnv1a(h, "arch " + inputs.arch.name + '\0');
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   return hex;
@@ -126,13 +128,14 @@ int guest_image_format(const std::string& dir) {
   }
 }
 
-std::optional<GuestImage> usable_image(const std::string& image_root, const std::string& key, bool zfs) {
+std::optional<GuestImage> usable_image(const std::string& image_root, const std::string& key, bool zfs,
+                                       const std::string& arch) {
   if (auto image = find_image(image_root, key)) return image;
   std::optional<GuestImage> newest;
   fs::file_time_type newest_time;
   for (const auto& dir : image_dirs(image_root)) {
     if (!fs::is_regular_file(dir / "imported") || variant_of(dir) != (zfs ? "zfs" : "default") ||
-        guest_image_format(dir) != kImageFormat)
+        guest_image_format(dir) != kImageFormat || manifest_value(dir, "arch") != arch)
       continue;
     auto image = find_image(image_root, dir.filename());
     auto time = fs::last_write_time(dir / "imported");
@@ -151,9 +154,10 @@ bool roots_alone(const fs::path& path) {
 
 }  // namespace
 
-std::optional<GuestImage> trusted_system_image(const std::string& system_root, const std::string& key, bool zfs) {
+std::optional<GuestImage> trusted_system_image(const std::string& system_root, const std::string& key, bool zfs,
+                                               const std::string& arch) {
   if (system_root.empty()) return std::nullopt;
-  auto image = usable_image(system_root, key, zfs);
+  auto image = usable_image(system_root, key, zfs, arch);
   if (!image) return std::nullopt;
   for (const fs::path& p : {fs::path(system_root).parent_path(), fs::path(system_root), fs::path(image->dir),
                             fs::path(image->kernel), fs::path(image->initrd), fs::path(image->rootfs)})
@@ -163,8 +167,8 @@ std::optional<GuestImage> trusted_system_image(const std::string& system_root, c
 
 std::optional<GuestImage> current_image(const Paths& paths, const ImageInputs& inputs) {
   std::string key = image_key(inputs);
-  if (auto image = usable_image(paths.image_root, key, inputs.zfs)) return image;
-  return trusted_system_image(paths.system_image_root, key, inputs.zfs);
+  if (auto image = usable_image(paths.image_root, key, inputs.zfs, inputs.arch.name)) return image;
+  return trusted_system_image(paths.system_image_root, key, inputs.zfs, inputs.arch.name);
 }
 
 std::vector<ImageEntry> list_images(const Paths& paths) {
@@ -260,14 +264,18 @@ void run_build_script(SpawnOptions opts, std::chrono::minutes limit, int progres
 }
 
 // How long a build may take before it is stopped; a second process waits as long for it.
-std::chrono::minutes build_time_limit(bool zfs) { return std::chrono::minutes(zfs ? 90 : 20); }
+// A foreign architecture's maintainer scripts run emulated (qemu-user): several times slower.
+std::chrono::minutes build_time_limit(const ImageInputs& inputs) {
+  return std::chrono::minutes((inputs.zfs ? 90 : 20) * (inputs.arch.foreign ? 3 : 1));
+}
 
 // Takes the variant's build lock: at once, or after another process's build of it, saying
 // so (a mount would otherwise sit silent for minutes).
-UniqueFd lock_build(const std::string& image_root, const std::string& variant, bool zfs, int progress_fd) {
+UniqueFd lock_build(const std::string& image_root, const std::string& variant, const ImageInputs& inputs,
+                    int progress_fd) {
   std::string file = image_root + "/.build-" + variant + ".lock";
   UniqueFd lock = open_file(file, O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
-  Deadline deadline(build_time_limit(zfs) + std::chrono::minutes(1));
+  Deadline deadline(build_time_limit(inputs) + std::chrono::minutes(1));
   for (bool said = false; ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0;) {
     if (errno != EWOULDBLOCK) throw SystemError("cannot lock " + file);
     if (deadline.expired())
@@ -295,13 +303,17 @@ BuiltFiles build_image(const ImageInputs& inputs, const std::string& zfs_cache, 
   write_all(progress_fd, inputs.zfs ? "anylinuxfs: building the guest image with ZFS (Debian bookworm; zfs-dkms "
                                       "compiles its modules once: about 8 minutes)\n"
                                     : "anylinuxfs: building the guest image (Debian bookworm, about a minute)\n");
+  if (inputs.arch.foreign)
+    write_all(progress_fd, "anylinuxfs: for " + inputs.arch.name +
+                               " guests: its packages' scripts run emulated (qemu-user), about 15 minutes\n");
   SpawnOptions opts;
   opts.argv = {"sh", inputs.build_script, out, inputs.package_list};
   std::string extra;
   for (const auto& package : inputs.extra_packages) extra += (extra.empty() ? "" : ",") + package;
   opts.extra_env = {"ALFS_EXTRA_PACKAGES=" + extra, "ALFS_CA_BUNDLE=" + ca_bundle,
-                    std::string("ALFS_WITH_ZFS=") + (inputs.zfs ? "1" : "0"), "ALFS_ZFS_CACHE=" + zfs_cache};
-  run_build_script(std::move(opts), build_time_limit(inputs.zfs), progress_fd);
+                    std::string("ALFS_WITH_ZFS=") + (inputs.zfs ? "1" : "0"), "ALFS_ZFS_CACHE=" + zfs_cache,
+                    "ALFS_GUEST_ARCH=" + inputs.arch.name};
+  run_build_script(std::move(opts), build_time_limit(inputs), progress_fd);
   BuiltFiles files;
   for (const auto& entry : fs::directory_iterator(out)) {
     if (entry.is_regular_file()) files.emplace_back(entry.path().filename(), open_file(entry.path(), O_RDONLY));
@@ -360,9 +372,9 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd,
   // reuses it. The variants build side by side, each touching only its own directories:
   // a ZFS build (many minutes) holds up no mount of the default image.
   std::string variant = inputs.zfs ? "zfs" : "default";
-  UniqueFd lock = lock_build(paths.image_root, variant, inputs.zfs, progress_fd);
+  UniqueFd lock = lock_build(paths.image_root, variant, inputs, progress_fd);
   if (!rebuild) {
-    if (auto image = usable_image(paths.image_root, key, inputs.zfs)) return *image;
+    if (auto image = usable_image(paths.image_root, key, inputs.zfs, inputs.arch.name)) return *image;
   }
 
   std::string staging = paths.image_root + "/" + key + ".partial";
@@ -371,8 +383,9 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd,
   BuiltFiles built = build_image(inputs, users_cache ? kRootZfsCache : paths.image_root + "/zfs-modules", progress_fd);
   fs::remove_all(staging);
   install_files(built, staging);
-  // Publish atomically; older images of the same variant are of no further use (the
-  // other variant's is kept: a user may switch back and forth).
+  // Publish atomically; older images of the same variant and architecture are of no further
+  // use (the other variant's and the other architecture's are kept: a user may switch back
+  // and forth). An image whose manifest names no architecture is the machine's.
   write_file_atomic(staging + "/variant", variant + "\n");
   fs::remove_all(final_dir);
   fs::rename(staging, final_dir);
@@ -383,7 +396,9 @@ GuestImage ensure_guest_image(const Paths& paths, bool rebuild, int progress_fd,
     if (fs::exists(entry.path() / "imported")) continue;                   // the user's own, kept until `image remove`
     std::string other =
         fs::is_regular_file(entry.path() / "variant") ? read_file((entry.path() / "variant").string()) : "default\n";
-    if (other == variant + "\n") fs::remove_all(entry.path());
+    std::string arch = manifest_value(entry.path().string(), "arch");
+    bool same_arch = arch.empty() ? !inputs.arch.foreign : arch == inputs.arch.name;
+    if (other == variant + "\n" && same_arch) fs::remove_all(entry.path());
   }
   auto image = find_image(paths.image_root, key);
   if (!image) throw Error("the guest image build finished but " + final_dir + " is incomplete");

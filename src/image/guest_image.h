@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/guest_arch.h"
 #include "config/paths.h"
 
 namespace alfs {
@@ -37,6 +38,7 @@ struct ImageInputs {
   std::vector<std::string> extra_packages;  // the user's [guest] custom_packages (`pkg add`)
   std::string ca_bundle;                    // ~/.anylinuxfs/ca-certificates.crt (its PEM text) when it exists
   bool zfs = false;                         // [guest] zfs: the variant with OpenZFS
+  GuestArch arch;                           // the guest's; in the key only when foreign
 };
 
 // The files beside the binary, and the user's packages and CA bundle (read with the
@@ -51,13 +53,16 @@ std::string image_key(const ImageInputs& inputs);
 std::optional<GuestImage> find_image(const std::string& image_root, const std::string& key);
 
 // The image a mount uses: the one built from this CLI's inputs, else the newest imported
-// one (`image import`) of the same variant and format.
-std::optional<GuestImage> usable_image(const std::string& image_root, const std::string& key, bool zfs);
+// one (`image import`) of the same variant, format and architecture (`arch`, as its
+// manifest says it: "x86_64", "aarch64").
+std::optional<GuestImage> usable_image(const std::string& image_root, const std::string& key, bool zfs,
+                                       const std::string& arch);
 
 // usable_image() of the system-wide cache, when the image and the directories above it are
 // root's alone (no symlink, nothing others may write): a user's mounts boot it, so no
 // other user may have put it there.
-std::optional<GuestImage> trusted_system_image(const std::string& system_root, const std::string& key, bool zfs);
+std::optional<GuestImage> trusted_system_image(const std::string& system_root, const std::string& key, bool zfs,
+                                               const std::string& arch);
 
 // The image a mount would boot now, without building: the cache's own (usable_image), else
 // the system-wide cache's (Paths::system_image_root).

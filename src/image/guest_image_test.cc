@@ -93,7 +93,12 @@ TEST_F(GuestImageTest, KeyChangesWithEveryInput) {
   std::string k5 = image_key(inputs);
   EXPECT_NE(k5, k4) << "the user's CA bundle";
   inputs.zfs = true;
-  EXPECT_NE(image_key(inputs), k5) << "the ZFS variant";
+  std::string k6 = image_key(inputs);
+  EXPECT_NE(k6, k5) << "the ZFS variant";
+  inputs.arch = {"aarch64", false};
+  EXPECT_EQ(image_key(inputs), k6) << "the machine's own architecture leaves the key as it was";
+  inputs.arch.foreign = true;
+  EXPECT_NE(image_key(inputs), k6) << "a foreign architecture";
 }
 
 TEST_F(GuestImageTest, MissingInputIsANamedError) {
@@ -146,6 +151,30 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
   // A mount of a pool asks for the ZFS variant whatever the config says.
   EXPECT_EQ(ensure_guest_image(paths, false, null.get(), /*zfs=*/true).dir, zfs.dir);
   EXPECT_EQ(built_guest_image(paths, /*zfs=*/true).dir, zfs.dir);
+}
+
+// The image of a foreign architecture ($ALFS_GUEST_ARCH) is another image: neither build
+// removes the other's, and each is found again without a build.
+TEST_F(GuestImageTest, TheArchitecturesKeepAnImageEach) {
+  Paths paths = fake_install(
+      "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img; do : > \"$1/$f\"; done\n"
+      "echo \"arch $ALFS_GUEST_ARCH\" > \"$1/manifest.txt\"; echo built >> '" +
+          (dir / "builds").string() + "'\n",
+      ::getuid(), ::getgid(), (dir / "images").string());
+  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  UniqueFd null = open_file("/dev/null", O_WRONLY);
+  std::string native = guest_arch().name, foreign = native == "x86_64" ? "aarch64" : "x86_64";
+  ::unsetenv("ALFS_GUEST_ARCH");
+  GuestImage own = ensure_guest_image(paths, false, null.get());
+  ::setenv("ALFS_GUEST_ARCH", foreign.c_str(), 1);
+  GuestImage other = ensure_guest_image(paths, false, null.get());
+  EXPECT_NE(other.key, own.key);
+  EXPECT_EQ(read_file(other.dir + "/manifest.txt"), "arch " + foreign + "\n") << "the script is told the arch";
+  EXPECT_TRUE(fs::exists(own.dir + "/rootfs.img")) << "the machine's image stays";
+  ::unsetenv("ALFS_GUEST_ARCH");
+  EXPECT_EQ(ensure_guest_image(paths, false, null.get()).dir, own.dir);
+  EXPECT_TRUE(fs::exists(other.dir + "/rootfs.img")) << "the foreign image stays";
+  EXPECT_EQ(read_file((dir / "builds").string()), "built\nbuilt\n") << "two builds, not more";
 }
 
 // The two variants build side by side (a ZFS build takes many minutes): a build of one

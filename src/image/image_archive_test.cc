@@ -29,7 +29,7 @@ class ImageArchiveTest : public ::testing::Test {
     write_file_atomic(image + "/kernel", std::string(100000, 'k'));
     write_file_atomic(image + "/initrd.img", "initrd");
     write_file_atomic(image + "/rootfs.img", std::string(300000, 'r') + "end");
-    write_file_atomic(image + "/manifest.txt", "format 2\nkernel 6.12.0\nbuilt 2026-12-05T10:00:00Z\n");
+    write_file_atomic(image + "/manifest.txt", "format 2\narch x86_64\nkernel 6.12.0\nbuilt 2026-12-05T10:00:00Z\n");
     write_file_atomic(image + "/variant", "default\n");
   }
   // Every entry of the cache, to show an import left it as it was.
@@ -73,10 +73,11 @@ TEST_F(ImageArchiveTest, AnExportedImageImportsWithEveryFileIntact) {
   EXPECT_FALSE(fs::exists(dir + "/SHA256SUMS"));
   EXPECT_EQ(fs::status(dir).permissions() & fs::perms::all, static_cast<fs::perms>(0755));
   // The cache serves it to a CLI whose own key differs, as long as the variant matches.
-  auto usable = usable_image(cache, "ffffffffffffffff", false);
+  auto usable = usable_image(cache, "ffffffffffffffff", false, "x86_64");
   ASSERT_TRUE(usable);
   EXPECT_EQ(usable->key, kKey);
-  EXPECT_FALSE(usable_image(cache, "ffffffffffffffff", true)) << "not for the ZFS variant";
+  EXPECT_FALSE(usable_image(cache, "ffffffffffffffff", true, "x86_64")) << "not for the ZFS variant";
+  EXPECT_FALSE(usable_image(cache, "ffffffffffffffff", false, "aarch64")) << "not for another architecture";
   EXPECT_EQ(refusal(archive), "cannot import " + archive + ": the cache already holds image " + kKey);
   remove_image(cache, kKey);
   EXPECT_FALSE(fs::exists(dir));
@@ -130,22 +131,22 @@ TEST_F(ImageArchiveTest, TheSystemCacheServesOnlyAnImageThatIsRootsAlone) {
   fs::create_directories(system);
   export_image(image, archive);
   import_image(open_file(archive, O_RDONLY).get(), archive, system);
-  auto trusted = trusted_system_image(system, "ffffffffffffffff", false);
+  auto trusted = trusted_system_image(system, "ffffffffffffffff", false, "x86_64");
   ASSERT_TRUE(trusted);
   EXPECT_EQ(trusted->key, kKey);
-  EXPECT_FALSE(trusted_system_image("", "ffffffffffffffff", false)) << "no system cache";
+  EXPECT_FALSE(trusted_system_image("", "ffffffffffffffff", false, "x86_64")) << "no system cache";
   // Anything another user could have written keeps it from every user's mounts.
   for (const std::string& path : {system, system + "/" + kKey, system + "/" + kKey + "/rootfs.img"}) {
     fs::permissions(path, fs::perms::group_write, fs::perm_options::add);
-    EXPECT_FALSE(trusted_system_image(system, "ffffffffffffffff", false)) << path;
+    EXPECT_FALSE(trusted_system_image(system, "ffffffffffffffff", false, "x86_64")) << path;
     fs::permissions(path, fs::perms::group_write, fs::perm_options::remove);
   }
   ASSERT_EQ(::chown((system + "/" + kKey + "/kernel").c_str(), 1000, 1000), 0);
-  EXPECT_FALSE(trusted_system_image(system, "ffffffffffffffff", false)) << "a user's kernel";
+  EXPECT_FALSE(trusted_system_image(system, "ffffffffffffffff", false, "x86_64")) << "a user's kernel";
   ASSERT_EQ(::chown((system + "/" + kKey + "/kernel").c_str(), 0, 0), 0);
   fs::rename(system + "/" + kKey + "/initrd.img", tmp.file("initrd.img"));
   fs::create_symlink(tmp.file("initrd.img"), system + "/" + kKey + "/initrd.img");
-  EXPECT_FALSE(trusted_system_image(system, "ffffffffffffffff", false)) << "a symlink";
+  EXPECT_FALSE(trusted_system_image(system, "ffffffffffffffff", false, "x86_64")) << "a symlink";
 }
 
 // Under sudo, tar reads the user's image as the user: root must not follow a link the user

@@ -19,6 +19,8 @@ constexpr const char* kFails = "kvm-fails";
 
 Accel accel_for(const VmBackend& backend, const std::string& verdict_file, const std::function<bool()>& probe) {
   if (auto fixed = backend.fixed_accel()) return *fixed;
+  // No accelerator runs another architecture's code.
+  if (read_host_facts().foreign_guest) return Accel::kTcg;
   return choose_accel(verdict_file, probe);
 }
 

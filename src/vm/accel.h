@@ -18,7 +18,8 @@ namespace alfs::vm {
 Accel choose_accel(const std::string& verdict_file, const std::function<bool()>& probe,
                    HostOs os = read_host_facts().os);
 
-// The backend's fixed accelerator, else choose_accel's.
+// The backend's fixed accelerator, else TCG for a foreign guest ($ALFS_GUEST_ARCH), else
+// choose_accel's.
 Accel accel_for(const VmBackend& backend, const std::string& verdict_file, const std::function<bool()>& probe);
 
 // Boots the guest of `spec` (its kernel, initrd and root; no disks, no network)

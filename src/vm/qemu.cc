@@ -3,11 +3,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "common/error.h"
+#include "common/guest_arch.h"
 #include "common/protocol.h"
 #include "vm/kernel_params.h"
 
@@ -46,6 +48,9 @@ HostFacts read_host_facts() {
   utsname names{};
   if (::uname(&names) != 0) throw SystemError("uname");
   HostFacts facts = host_facts_from_uname(names.sysname, names.machine);
+  GuestArch guest = guest_arch_for(names.machine, std::getenv("ALFS_GUEST_ARCH"));
+  facts.arch = guest.name == "aarch64" ? HostArch::kArm64 : HostArch::kX86_64;
+  facts.foreign_guest = guest.foreign;
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
   while (std::getline(cpuinfo, line)) {

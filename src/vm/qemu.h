@@ -14,12 +14,13 @@ enum class HostArch { kX86_64, kArm64 };
 enum class HostOs { kLinux, kMacos };
 
 struct HostFacts {
-  long cpu_khz = 0;  // for tsc_early_khz under TCG; 0: unknown
-  HostArch arch = HostArch::kX86_64;
+  long cpu_khz = 0;                   // for tsc_early_khz under TCG; 0: unknown
+  HostArch arch = HostArch::kX86_64;  // the guest's: the machine's unless foreign_guest
   HostOs os = HostOs::kLinux;
+  bool foreign_guest = false;  // $ALFS_GUEST_ARCH names another (common/guest_arch.h): TCG only
 };
-// uname(2) and /proc/cpuinfo (absent on macOS: cpu_khz 0). Throws Error on a host
-// the guest image does not exist for.
+// uname(2) and /proc/cpuinfo (absent on macOS: cpu_khz 0), with the guest's architecture
+// from $ALFS_GUEST_ARCH. Throws Error on a host the guest image does not exist for.
 HostFacts read_host_facts();
 // The OS and architecture of uname's sysname and machine ("Darwin", "arm64").
 HostFacts host_facts_from_uname(std::string_view sysname, std::string_view machine);

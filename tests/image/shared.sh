@@ -1,7 +1,8 @@
 #!/bin/bash
-# The e2e tests' shared guest image, built into $ALFS_IMAGE_DIR when that cache has none
-# for this anylinuxfs: a ctest fixture, so it builds beside the unit tests and every e2e
-# test finds it ready. Fails when the build fails or leaves no image in use.
+# The e2e tests' shared guest image (with ALFS_GUEST_ARCH=arm64, the arm64 one), built into
+# $ALFS_IMAGE_DIR when that cache has none for this anylinuxfs: a ctest fixture, so it
+# builds beside the unit tests and every e2e test finds it ready. Fails when the build
+# fails or leaves no image in use.
 set -euo pipefail
 ALFS=${ALFS:?set ALFS to the anylinuxfs binary}
 : "${ALFS_IMAGE_DIR:?set ALFS_IMAGE_DIR to the tests image cache}"

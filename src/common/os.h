@@ -79,4 +79,8 @@ void set_process_name(const char* name);
 // "major:minor", as mountinfo and sysfs's `dev` files write a device number.
 std::string device_number(dev_t dev);
 
+// The running program's file, symlinks resolved (Linux: /proc/self/exe; macOS:
+// _NSGetExecutablePath). Throws Error.
+std::string executable_path();
+
 }  // namespace alfs

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <filesystem>
 
 #include "common/error.h"
 #include "common/os.h"
@@ -82,5 +83,12 @@ int group_list(const char* user, gid_t group, gid_t* groups, int* count) {
 void set_process_name(const char* name) { ::prctl(PR_SET_NAME, name); }
 
 std::string device_number(dev_t dev) { return std::to_string(major(dev)) + ":" + std::to_string(minor(dev)); }
+
+std::string executable_path() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("cannot find the anylinuxfs binary: /proc/self/exe: " + ec.message());
+  return exe.string();
+}
 
 }  // namespace alfs

@@ -3,6 +3,9 @@
 #include "common/os.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <mach-o/dyld.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/event.h>
 #include <sys/socket.h>
@@ -141,5 +144,15 @@ int group_list(const char* user, gid_t group, gid_t* groups, int* count) {
 void set_process_name(const char*) {}
 
 std::string device_number(dev_t dev) { return std::to_string(major(dev)) + ":" + std::to_string(minor(dev)); }
+
+std::string executable_path() {
+  uint32_t size = 0;
+  _NSGetExecutablePath(nullptr, &size);  // says the size it needs
+  std::string path(size, '\0');
+  if (_NSGetExecutablePath(path.data(), &size) != 0) throw Error("cannot find the anylinuxfs binary");
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) throw SystemError("cannot find the anylinuxfs binary: " + path);
+  return resolved;
+}
 
 }  // namespace alfs

@@ -35,5 +35,11 @@ TEST(WaitForExit, ReturnsTrueForAProcessAlreadyGone) {
   EXPECT_TRUE(wait_for_exit(pid, 5000));
 }
 
+TEST(ExecutablePath, IsThisTestProgramsFile) {
+  std::string path = executable_path();
+  EXPECT_EQ(path.front(), '/');
+  EXPECT_TRUE(path.ends_with("/common_test")) << path;
+}
+
 }  // namespace
 }  // namespace alfs

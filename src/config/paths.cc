@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/guest_arch.h"
+#include "common/os.h"
 
 namespace alfs {
 
@@ -61,9 +62,7 @@ Paths resolve_paths() {
   if (!p.image_root_is_roots) p.system_image_root = kSystemImageRoot;
   p.instances_dir = p.data_dir + "/instances";
   p.logs_dir = p.data_dir + "/logs";
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("cannot find the anylinuxfs binary: /proc/self/exe: " + ec.message());
+  fs::path exe = executable_path();
   // The install's layout (by default bin/anylinuxfs -> ../libexec/anylinuxfs/anylinuxfs-agent,
   // ../share/anylinuxfs/), which the build tree mirrors.
   // A foreign guest's agent (common/guest_arch.h) in a directory named for its architecture.

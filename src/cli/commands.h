@@ -27,7 +27,8 @@ int stop_command(const std::string& target, bool force);
 int log_command(bool follow);
 int dmesg_command();
 // `image` (cli/image_command.cc); `system`: the system-wide cache (--system).
-int image_build_command(std::optional<bool> with_zfs, bool system);  // also `init`
+// also `init`; arch: "" (this machine's or $ALFS_GUEST_ARCH's), "x86_64" or "arm64"
+int image_build_command(std::optional<bool> with_zfs, bool system, const std::string& arch);
 int image_list_command(bool json);
 int image_export_command(const std::string& file, const std::string& name);  // name "": the image in use
 int image_import_command(const std::string& file, bool system);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -45,7 +46,10 @@ std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 19)) >> 2
 
 }  // namespace
 
-int image_build_command(std::optional<bool> with_zfs, bool system) {
+int image_build_command(std::optional<bool> with_zfs, bool system, const std::string& arch) {
+  // --arch is ALFS_GUEST_ARCH for this command: everything that picks the guest's
+  // architecture reads it there (common/guest_arch.h).
+  if (!arch.empty()) ::setenv("ALFS_GUEST_ARCH", arch.c_str(), 1);
   Paths paths = image_paths(system);
   std::optional<ConfigChange> change;
   if (with_zfs && *with_zfs != load_config(default_config_files(paths.home)).zfs)

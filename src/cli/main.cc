@@ -176,18 +176,23 @@ int main(int argc, char** argv) {
 
   // `image build`, and `init`, its familiar name.
   bool with_zfs = false, without_zfs = false, system_cache = false;
+  std::string build_arch;
   auto add_build = [&](CLI::App* parent, const std::string& name, const std::string& about) {
     auto* build = parent->add_subcommand(name, about);
     auto* zfs_on =
         build->add_flag("--with-zfs", with_zfs, "the variant with OpenZFS (kept in the config: [guest] zfs)");
     build->add_flag("--without-zfs", without_zfs, "the default image again")->excludes(zfs_on);
+    build
+        ->add_option("--arch", build_arch,
+                     "the image for arm64 or x86_64 guests (default: this machine's; the same as ALFS_GUEST_ARCH)")
+        ->check(CLI::IsMember({"x86_64", "arm64"}));
     build->add_flag(
         "--system", system_cache,
         std::string("into the system-wide cache, ") + alfs::kSystemImageRoot + " (as root, not through sudo)");
     build->callback([&] {
       std::optional<bool> zfs;
       if (with_zfs || without_zfs) zfs = with_zfs;
-      rc = alfs::cli::image_build_command(zfs, system_cache);
+      rc = alfs::cli::image_build_command(zfs, system_cache, build_arch);
     });
   };
   add_build(&app, "init", "(Re)build the guest image (the same as `image build`)");

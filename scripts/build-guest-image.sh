@@ -7,6 +7,8 @@
 #   (image/boot_initrd.h), and stage 1 hands over to it.
 #   <out>/manifest.txt what went in
 # Usage: build-guest-image.sh <out-dir> <package-list>
+#        build-guest-image.sh --check: exits 0 when it can build here, else says why
+#        (the CLI then builds in a VM of its own, src/image/bootstrap_vm.h)
 #   ALFS_EXTRA_PACKAGES  the user's packages (`anylinuxfs pkg add`), comma-separated
 #   ALFS_CA_BUNDLE       PEM certificates the guest trusts besides Debian's
 #   ALFS_GUEST_ARCH      x86_64 or aarch64 (default: the host's). Another than the host's
@@ -23,7 +25,7 @@ set -eu
 # mkfs.ext4, chroot and depmod live in /usr/sbin, which Debian leaves out of a user's PATH.
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
-out=$1 pkglist=$2
+if [ "${1:-}" = --check ]; then check=1; else check= out=$1 pkglist=$2; fi
 mirror=${ALFS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 guest_arch=${ALFS_GUEST_ARCH:-$(uname -m)}
 case $guest_arch in
@@ -37,6 +39,14 @@ kernel_pkg=${ALFS_KERNEL_PACKAGE:-linux-image-$deb_arch}
 # The label stage 1 looks for; unusual enough not to collide with a user's disk.
 root_label=alfs-guest-root
 
+for tool in mmdebstrap mkfs.ext4 cpio xz; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 1; }
+done
+if [ "$guest_arch" != "$(uname -m)" ] && ! grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-$guest_arch" 2>/dev/null; then
+  echo "building an $guest_arch guest image on this $(uname -m) host runs its packages' scripts under" \
+    "qemu-user, and the kernel has no binfmt_misc handler for $guest_arch: run scripts/install-deps.sh" >&2
+  exit 1
+fi
 if [ "$(id -u)" != 0 ]; then
   user=$(id -un) uid=$(id -u)
   # Debian's packages own files as ids up to 65534 (nogroup): the user's first range
@@ -63,16 +73,10 @@ if [ "$(id -u)" != 0 ]; then
   # build does): only root of that namespace can remove the files it made. The one
   # difference from a root build: /dev in the root stays empty (no mknod in a user
   # namespace), which stage 1 covers with a devtmpfs anyway.
+  [ -z "$check" ] || exit 0
   exec unshare --map-root-user --map-auto --mount --pid --fork --kill-child=TERM -- sh "$0" "$@"
 fi
-for tool in mmdebstrap mkfs.ext4 cpio xz; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 1; }
-done
-if [ "$guest_arch" != "$(uname -m)" ] && ! grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-$guest_arch" 2>/dev/null; then
-  echo "building an $guest_arch guest image on this $(uname -m) host runs its packages' scripts under" \
-    "qemu-user, and the kernel has no binfmt_misc handler for $guest_arch: run scripts/install-deps.sh" >&2
-  exit 1
-fi
+[ -z "$check" ] || exit 0
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/alfs-image.XXXXXX")
 # mmdebstrap mounts the host's /dev/pts, /dev/shm, /proc and /sys into the root while

@@ -9,7 +9,7 @@ packages="cmake g++ make pkg-config
   libfuse3-dev libnfs-dev libgtest-dev libgmock-dev libssl-dev
   clang libclang-rt-14-dev clang-format
   scdoc zsh fish
-  qemu-system-x86 qemu-utils fuse3 mmdebstrap uidmap cpio xz-utils zstd
+  qemu-system-x86 qemu-utils fuse3 mmdebstrap uidmap cpio xz-utils zstd curl gpgv debian-archive-keyring
   e2fsprogs dosfstools btrfs-progs xfsprogs fdisk util-linux ca-certificates bc tmux jq libnfs-utils iproute2 openssl python3 file"
 # The arm64 guest (the one a Mac boots), built and booted here too: its agent
 # cross-compiled (Debian's cross compiler, libblkid-dev of the arm64 architecture), its

@@ -90,6 +90,9 @@ RunResult run_command_as(const std::optional<UserIdentity>& user, const std::vec
 RunResult run_command_with_input(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                                  std::string_view input);
 
+// The first executable `name` in $PATH's directories, or "" (no PATH: /usr/bin, /bin).
+std::string find_on_path(const std::string& name);
+
 // "a b 'c d'" for logs and messages.
 std::string join_argv(const std::vector<std::string>& argv);
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
 
 #include "common/error.h"
 #include "common/fd.h"
@@ -31,11 +32,21 @@ void append_entry(std::string& out, std::string_view name, std::string_view cont
 
 }  // namespace
 
+void NewcArchive::add_directory(std::string_view name) { append_entry(out_, name, "", 040755, ino_++); }
+
+void NewcArchive::add_file(std::string_view name, std::string_view content, unsigned mode) {
+  append_entry(out_, name, content, 0100000 | (mode & 0755), ino_++);
+}
+
+std::string NewcArchive::finish() {
+  append_entry(out_, "TRAILER!!!", "", 0, 0);
+  return std::move(out_);
+}
+
 std::string newc_archive(std::string_view name, std::string_view content, unsigned mode) {
-  std::string out;
-  append_entry(out, name, content, 0100000 | (mode & 0755), 1);
-  append_entry(out, "TRAILER!!!", "", 0, 0);
-  return out;
+  NewcArchive archive;
+  archive.add_file(name, content, mode);
+  return archive.finish();
 }
 
 std::string write_boot_initrd(const std::string& image_initrd, const std::string& agent_binary,

@@ -12,7 +12,21 @@ namespace alfs {
 // Where stage 1 finds the agent in the initramfs (scripts/build-guest-image.sh).
 inline constexpr std::string_view kInitrdAgentName = "anylinuxfs-agent";
 
-// One newc ("070701") cpio archive holding one regular file `name` (mode 0755 & `mode`),
+// A newc ("070701") cpio archive, as the kernel unpacks an initramfs: a directory must
+// come before what it holds (the bootstrap VM's initramfs, image/bootstrap_vm.h).
+class NewcArchive {
+ public:
+  void add_directory(std::string_view name);
+  void add_file(std::string_view name, std::string_view content, unsigned mode);
+  // The archive so far, ended with the trailer.
+  std::string finish();
+
+ private:
+  std::string out_;
+  unsigned ino_ = 1;
+};
+
+// One newc cpio archive holding one regular file `name` (mode 0755 & `mode`),
 // ending with the trailer, padded to 4 bytes as the kernel's unpacker expects.
 std::string newc_archive(std::string_view name, std::string_view content, unsigned mode);
 

@@ -35,6 +35,24 @@ TEST(BootInitrd, TheAgentsArchiveUnpacksWithCpio) {
   EXPECT_EQ(st.st_mode & 0777, 0755u);
 }
 
+TEST(BootInitrd, AnArchiveOfDirectoriesAndFilesUnpacksWithCpio) {
+  TempDir tmp("alfs-initrd-test");
+  NewcArchive archive;
+  archive.add_directory("debs");
+  archive.add_file("debs/a.deb", "first", 0644);
+  archive.add_file("init", "#!/bin/sh\n", 0755);
+  write_file_atomic(tmp.file("all.cpio"), archive.finish());
+  RunResult r = run_command(
+      {"sh", "-c", "cd \"$1\" && mkdir out && cd out && cpio --quiet -i < ../all.cpio", "sh", tmp.path()}, 30s);
+  ASSERT_TRUE(r.ok()) << r.output;
+  EXPECT_TRUE(std::filesystem::is_directory(tmp.file("out/debs")));
+  EXPECT_EQ(read_file(tmp.file("out/debs/a.deb")), "first");
+  EXPECT_EQ(read_file(tmp.file("out/init")), "#!/bin/sh\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(tmp.file("out/init").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+}
+
 TEST(BootInitrd, TheBootInitrdIsTheImagesThenTheAgents) {
   TempDir tmp("alfs-initrd-test");
   std::string image_initrd(1024, 'i');

@@ -5,10 +5,13 @@
 // failed and why.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <string>
 #include <string_view>
 
+#include "common/error.h"
+#include "common/process.h"
 #include "common/status_line.h"
 
 namespace alfs {
@@ -35,5 +38,21 @@ class BuildProgress {
   std::string step_;
   std::deque<std::string> tail_;
 };
+
+// How a build shown through BuildProgress ended: its exit status, and what a failure
+// message needs.
+struct BuildRun {
+  ExitStatus status;
+  std::string step;  // the last step it announced
+  std::string tail;  // on a terminal, where its lines were rewritten: the last ones
+  // "building the guest image failed at STEP (WHY)", then the tail or a pointer to the
+  // output above.
+  Error failure(const std::string& why) const;
+};
+
+// Runs a build (the build script, or QEMU with the bootstrap VM) with its standard output
+// and error shown through BuildProgress on `progress_fd`. Throws Error when it runs past
+// `limit` (it is stopped), naming the step it was at.
+BuildRun run_build(SpawnOptions opts, std::chrono::minutes limit, int progress_fd);
 
 }  // namespace alfs

@@ -19,6 +19,7 @@
 #include "common/temp_dir.h"
 #include "config/config.h"
 #include "host/user_files.h"
+#include "image/bootstrap_vm.h"
 #include "image/build_progress.h"
 
 namespace alfs {
@@ -215,58 +216,22 @@ constexpr const char* kRootZfsCache = "/var/cache/anylinuxfs/zfs-modules";
 
 using BuiltFiles = std::vector<std::pair<std::string, UniqueFd>>;  // name, open for reading
 
-// Runs the build script with its output shown through BuildProgress; throws Error naming
-// the step where it failed (and on a terminal, where its lines were rewritten, the last
-// ones).
-void run_build_script(SpawnOptions opts, std::chrono::minutes limit, int progress_fd) {
-  Pipe output = make_pipe();
-  opts.stdout_fd = opts.stderr_fd = output.write.get();
-  Process build = spawn(opts);
-  output.write.reset();
-  bool terminal = ::isatty(progress_fd) == 1;
-  BuildProgress progress(progress_fd, terminal);
-  Deadline deadline(limit);
-  std::optional<ExitStatus> status;
-  // Until the script has exited and its output is read (a process it left behind may hold
-  // the pipe open: its exit ends the wait, not the pipe's end).
-  for (bool open = true; open && !status;) {
-    if (deadline.expired()) {
-      progress.finish();
-      build.terminate(std::chrono::seconds(5));
-      throw Error("building the guest image timed out after " + std::to_string(limit.count()) + " minutes" +
-                  (progress.step().empty() ? "" : ", at " + progress.step()));
-    }
-    pollfd ready{output.read.get(), POLLIN, 0};
-    if (::poll(&ready, 1, std::min(deadline.remaining_ms(), 1000)) > 0) {
-      char buf[4096];
-      ssize_t n = ::read(output.read.get(), buf, sizeof buf);
-      if (n > 0) progress.feed(std::string_view(buf, static_cast<size_t>(n)));
-      if (n == 0 || (n < 0 && errno != EINTR)) open = false;
-      continue;
-    }
-    status = build.poll();
-  }
-  // What it wrote just before it exited (bounded: a process it left may write on).
-  pollfd ready{output.read.get(), POLLIN, 0};
-  for (int chunk = 0; chunk < 256 && ::poll(&ready, 1, 0) > 0; ++chunk) {
-    char buf[4096];
-    ssize_t n = ::read(output.read.get(), buf, sizeof buf);
-    if (n <= 0) break;
-    progress.feed(std::string_view(buf, static_cast<size_t>(n)));
-  }
-  if (!status) status = build.wait_for(std::chrono::milliseconds(deadline.remaining_ms()));
-  if (!status) status = build.terminate(std::chrono::seconds(5));
-  progress.finish();
-  if (status->code() == 0) return;
-  std::string where = progress.step().empty() ? "" : " at " + progress.step();
-  throw Error("building the guest image failed" + where + " (" + status->describe() + ")" +
-              (terminal ? "; its last lines:\n" + progress.tail() : "; its output is above"));
-}
-
 // How long a build may take before it is stopped; a second process waits as long for it.
 // A foreign architecture's maintainer scripts run emulated (qemu-user): several times slower.
-std::chrono::minutes build_time_limit(const ImageInputs& inputs) {
-  return std::chrono::minutes((inputs.zfs ? 90 : 20) * (inputs.arch.foreign ? 3 : 1));
+// A build in the bootstrap VM runs emulated where there is no KVM or HVF.
+std::chrono::minutes build_time_limit(const ImageInputs& inputs, bool in_vm) {
+  return std::chrono::minutes((inputs.zfs ? 90 : 20) * (inputs.arch.foreign ? 3 : 1) * (in_vm ? 4 : 1));
+}
+
+// Why the build script cannot build here (no mmdebstrap, a user without a subordinate id
+// range or user namespaces, no binfmt_misc handler for a foreign guest), or "" when it can.
+std::string cannot_build_on_host(const ImageInputs& inputs) {
+  RunResult check = run_command({"sh", inputs.build_script, "--check"}, std::chrono::seconds(30),
+                                {"ALFS_GUEST_ARCH=" + inputs.arch.name});
+  if (check.ok()) return "";
+  std::string why = check.output.empty() ? check.status.describe() : check.output;
+  while (!why.empty() && why.back() == '\n') why.pop_back();
+  return why;
 }
 
 // Takes the variant's build lock: at once, or after another process's build of it, saying
@@ -275,7 +240,8 @@ UniqueFd lock_build(const std::string& image_root, const std::string& variant, c
                     int progress_fd) {
   std::string file = image_root + "/.build-" + variant + ".lock";
   UniqueFd lock = open_file(file, O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
-  Deadline deadline(build_time_limit(inputs) + std::chrono::minutes(1));
+  // As long as the slowest build may take: which way the other one builds is not known.
+  Deadline deadline(build_time_limit(inputs, true) + std::chrono::minutes(1));
   for (bool said = false; ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0;) {
     if (errno != EWOULDBLOCK) throw SystemError("cannot lock " + file);
     if (deadline.expired())
@@ -300,20 +266,40 @@ BuiltFiles build_image(const ImageInputs& inputs, const std::string& zfs_cache, 
   TempDir work("alfs-image-build");
   std::string out = work.file("image"), ca_bundle;
   if (!inputs.ca_bundle.empty()) write_file_atomic(ca_bundle = work.file("ca-certificates.crt"), inputs.ca_bundle);
-  write_all(progress_fd, inputs.zfs ? "anylinuxfs: building the guest image with ZFS (Debian bookworm; zfs-dkms "
-                                      "compiles its modules once: about 8 minutes)\n"
-                                    : "anylinuxfs: building the guest image (Debian bookworm, about a minute)\n");
-  if (inputs.arch.foreign)
-    write_all(progress_fd, "anylinuxfs: for " + inputs.arch.name +
-                               " guests: its packages' scripts run emulated (qemu-user), about 15 minutes\n");
-  SpawnOptions opts;
-  opts.argv = {"sh", inputs.build_script, out, inputs.package_list};
   std::string extra;
   for (const auto& package : inputs.extra_packages) extra += (extra.empty() ? "" : ",") + package;
-  opts.extra_env = {"ALFS_EXTRA_PACKAGES=" + extra, "ALFS_CA_BUNDLE=" + ca_bundle,
-                    std::string("ALFS_WITH_ZFS=") + (inputs.zfs ? "1" : "0"), "ALFS_ZFS_CACHE=" + zfs_cache,
-                    "ALFS_GUEST_ARCH=" + inputs.arch.name};
-  run_build_script(std::move(opts), build_time_limit(inputs), progress_fd);
+  std::vector<std::string> env = {"ALFS_EXTRA_PACKAGES=" + extra,
+                                  std::string("ALFS_WITH_ZFS=") + (inputs.zfs ? "1" : "0"),
+                                  "ALFS_GUEST_ARCH=" + inputs.arch.name};
+  if (std::string why = cannot_build_on_host(inputs); !why.empty()) {
+    write_all(progress_fd, "anylinuxfs: the guest image cannot be built on this host (" + why +
+                               "): it is built in a VM of its own instead, from Debian's kernel and packages\n");
+    // The ZFS modules are compiled in the VM each time: its disks do not outlive it.
+    env.push_back("ALFS_ZFS_CACHE=/var/cache/anylinuxfs/zfs-modules");
+    if (const char* mirror = std::getenv("ALFS_DEBIAN_MIRROR"))
+      env.push_back("ALFS_DEBIAN_MIRROR=" + std::string(mirror));
+    BootstrapRequest request{inputs.build_script,
+                             inputs.package_list,
+                             (fs::path(inputs.build_script).parent_path() / "bootstrap-vm-init.sh").string(),
+                             env,
+                             ca_bundle,
+                             build_time_limit(inputs, true)};
+    fs::create_directories(out);
+    build_in_bootstrap_vm(request, work.file("vm"), out, progress_fd);
+  } else {
+    write_all(progress_fd, inputs.zfs ? "anylinuxfs: building the guest image with ZFS (Debian bookworm; zfs-dkms "
+                                        "compiles its modules once: about 8 minutes)\n"
+                                      : "anylinuxfs: building the guest image (Debian bookworm, about a minute)\n");
+    if (inputs.arch.foreign)
+      write_all(progress_fd, "anylinuxfs: for " + inputs.arch.name +
+                                 " guests: its packages' scripts run emulated (qemu-user), about 15 minutes\n");
+    SpawnOptions opts;
+    opts.argv = {"sh", inputs.build_script, out, inputs.package_list};
+    env.insert(env.end(), {"ALFS_CA_BUNDLE=" + ca_bundle, "ALFS_ZFS_CACHE=" + zfs_cache});
+    opts.extra_env = env;
+    BuildRun run = run_build(std::move(opts), build_time_limit(inputs, false), progress_fd);
+    if (run.status.code() != 0) throw run.failure(run.status.describe());
+  }
   BuiltFiles files;
   for (const auto& entry : fs::directory_iterator(out)) {
     if (entry.is_regular_file()) files.emplace_back(entry.path().filename(), open_file(entry.path(), O_RDONLY));

@@ -25,18 +25,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// $ALFS_SYSTEM_CONFIG for a test's life.
-struct ScopedSystemConfig {
-  explicit ScopedSystemConfig(const std::string& file) {
-    if (const char* old = std::getenv("ALFS_SYSTEM_CONFIG")) saved = old;
-    ::setenv("ALFS_SYSTEM_CONFIG", file.c_str(), 1);
+// An environment variable's value for a test's life.
+struct ScopedEnv {
+  ScopedEnv(std::string name, const std::string& value) : name(std::move(name)) {
+    if (const char* old = std::getenv(this->name.c_str())) saved = old;
+    ::setenv(this->name.c_str(), value.c_str(), 1);
   }
-  ~ScopedSystemConfig() {
+  ~ScopedEnv() {
     if (saved)
-      ::setenv("ALFS_SYSTEM_CONFIG", saved->c_str(), 1);
+      ::setenv(name.c_str(), saved->c_str(), 1);
     else
-      ::unsetenv("ALFS_SYSTEM_CONFIG");
+      ::unsetenv(name.c_str());
   }
+  std::string name;
   std::optional<std::string> saved;
 };
 
@@ -63,7 +64,9 @@ class GuestImageTest : public ::testing::Test {
     fs::create_directories(paths.share_dir);
     for (const auto& d : {paths.home, paths.data_dir}) EXPECT_EQ(::chown(d.c_str(), uid, gid), 0);
     write_file_atomic(paths.share_dir + "/guest-packages.txt", "kmod\n");
-    write_file_atomic(paths.share_dir + "/build-guest-image.sh", script);
+    // Asked with --check, the fake can build here unless it answers that itself first.
+    write_file_atomic(paths.share_dir + "/build-guest-image.sh",
+                      (script.starts_with("[ \"$1\" = --check ]") ? "" : "[ \"$1\" != --check ] || exit 0\n") + script);
     return paths;
   }
   void SetUp() override {
@@ -129,7 +132,7 @@ TEST_F(GuestImageTest, ABuildWithAFakeScriptKeepsTheOtherVariantsImage) {
       "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
       "echo \"$ALFS_WITH_ZFS\" > \"$1/zfs\"\n",
       ::getuid(), ::getgid(), (dir / "images").string());
-  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  ScopedEnv no_system("ALFS_SYSTEM_CONFIG", (dir / "no-system.toml").string());
   // An image of an older build (no variant file: the default) and the ZFS module cache.
   fs::create_directories(paths.image_root + "/0000000000000000");
   write_file_atomic(paths.image_root + "/0000000000000000/manifest.txt", "old");
@@ -161,7 +164,7 @@ TEST_F(GuestImageTest, TheArchitecturesKeepAnImageEach) {
       "echo \"arch $ALFS_GUEST_ARCH\" > \"$1/manifest.txt\"; echo built >> '" +
           (dir / "builds").string() + "'\n",
       ::getuid(), ::getgid(), (dir / "images").string());
-  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  ScopedEnv no_system("ALFS_SYSTEM_CONFIG", (dir / "no-system.toml").string());
   UniqueFd null = open_file("/dev/null", O_WRONLY);
   std::string native = guest_arch().name, foreign = native == "x86_64" ? "aarch64" : "x86_64";
   ::unsetenv("ALFS_GUEST_ARCH");
@@ -183,7 +186,7 @@ TEST_F(GuestImageTest, TheVariantsBuildSideBySide) {
   Paths paths =
       fake_install("mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n",
                    ::getuid(), ::getgid(), (dir / "images").string());
-  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  ScopedEnv no_system("ALFS_SYSTEM_CONFIG", (dir / "no-system.toml").string());
   fs::create_directories(paths.image_root + "/ffffffffffffffff.partial");
   write_file_atomic(paths.image_root + "/ffffffffffffffff.partial/manifest.txt", "the ZFS build, unfinished");
   UniqueFd null = open_file("/dev/null", O_WRONLY);
@@ -219,7 +222,7 @@ TEST_F(GuestImageTest, AFailedBuildNamesItsStepAndLeavesNothing) {
       "echo '[1/2] fetching'; echo 'I: downloading'; echo '[2/2] packing'\n"
       "echo 'mkfs.ext4: No space left on device' >&2; exit 3\n",
       ::getuid(), ::getgid(), (dir / "images").string());
-  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  ScopedEnv no_system("ALFS_SYSTEM_CONFIG", (dir / "no-system.toml").string());
   TempDir out_dir("alfs-image-test");
   UniqueFd out = open_file(out_dir.file("out"), O_WRONLY | O_CREAT | O_EXCL, 0600);
   try {
@@ -236,6 +239,36 @@ TEST_F(GuestImageTest, AFailedBuildNamesItsStepAndLeavesNothing) {
     EXPECT_FALSE(entry.is_directory()) << entry.path() << " was left";
 }
 
+// Where the script cannot build (it says why to --check), the build goes to the bootstrap
+// VM, which starts by fetching Debian's index: here from a mirror that is not there.
+TEST_F(GuestImageTest, WhereTheScriptCannotBuildTheBuildVmIsTriedAndSaysWhy) {
+  if (::geteuid() != 0) GTEST_SKIP() << "building an image needs root";
+  Paths paths = fake_install(
+      "[ \"$1\" = --check ] && { echo 'missing mmdebstrap: run scripts/install-deps.sh'; exit 1; }\n"
+      "echo 'built on the host'; exit 1\n",
+      ::getuid(), ::getgid(), (dir / "images").string());
+  ScopedEnv no_system("ALFS_SYSTEM_CONFIG", (dir / "no-system.toml").string());
+  std::string mirror = "file://" + (dir / "no-mirror").string();
+  ScopedEnv env("ALFS_DEBIAN_MIRROR", mirror);
+  TempDir out_dir("alfs-image-test");
+  UniqueFd out = open_file(out_dir.file("out"), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  try {
+    ensure_guest_image(paths, false, out.get());
+    FAIL() << "the build succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("cannot download " + mirror + "/dists/bookworm/InRelease: ", 0), 0u)
+        << e.what();
+  }
+  std::string shown = read_file(out_dir.file("out"));
+  EXPECT_NE(shown.find("anylinuxfs: the guest image cannot be built on this host (missing mmdebstrap: run "
+                       "scripts/install-deps.sh): it is built in a VM of its own instead"),
+            std::string::npos)
+      << shown;
+  EXPECT_EQ(shown.find("built on the host"), std::string::npos) << "the script did not build";
+  for (const auto& entry : fs::directory_iterator(paths.image_root))
+    EXPECT_FALSE(entry.is_directory()) << entry.path() << " was left";
+}
+
 // A user without root (nobody here, when the test runs as root) builds too, as
 // themselves, into their own cache; the ZFS modules are kept there as well.
 TEST_F(GuestImageTest, AUserWithoutRootBuildsIntoTheirOwnCache) {
@@ -248,7 +281,7 @@ TEST_F(GuestImageTest, AUserWithoutRootBuildsIntoTheirOwnCache) {
       "mkdir -p \"$1\" && for f in kernel initrd.img rootfs.img manifest.txt; do : > \"$1/$f\"; done\n"
       "echo \"$ALFS_ZFS_CACHE\" > \"$1/zfs-cache\"\n",
       user, group);
-  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  ScopedEnv no_system("ALFS_SYSTEM_CONFIG", (dir / "no-system.toml").string());
   UniqueFd null = open_file("/dev/null", O_WRONLY);
   EXPECT_EQ(test_sudo::exit_code_of(
                 [&] {
@@ -278,7 +311,7 @@ TEST_F(GuestImageTest, AUserWithoutRootIsToldWhoFillsASharedCache) {
   paths.image_root_is_roots = true;
   fs::create_directories(paths.image_root);
   ::chmod(paths.image_root.c_str(), 0555);  // also not writable when the test runs as a user
-  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  ScopedEnv no_system("ALFS_SYSTEM_CONFIG", (dir / "no-system.toml").string());
   UniqueFd null = open_file("/dev/null", O_WRONLY);
   EXPECT_EQ(test_sudo::exit_code_of(
                 [&] {
@@ -314,7 +347,7 @@ TEST_F(GuestImageTest, UnderSudoTheUsersCacheGetsTheUsersFiles) {
   write_file_atomic(ca, "-----BEGIN CERTIFICATE-----\n");
   ASSERT_EQ(::chown(ca.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
   write_file_atomic((dir / "secret").string(), "root's", 0600);
-  ScopedSystemConfig no_system((dir / "no-system.toml").string());
+  ScopedEnv no_system("ALFS_SYSTEM_CONFIG", (dir / "no-system.toml").string());
   UniqueFd null = open_file("/dev/null", O_WRONLY);
   EXPECT_EQ(test_sudo::exit_code_of([&] {
               using test_sudo::check;

@@ -35,21 +35,6 @@ namespace {
 // (128 MiB/s) is meant for live migrations over a network.
 const json kUnlimited = {{"max-bandwidth", int64_t{1} << 40}};
 
-// The first `name` on PATH, or empty.
-std::string on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t colon = dirs.find(':', start);
-    std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) return dir + "/" + name;
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return "";
-}
-
 // "size mtime" of a file: a changed kernel, root filesystem or QEMU makes another key.
 std::string identity(const std::string& path) {
   std::error_code ec;
@@ -144,7 +129,7 @@ std::string GuestTemplates::key(const vm::VmSpec& spec, const std::string& image
   add("agent " + identity(agent_binary));
   add("kernel " + identity(spec.kernel));
   add("rootfs " + identity(spec.rootfs));
-  add("qemu " + identity(on_path(vm::qemu_binary(host))));
+  add("qemu " + identity(find_on_path(vm::qemu_binary(host))));
   auto digest = hash.finish();
   char hex[17];
   for (int i = 0; i < 8; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);

@@ -33,6 +33,7 @@ Accel choose_accel(const std::string& verdict_file, const std::function<bool()>&
   if (value != "auto") throw Error("ALFS_ACCEL='" + value + "': expected " + (macos ? "hvf" : "kvm") + ", tcg or auto");
   if (macos) return Accel::kHvf;
   if (!UniqueFd(::open("/dev/kvm", O_RDWR | O_CLOEXEC))) return Accel::kTcg;
+  if (!probe) return Accel::kTcg;  // nothing to probe with, and no guessing: KVM may not boot a guest
   std::ifstream cached(verdict_file);
   std::string verdict;
   cached >> verdict;

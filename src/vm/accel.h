@@ -14,7 +14,8 @@ namespace alfs::vm {
 // Linux: KVM when /dev/kvm opens read-write and a boot probe showed the guest booting
 // under it. On nested hosts /dev/kvm can exist yet fail to run the Debian kernel, so
 // the probe is a real boot. It runs once (`probe()`), and its verdict is cached in
-// `verdict_file` when that is writable. Throws Error on a bad $ALFS_ACCEL.
+// `verdict_file` when that is writable. Without a probe (an empty function) an untested
+// /dev/kvm means TCG. Throws Error on a bad $ALFS_ACCEL.
 Accel choose_accel(const std::string& verdict_file, const std::function<bool()>& probe,
                    HostOs os = read_host_facts().os);
 

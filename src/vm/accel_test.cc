@@ -113,6 +113,11 @@ TEST_F(ProbeCacheTest, ABootingProbeSelectsKvm) {
   EXPECT_EQ(read_file(verdict), "kvm-boots\n");
 }
 
+TEST_F(ProbeCacheTest, WithoutAProbeAnUntestedKvmIsTcgAndNothingIsCached) {
+  EXPECT_EQ(choose_accel(verdict, {}), Accel::kTcg);
+  EXPECT_FALSE(fs::exists(verdict));
+}
+
 TEST_F(ProbeCacheTest, AnUnwritableCacheStillGivesTheVerdict) {
   EXPECT_EQ(choose_accel((dir / "missing-dir" / "verdict").string(), [] { return true; }), Accel::kKvm);
 }

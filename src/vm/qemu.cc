@@ -75,19 +75,26 @@ std::string qemu_escape(const std::string& value) {
 }
 }  // namespace
 
-std::string QemuBackend::kernel_command_line(const VmSpec& spec, const HostFacts& host) {
-  bool arm64 = host.arch == HostArch::kArm64;
-  // The serial port: the 16550 of microvm, the PL011 of virt.
-  // panic=-1 reboots at once on a guest panic, and -no-reboot turns that into QEMU exiting.
-  std::string cmdline = std::string("console=") + (arm64 ? "ttyAMA0" : "ttyS0") + " " +
-                        guest_kernel_parameters(spec.root_label, spec.log_level);
+std::string serial_console(const HostFacts& host) {
+  // The 16550 of microvm, the PL011 of virt.
+  return host.arch == HostArch::kArm64 ? "ttyAMA0" : "ttyS0";
+}
+
+std::string machine_kernel_parameters(const HostFacts& host, Accel accel) {
+  if (host.arch == HostArch::kArm64) return "";
   // microvm has no reset register or keyboard controller, so a reboot's default tries end in
   // a jump to the BIOS that spins forever (1 panic in 3 here); a triple fault resets at once.
-  if (!arm64) cmdline += " reboot=t";
+  std::string params = " reboot=t";
   // Under TCG an x86 kernel cannot always calibrate the TSC against the PIT (1 boot in 4 hung).
-  if (!arm64 && spec.accel == Accel::kTcg && host.cpu_khz > 0)
-    cmdline += " tsc_early_khz=" + std::to_string(host.cpu_khz);
-  return cmdline;
+  if (accel == Accel::kTcg && host.cpu_khz > 0) params += " tsc_early_khz=" + std::to_string(host.cpu_khz);
+  return params;
+}
+
+std::string QemuBackend::kernel_command_line(const VmSpec& spec, const HostFacts& host) {
+  // panic=-1 (guest_kernel_parameters) reboots at once on a guest panic, and -no-reboot
+  // turns that into QEMU exiting.
+  return "console=" + serial_console(host) + " " + guest_kernel_parameters(spec.root_label, spec.log_level) +
+         machine_kernel_parameters(host, spec.accel);
 }
 
 std::string QemuBackend::network_clients() const { return protocol::kGuestNetworkClientAddress; }
@@ -98,27 +105,38 @@ std::string qemu_binary(const HostFacts& host) {
   return host.arch == HostArch::kArm64 ? "qemu-system-aarch64" : "qemu-system-x86_64";
 }
 
-std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const HostFacts& host) {
-  // virt has virtio-mmio transports as microvm does, so the devices below are the same.
+std::vector<std::string> machine_arguments(const HostFacts& host, Accel accel, bool packaged_kernel) {
   bool arm64 = host.arch == HostArch::kArm64;
-  const Snapshot& snap = spec.snapshot;
-  bool snapshot = !snap.qmp_socket.empty();
-  std::string machine = arm64 ? "virt" : "microvm,x-option-roms=off";
-  std::vector<std::string> a = {qemu_binary(host), "-name", spec.name, "-M", machine};
-  if (spec.accel == Accel::kTcg) {
+  // The image's x86 kernel is an ELF with a PVH entry, which needs no firmware to boot;
+  // Debian's bzImage needs microvm's option ROM.
+  std::vector<std::string> a = {"-M", arm64 ? "virt" : packaged_kernel ? "microvm" : "microvm,x-option-roms=off"};
+  if (accel == Accel::kTcg) {
     // The 6.12 x86 kernel double-faults on cmpxchg16b under TCG. Without ERMS and FSRM
     // the guest's memcpy and copies to and from user space use plain 8-byte moves: TCG
     // runs `rep movsb` a byte per iteration (NFS reads +25 %, mount -> ready -0.4 s here).
     a.insert(a.end(), {"-accel", "tcg,thread=multi", "-cpu", arm64 ? "max" : "max,-cx16,-erms,-fsrm"});
   } else {
-    a.insert(a.end(), {"-accel", to_string(spec.accel), "-cpu", "host"});
+    a.insert(a.end(), {"-accel", to_string(accel), "-cpu", "host"});
   }
-  a.insert(a.end(), {"-m", std::to_string(spec.ram_mib), "-smp", std::to_string(spec.vcpus), "-nodefaults",
-                     "-no-user-config", "-display", "none", "-no-reboot"});
+  return a;
+}
+
+std::vector<std::string> sandbox_arguments(const HostFacts& host) {
   // A guest that takes QEMU over gets no system call QEMU itself does not need: no exec,
   // no setuid, no new privileges (seccomp; Linux only, and free: no slower mount).
-  if (host.os == HostOs::kLinux)
-    a.insert(a.end(), {"-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"});
+  if (host.os != HostOs::kLinux) return {};
+  return {"-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"};
+}
+
+std::vector<std::string> QemuBackend::command_line(const VmSpec& spec, const HostFacts& host) {
+  // virt has virtio-mmio transports as microvm does, so the devices below are the same.
+  const Snapshot& snap = spec.snapshot;
+  bool snapshot = !snap.qmp_socket.empty();
+  std::vector<std::string> a = {qemu_binary(host), "-name", spec.name};
+  for (auto& arg : machine_arguments(host, spec.accel)) a.push_back(std::move(arg));
+  a.insert(a.end(), {"-m", std::to_string(spec.ram_mib), "-smp", std::to_string(spec.vcpus), "-nodefaults",
+                     "-no-user-config", "-display", "none", "-no-reboot"});
+  for (auto& arg : sandbox_arguments(host)) a.push_back(std::move(arg));
   // A restored guest's kernel and initrd are in its saved RAM: loading them again would
   // read 60 MB of files for nothing, and would put the kernel's bytes where the saved
   // state, which leaves out the zero pages, expects zeros (vm/migration_stream.h).

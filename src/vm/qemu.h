@@ -28,6 +28,17 @@ HostFacts host_facts_from_uname(std::string_view sysname, std::string_view machi
 // The QEMU that boots this host's guest ("qemu-system-x86_64", "qemu-system-aarch64").
 std::string qemu_binary(const HostFacts& host);
 
+// The machine, accelerator and CPU every guest of ours runs on: -M, -accel, -cpu.
+// packaged_kernel: the kernel as Debian's package has it (the image build's VM), not the
+// image's own.
+std::vector<std::string> machine_arguments(const HostFacts& host, Accel accel, bool packaged_kernel = false);
+// QEMU's seccomp filter (Linux): what a guest that took QEMU over could do is limited.
+std::vector<std::string> sandbox_arguments(const HostFacts& host);
+// The guest's name of that machine's serial port ("ttyS0").
+std::string serial_console(const HostFacts& host);
+// The kernel parameters that machine needs (how it reboots, the clock), each after a space.
+std::string machine_kernel_parameters(const HostFacts& host, Accel accel);
+
 class QemuBackend : public VmBackend {
  public:
   std::string name() const override { return "qemu"; }

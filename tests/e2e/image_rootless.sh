@@ -26,13 +26,8 @@ for f in kernel initrd.img rootfs.img manifest.txt; do
   expect_eq "$uid" "$(stat -c %u "$dir/$f")" "$f is the user's"
 done
 # Inside the root filesystem, the owners a root build gives, not the user's ids.
-owners() {  # path: "uid:gid mode"
-  local stat
-  stat=$(debugfs -R "stat $1" "$dir/rootfs.img" 2>/dev/null)
-  echo "$(sed -n 's/.*User: *\([0-9]*\) *Group: *\([0-9]*\).*/\1:\2/p' <<<"$stat") $(sed -n 's/.*Mode: *\([0-7]*\).*/\1/p' <<<"$stat")"
-}
-expect_eq "0:42 0640" "$(owners /etc/shadow)" "/etc/shadow is root:shadow 0640"
-expect_eq "0:0 04755" "$(owners /usr/bin/passwd)" "passwd is root's and setuid"
+expect_eq "0:42 0640" "$(rootfs_owner "$dir/rootfs.img" /etc/shadow)" "/etc/shadow is root:shadow 0640"
+expect_eq "0:0 04755" "$(rootfs_owner "$dir/rootfs.img" /usr/bin/passwd)" "passwd is root's and setuid"
 expect_eq "$dir" "$(as_user "$ALFS" image list --json | jq -r '.images[] | select(.in_use) | "\(.cache)/\(.name)"')" \
   "the user's build is the image in use"
 

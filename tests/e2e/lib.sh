@@ -51,6 +51,13 @@ fsck_clean() {  # image
   pass "e2fsck -fn clean"
 }
 
+# Owner and mode of a path in a guest image's root filesystem: "uid:gid mode".
+rootfs_owner() {  # rootfs.img path
+  local stat
+  stat=$(debugfs -R "stat $2" "$1" 2>/dev/null)
+  echo "$(sed -n 's/.*User: *\([0-9]*\) *Group: *\([0-9]*\).*/\1:\2/p' <<<"$stat") $(sed -n 's/.*Mode: *\([0-7]*\).*/\1/p' <<<"$stat")"
+}
+
 # Contents of a file inside an ext4 image, read by debugfs (no mount needed).
 image_cat() { debugfs -R "cat $2" "$1" 2>/dev/null; }
 

@@ -50,6 +50,14 @@ std::string mount_options_of(const std::string& mounts, const std::string& mount
   return options;
 }
 
+// Kernel filesystems whose read-only remount writes everything and marks them clean (a
+// FUSE one, ntfs-3g's or exFAT's, finishes only when its daemon is unmounted).
+bool remounts_clean(const std::string& fstype) {
+  for (const char* type : {"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "vfat"})
+    if (fstype == type) return true;
+  return false;
+}
+
 std::string module_for(const std::string& fstype) {
   if (fstype == "ntfs" || fstype == "ntfs-3g" || fstype == "exfat") return "fuse";
   if (fstype == "ext2" || fstype == "ext3") return "ext4";
@@ -394,10 +402,18 @@ bool Agent::shutdown() {
   }
   if (zfs_.imported()) zfs_.close();
   if (mounted_) {
+    // A kernel filesystem straight on the disk is only remounted read-only: that syncs it
+    // and leaves it clean, as a system's root is left at shutdown, and the VM powers off
+    // next. umount(2) would also free its page cache, page by page, about 8 us each under
+    // TCG: 0.15-0.3 s after a 150 MiB write. What stands on a storage stack is unmounted,
+    // for the stack to be taken down (an md array marks itself clean only when stopped).
+    bool remount = opened_.empty() && active_vg_.empty() && !raid_assembled_ && remounts_clean(volume_.fstype);
     // The kernel may still hold the export briefly after nfsd stops: retry a few times.
     for (int attempt = 0; attempt < 20 && mounted_; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(250ms);
-      mounted_ = !runner_.unmount(protocol::kGuestMountPoint).empty();
+      mounted_ = !(remount ? runner_.remount_read_only(protocol::kGuestMountPoint)
+                           : runner_.unmount(protocol::kGuestMountPoint))
+                      .empty();
     }
     if (mounted_) runner_.log("cannot unmount " + std::string(protocol::kGuestMountPoint));
   }

@@ -113,7 +113,7 @@ TEST(AgentWithFakeRunner, ActionScriptsRunAroundTheMountInOrder) {
                                       "ALFS_DISK=disk.img", "ALFS_ACTION=act", "GREETING=hello"}));
   EXPECT_TRUE(agent.shutdown());
   EXPECT_LT(call_index(c, "write /proc/fs/nfsd/threads 0"), call_index(c, "script 'echo unmount'"));
-  EXPECT_LT(call_index(c, "script 'echo unmount'"), call_index(c, "umount /mnt/disk"));
+  EXPECT_LT(call_index(c, "script 'echo unmount'"), call_index(c, "mount -o remount,ro /mnt/disk"));
 }
 
 TEST(AgentWithFakeRunner, AFailingBeforeMountStopsTheMountWithItsOutput) {
@@ -136,7 +136,7 @@ TEST(AgentWithFakeRunner, AFailingBeforeUnmountIsAWarningAndTheUnmountProceeds) 
   Agent agent(runner);
   ASSERT_FALSE(agent.mount(with_action()).has_value());
   EXPECT_TRUE(agent.shutdown());
-  EXPECT_TRUE(contains(runner.calls, "umount /mnt/disk"));
+  EXPECT_TRUE(contains(runner.calls, "mount -o remount,ro /mnt/disk"));
   EXPECT_EQ(agent.shutdown_warning(), "custom action act: before_unmount script failed with exit code 32: busy");
 }
 
@@ -200,6 +200,7 @@ TEST(AgentWithFakeRunner, ADisklessActionMountsNothingAndExportsItsPath) {
   EXPECT_EQ(agent.mounted_volume().fstype, "ext4");
   EXPECT_TRUE(agent.shutdown());
   EXPECT_FALSE(contains(runner.calls, "umount /mnt/disk"));
+  EXPECT_FALSE(contains(runner.calls, "mount -o remount,ro /mnt/disk"));
 }
 
 TEST(AgentWithFakeRunner, MountFailureCarriesTheToolsOwnText) {
@@ -213,6 +214,7 @@ TEST(AgentWithFakeRunner, MountFailureCarriesTheToolsOwnText) {
   EXPECT_EQ(call_index(runner.calls, "exportfs"), runner.calls.size()) << "no export after a failed mount";
   EXPECT_TRUE(agent.shutdown());
   EXPECT_FALSE(contains(runner.calls, "umount /mnt/disk")) << "nothing was mounted";
+  EXPECT_FALSE(contains(runner.calls, "mount -o remount,ro /mnt/disk")) << "nothing was mounted";
 }
 
 TEST(AgentWithFakeRunner, ATypeTheGuestHasNoDriverForIsRefused) {
@@ -551,26 +553,38 @@ TEST(AgentWithFakeRunner, ShutdownStopsNfsBeforeUnmountingAndSyncs) {
                                        "stop daemons",
                                        "umount /proc/fs/nfsd",
                                        "umount /run/rpc_pipefs",
-                                       "umount /mnt/disk",
+                                       "mount -o remount,ro /mnt/disk",
                                        "sync"};
-  EXPECT_EQ(calls, expected);
+  EXPECT_EQ(calls, expected) << "ext4 straight on the disk: remounted read-only, its page cache kept";
 }
 
-TEST(AgentWithFakeRunner, ShutdownRetriesABusyUnmount) {
+TEST(AgentWithFakeRunner, ShutdownRetriesABusyRemount) {
   FakeRunner runner;
   Agent agent(runner);
   ASSERT_EQ(agent.mount(request()), std::nullopt);
-  runner.fail("umount /mnt/disk", "umount: /mnt/disk: target is busy.", 2);
+  runner.fail("mount -o remount,ro /mnt/disk", "mount: /mnt/disk: mount point is busy.", 2);
   EXPECT_TRUE(agent.shutdown());
-  EXPECT_EQ(std::count(runner.calls.begin(), runner.calls.end(), "umount /mnt/disk"), 3);
+  EXPECT_EQ(std::count(runner.calls.begin(), runner.calls.end(), "mount -o remount,ro /mnt/disk"), 3);
 }
 
-TEST(AgentWithFakeRunner, ShutdownReportsAnUnmountThatNeverSucceeds) {
+TEST(AgentWithFakeRunner, ShutdownReportsARemountThatNeverSucceeds) {
   FakeRunner runner;
   Agent agent(runner);
   ASSERT_EQ(agent.mount(request()), std::nullopt);
-  runner.fail("umount /mnt/disk", "umount: /mnt/disk: target is busy.");
+  runner.fail("mount -o remount,ro /mnt/disk", "mount: /mnt/disk: mount point is busy.");
   EXPECT_FALSE(agent.shutdown());
+}
+
+TEST(AgentWithFakeRunner, AFuseFilesystemIsUnmountedForItsDaemonToFinish) {
+  FakeRunner runner;
+  Agent agent(runner);
+  protocol::MountRequest r = request();
+  r.fstype = "exfat";
+  ASSERT_EQ(agent.mount(r), std::nullopt);
+  runner.fail("umount /mnt/disk", "umount: /mnt/disk: target is busy.", 1);
+  EXPECT_TRUE(agent.shutdown());
+  EXPECT_EQ(std::count(runner.calls.begin(), runner.calls.end(), "umount /mnt/disk"), 2);
+  EXPECT_FALSE(contains(runner.calls, "mount -o remount,ro /mnt/disk"));
 }
 
 }  // namespace

@@ -68,6 +68,11 @@ class FakeRunner : public Runner {
     RunResult result = run({"umount", target}, std::chrono::seconds(10));
     return result.ok() ? "" : result.output;
   }
+  // Recorded and failed as `mount -o remount,ro TARGET` would be.
+  std::string remount_read_only(const std::string& target) override {
+    RunResult result = run({"mount", "-o", "remount,ro", target}, std::chrono::seconds(10));
+    return result.ok() ? "" : result.output;
+  }
   void sync_disks() override { calls.push_back("sync"); }
   // Answered as blkid(8) would be (outputs["blkid -o value -s LABEL"]).
   std::string probe_value(const std::string& device, const std::string& tag) override {

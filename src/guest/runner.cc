@@ -162,6 +162,14 @@ std::string ProcessRunner::unmount(const std::string& target) {
   return why;
 }
 
+std::string ProcessRunner::remount_read_only(const std::string& target) {
+  log("remount read-only " + target);
+  if (::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) == 0) return "";
+  std::string why = "remount read-only " + target + ": " + std::strerror(errno);
+  log("  -> " + why);
+  return why;
+}
+
 void ProcessRunner::sync_disks() {
   log("sync");
   ::sync();

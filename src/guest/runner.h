@@ -55,6 +55,8 @@ class Runner {
                             const std::string& options) = 0;
   // umount(2) of `target`: empty, or why it failed.
   virtual std::string unmount(const std::string& target) = 0;
+  // mount(2) of `target` again read-only (MS_REMOUNT): empty, or why it failed.
+  virtual std::string remount_read_only(const std::string& target) = 0;
   // sync(2): what was written reaches the disks.
   virtual void sync_disks() = 0;
 };
@@ -89,6 +91,7 @@ class ProcessRunner : public Runner {
   bool mount_device(const std::string& source, const std::string& target, const std::string& type,
                     const std::string& options) override;
   std::string unmount(const std::string& target) override;
+  std::string remount_read_only(const std::string& target) override;
   void sync_disks() override;
 
  private:
